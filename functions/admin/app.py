@@ -1,0 +1,40 @@
+"""Health authority routes: set region risk levels, record case lists. Both feed the recompute queue."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools.event_handler.openapi.params import Path
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from healthcode import clock
+from healthcode.http import build_resolver, caller, json_response
+from healthcode.models import CaseListRequest, RegionLevelRequest
+from healthcode.wiring import services
+
+logger = Logger()
+tracer = Tracer()
+app = build_resolver()
+ROLE = "health_admin"
+
+
+@app.put("/admin/v1/regions/<code>")
+@tracer.capture_method
+def put_region(code: Annotated[str, Path(pattern=r"^\d{6}(\d{3}){0,2}$")], body: RegionLevelRequest):  # noqa: ANN201
+    who = caller(app, role=ROLE)
+    return json_response(services().authority.set_region_level(code, body, who.sub, clock.now()))
+
+
+@app.post("/admin/v1/cases")
+@tracer.capture_method
+def post_cases(body: CaseListRequest):  # noqa: ANN201
+    who = caller(app, role=ROLE)
+    return json_response(services().authority.record_cases(body, who.sub, clock.now()), status=202)
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+@tracer.capture_lambda_handler
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

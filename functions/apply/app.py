@@ -1,0 +1,58 @@
+"""Resident routes: declare (apply), see one's code, daily check-in. Thin: parse, call a use case, answer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from healthcode import clock
+from healthcode.http import build_resolver, caller, json_response
+from healthcode.models import ApplicationRequest, CheckinRequest, CodeView
+from healthcode.ruleset import load_ruleset
+from healthcode.wiring import services
+
+logger = Logger()
+tracer = Tracer()
+metrics = Metrics()
+app = build_resolver()
+
+
+@app.post("/v1/applications")
+@tracer.capture_method
+def post_application(body: ApplicationRequest):  # noqa: ANN201 - a Response
+    who = caller(app)
+    key = app.current_event.headers.get("idempotency-key")
+    view: CodeView = services().residents.apply_once(who.sub, key, body, clock.now())
+    metrics.add_metric(name="Applications", unit=MetricUnit.Count, value=1)
+    return json_response(view)
+
+
+@app.get("/v1/codes/me")
+@tracer.capture_method
+def get_my_code():  # noqa: ANN201
+    return json_response(services().residents.code(caller(app).sub, clock.now()))
+
+
+@app.post("/v1/checkins")
+@tracer.capture_method
+def post_checkin(body: CheckinRequest):  # noqa: ANN201
+    view = services().residents.check_in(caller(app).sub, body, clock.now())
+    metrics.add_metric(name="Checkins", unit=MetricUnit.Count, value=1)
+    return json_response(view)
+
+
+@app.get("/v1/rulesets/current")
+def get_current_ruleset() -> dict[str, Any]:
+    return load_ruleset().document
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    services().residents.idempotency_config.register_lambda_context(context)
+    return app.resolve(event, context)

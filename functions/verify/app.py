@@ -1,0 +1,41 @@
+"""Checkpoint routes: verify a scanned code; publish the signing keys."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from healthcode import clock
+from healthcode.http import build_resolver, caller, json_response
+from healthcode.models import VerificationRequest
+from healthcode.wiring import services
+
+logger = Logger()
+tracer = Tracer()
+metrics = Metrics()
+app = build_resolver()
+
+
+@app.post("/v1/verifications")
+@tracer.capture_method
+def post_verification(body: VerificationRequest):  # noqa: ANN201
+    caller(app, role="checkpoint")
+    view = services().checkpoints.verify(body, clock.now())
+    metrics.add_metric(name=f"Scan_{view.decision}", unit=MetricUnit.Count, value=1)
+    return json_response(view)
+
+
+@app.get("/.well-known/jwks.json")
+def get_jwks() -> dict[str, Any]:
+    return services().keys.jwks()
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

@@ -1,0 +1,168 @@
+"""Bridges stored holders and the pure rules: build facts, score, write the result back, record changes.
+
+Every colour computation (apply, check-in, code view, every recompute path) goes through
+:meth:`Assessor.rescore_and_save`, so they all get the same optimistic-locking retry, history
+record and ``ColorChanged`` event.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from aws_lambda_powertools import Logger
+
+from healthcode.errors import VersionConflict, unavailable
+from healthcode.models import ColorChange, Holder, QuarantineView, ReasonView, StoredEpisode, StoredState
+from healthcode.scoring import Checkin, Contact, Episode, Facts, State, Stay, SymptomReport, evaluate
+
+if TYPE_CHECKING:
+    from healthcode.events import ColorEvents
+    from healthcode.regions import RegionRegistry
+    from healthcode.ruleset import Ruleset
+    from healthcode.scoring import Assessment
+    from healthcode.store import HistoryLog, HolderRepository, RegionRepository
+
+logger = Logger(child=True)
+MAX_ATTEMPTS = 5
+KEEP_DAYS = 30  # check-ins and reports older than this can no longer affect a colour
+
+
+def facts_of(h: Holder) -> Facts:
+    contacts = [Contact(c.kind, c.on) for c in h.contacts] + [Contact(c.kind, c.on) for c in h.authority.contacts]
+    return Facts(
+        stays=tuple(Stay(s.region, s.arrived_on, s.left_on) for s in h.stays),
+        contacts=tuple(contacts),
+        reports=tuple(SymptomReport(r.on, tuple(r.symptoms), r.temperature) for r in h.reports),
+        checkins=tuple(Checkin(c.on, c.temperature, tuple(c.symptoms)) for c in h.checkins),
+        case=h.authority.case,
+    )
+
+
+def state_of(h: Holder) -> State:
+    ep = h.state.episode
+    episode = Episode(ep.color, ep.started_on, ep.covers, ep.is_case) if ep else None
+    return State(episode, dict(h.state.discharged))
+
+
+def with_assessment(h: Holder, a: Assessment, now: datetime) -> Holder:
+    ep = a.state.episode
+    q = a.quarantine
+    cutoff = a.today - timedelta(days=KEEP_DAYS)
+    return h.model_copy(
+        update={
+            "color": a.color,
+            "score": a.score,
+            "reasons": [ReasonView(factor=r.factor, points=r.points, detail=r.detail) for r in a.reasons],
+            "ruleset_version": a.ruleset_version,
+            "since": now if (a.color != h.color or h.since is None) else h.since,
+            "quarantine": QuarantineView(
+                kind=q.kind, checkins_required=q.checkins_required, checkins_done=q.checkins_done, started_on=q.started_on
+            )
+            if q
+            else None,
+            "green_eligible_on": a.green_eligible_on,
+            "due_on": a.due_on,
+            "state": StoredState(
+                episode=StoredEpisode(color=ep.color, started_on=ep.started_on, covers=dict(ep.covers), is_case=ep.is_case)
+                if ep
+                else None,
+                discharged=dict(a.state.discharged),
+            ),
+            "checkins": [c for c in h.checkins if c.on >= cutoff],
+            "reports": [r for r in h.reports if r.on >= cutoff],
+            "updated_at": now,
+        }
+    )
+
+
+def _changed(old: Holder, new: Holder) -> bool:
+    keys = ("color", "score", "reasons", "quarantine", "green_eligible_on", "due_on", "state", "ruleset_version")
+    return any(getattr(old, k) != getattr(new, k) for k in keys)
+
+
+class Assessor:
+    def __init__(
+        self,
+        holders: HolderRepository,
+        regions: RegionRepository,
+        history: HistoryLog,
+        events: ColorEvents,
+        rules: Ruleset,
+        registry: RegionRegistry,
+    ) -> None:
+        self.holders = holders
+        self.regions = regions
+        self.history = history
+        self.events = events
+        self.rules = rules
+        self.registry = registry
+
+    def levels(self, h: Holder, overrides: Mapping[str, int] | None = None) -> dict[str, int]:
+        codes = {s.region for s in h.stays}
+        if overrides is None:
+            wanted = {a for c in codes for a in self.registry.ancestors(c)}
+            overrides = self.regions.overrides(wanted) if wanted else {}
+        return {c: self.registry.effective_level(c, overrides) for c in codes}
+
+    def assess(self, h: Holder, now: datetime, overrides: Mapping[str, int] | None = None) -> Holder:
+        names = {s.region: self.registry.full_name(s.region) for s in h.stays}
+        a = evaluate(facts_of(h), state_of(h), self.levels(h, overrides), self.rules, now, names)
+        return with_assessment(h, a, now)
+
+    def rescore_and_save(
+        self,
+        holder_id: str,
+        now: datetime,
+        cause: str,
+        change: Callable[[Holder | None], Holder | None] | None = None,
+        overrides: Mapping[str, int] | None = None,
+        score: bool = True,
+    ) -> Holder | None:
+        """Read, change (optionally), re-score and conditionally write one holder.
+
+        With ``score=False`` only the change is written (the recompute queue scores it later).
+
+        A write that loses to a concurrent writer is re-read and re-scored, never overwritten.
+        Returns the holder as stored (None when there is no such holder and ``change`` made none).
+        """
+        for _attempt in range(MAX_ATTEMPTS):
+            current = self.holders.get(holder_id)
+            updated = change(current) if change else current
+            if updated is None:
+                return None
+            if not score or not updated.applied:  # not scored here (or nothing to score yet)
+                if current is not None and updated == current:
+                    return current
+                try:
+                    return self.holders.save(updated)
+                except VersionConflict:
+                    continue
+            scored = self.assess(updated, now, overrides)
+            if current is not None and updated == current and not _changed(current, scored):
+                return current  # nothing new in, nothing new out: no write
+            try:
+                saved = self.holders.save(scored)
+            except VersionConflict:
+                logger.info("version conflict, re-reading", extra={"holder_id": holder_id, "cause": cause})
+                continue
+            old_color = current.color if current is not None and current.applied else None
+            if old_color != saved.color:
+                self._record_change(saved, old_color, now, cause)
+            return saved
+        raise unavailable("The holder is being changed by someone else; try again.", retry_after=1)
+
+    def _record_change(self, h: Holder, old_color: object, now: datetime, cause: str) -> None:
+        change = ColorChange(
+            holder_id=h.holder_id,
+            at=now,
+            old_color=old_color,  # type: ignore[arg-type]
+            new_color=h.color,
+            score=h.score,
+            reasons=h.reasons,
+            ruleset_version=h.ruleset_version,
+            cause=cause,
+        )
+        self.history.append(change)
+        self.events.color_changed(change, h.sub)

@@ -1,0 +1,130 @@
+"""The one place HTTP concerns are handled for every function: the resolver, error mapping, callers.
+
+Every error a caller can cause becomes an ``application/problem+json`` response (RFC 9457) with a
+machine-readable list of field errors; anything unexpected becomes a 500 problem that reveals nothing.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from pydantic import BaseModel
+
+from healthcode.errors import DomainError, FieldError, forbidden, invalid, malformed, too_large, unauthorized
+
+PROBLEM_JSON = "application/problem+json"
+MAX_BODY_BYTES = 64 * 1024
+logger = Logger(child=True)
+
+
+def problem_response(error: DomainError, path: str | None = None) -> Response:
+    return Response(
+        status_code=error.status,
+        content_type=PROBLEM_JSON,
+        body=json.dumps(error.problem(path), ensure_ascii=False),
+        headers=error.headers or None,
+    )
+
+
+def json_response(model: BaseModel, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return Response(
+        status_code=status,
+        content_type="application/json",
+        body=model.model_dump_json(),
+        headers=headers,
+    )
+
+
+def _field_name(loc: Sequence[Any]) -> str:
+    parts = [p for p in loc if p not in ("body", "query", "path", "header")]
+    name = ""
+    for p in parts:
+        name += f"[{p}]" if isinstance(p, int) else (f".{p}" if name else str(p))
+    return name or "body"
+
+
+def _validation_problem(exc: RequestValidationError) -> DomainError:
+    errors = exc.errors()
+    if any(e.get("type") == "json_invalid" for e in errors):
+        return malformed("The request body is not valid JSON.")
+    fields = []
+    for e in errors:
+        msg = str(e.get("msg", "invalid"))
+        if e.get("type") == "extra_forbidden":
+            msg = "unknown field"
+        elif e.get("type") == "missing":
+            msg = "required"
+        fields.append(FieldError(_field_name(e.get("loc", ())), msg))
+    return invalid("The request does not match the contract.", fields)
+
+
+def _limit_body(app: APIGatewayHttpResolver, next_middleware: NextMiddleware) -> Response:
+    body = app.current_event.body or ""
+    if len(body) > MAX_BODY_BYTES:
+        return problem_response(too_large(f"The request body is larger than {MAX_BODY_BYTES} bytes."), app.current_event.path)
+    return next_middleware(app)
+
+
+def build_resolver() -> APIGatewayHttpResolver:
+    """A resolver with validation, the body-size limit and the shared error mapping installed."""
+    app = APIGatewayHttpResolver(enable_validation=True)
+    app.use(middlewares=[_limit_body])
+
+    @app.exception_handler(DomainError)
+    def _domain(exc: DomainError) -> Response:
+        return problem_response(exc, app.current_event.path)
+
+    @app.exception_handler(RequestValidationError)
+    def _validation(exc: RequestValidationError) -> Response:
+        return problem_response(_validation_problem(exc), app.current_event.path)
+
+    @app.not_found
+    def _not_found(_exc: Exception) -> Response:
+        return problem_response(
+            DomainError("No such route.", [], 404, "Not found", "/problems/not-found"), app.current_event.path
+        )
+
+    @app.exception_handler(Exception)
+    def _unexpected(exc: Exception) -> Response:
+        logger.exception("unexpected error")
+        return problem_response(
+            DomainError("Something went wrong on our side.", [], 500, "Internal error", "about:blank"),
+            app.current_event.path,
+        )
+
+    return app
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    sub: str
+    roles: frozenset[str]
+
+
+def _roles(claim: Any) -> frozenset[str]:
+    # API Gateway passes array claims as a string like "[checkpoint health_admin]".
+    if isinstance(claim, list):
+        return frozenset(str(r) for r in claim)
+    if isinstance(claim, str):
+        return frozenset(r for r in claim.strip("[]").replace(",", " ").split() if r)
+    return frozenset()
+
+
+def caller(app: APIGatewayHttpResolver, role: str | None = None) -> Caller:
+    """The authenticated caller from the JWT authorizer's claims; checks ``role`` when given."""
+    authorizer = app.current_event.raw_event.get("requestContext", {}).get("authorizer") or {}
+    claims = (authorizer.get("jwt") or {}).get("claims") or {}
+    sub = claims.get("sub")
+    if not isinstance(sub, str) or not sub:
+        raise unauthorized("A bearer token is required.")
+    who = Caller(sub, _roles(claims.get("roles")))
+    if role is not None and role not in who.roles:
+        raise forbidden(f"This operation needs the {role} role.")
+    return who

@@ -1,0 +1,57 @@
+"""Key material from Secrets Manager and SSM through Powertools parameters (cached, never in code).
+
+* signing key secret: ``{"active_kid": ..., "keys": [private JWK, ...]}`` (several during rotation)
+* JWKS parameter: the public keys, published at ``/.well-known/jwks.json`` and used by verify
+* holder key secret: the HMAC key that turns an ID number into a holder id
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from aws_lambda_powertools.utilities.parameters import SecretsProvider, SSMProvider
+
+from healthcode.tokens import TokenSigner, TokenVerifier
+
+if TYPE_CHECKING:
+    from mypy_boto3_secretsmanager import SecretsManagerClient
+    from mypy_boto3_ssm import SSMClient
+
+    from healthcode.settings import Settings
+
+
+class KeyRing:
+    def __init__(
+        self, settings: Settings, secrets: SecretsManagerClient | None = None, ssm: SSMClient | None = None
+    ) -> None:
+        self._settings = settings
+        self._secrets = SecretsProvider(boto3_client=secrets) if secrets is not None else None
+        self._ssm = SSMProvider(boto3_client=ssm) if ssm is not None else None
+        self._signer: tuple[Any, TokenSigner] | None = None
+        self._verifier: tuple[Any, TokenVerifier] | None = None
+
+    def _secret(self, name: str, transform: str | None = None) -> Any:
+        if self._secrets is None:
+            raise RuntimeError("no Secrets Manager client was given")
+        return self._secrets.get(name, max_age=self._settings.parameters_max_age, transform=transform)  # type: ignore[call-overload]
+
+    def signer(self) -> TokenSigner:
+        doc = self._secret(self._settings.signing_key_secret, "json")
+        if self._signer is None or self._signer[0] != doc:
+            active = next(k for k in doc["keys"] if k.get("kid") == doc["active_kid"])
+            self._signer = (doc, TokenSigner(active, self._settings.issuer, self._settings.token_ttl_seconds))
+        return self._signer[1]
+
+    def holder_key(self) -> bytes:
+        return str(self._secret(self._settings.holder_key_secret)).encode()
+
+    def jwks(self) -> dict[str, Any]:
+        if self._ssm is None:
+            raise RuntimeError("no SSM client was given")
+        return self._ssm.get(self._settings.jwks_parameter, max_age=self._settings.parameters_max_age, transform="json")  # type: ignore[return-value]
+
+    def verifier(self) -> TokenVerifier:
+        jwks = self.jwks()
+        if self._verifier is None or self._verifier[0] != jwks:
+            self._verifier = (jwks, TokenVerifier({self._settings.issuer: jwks}))
+        return self._verifier[1]

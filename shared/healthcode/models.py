@@ -1,0 +1,252 @@
+"""Models shared by the functions: the HTTP contract (requests, responses) and the stored holder.
+
+Requests forbid unknown fields and use strict types where a wrong type could slip through as a
+coercion (a string ``"true"`` is not an attestation). Checks that need the registry or the date
+(ID numbers, region codes, coherent dates) live in :mod:`healthcode.validation`, so every input
+problem is reported in one format.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, StrictStr, field_validator
+
+from healthcode.identity import IdType
+from healthcode.scoring import Color
+
+RegionCode = Annotated[StrictStr, Field(pattern=r"^\d{6}(\d{3}){0,2}$", description="GB/T 2260 code")]
+Temperature = Annotated[StrictFloat | StrictInt, Field(ge=34.0, le=43.0, description="°C")]
+Symptom = Literal[
+    "fever", "cough", "sore_throat", "fatigue", "shortness_of_breath", "diarrhoea", "loss_of_taste_or_smell"
+]
+MAX_STAYS = 30
+
+
+class _Request(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class _Response(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# ----------------------------------------------------------------------------- resident
+
+
+class TravelStay(_Request):
+    region: RegionCode
+    arrived_on: date
+    left_on: date | None = Field(description="null while still there")
+
+
+class DeclaredContact(_Request):
+    kind: Literal["none", "close_contact", "secondary_contact"]
+    on: date | None = None
+
+
+class ApplicationRequest(_Request):
+    name: Annotated[StrictStr, Field(min_length=1, max_length=64)]
+    id_type: IdType
+    id_number: Annotated[StrictStr, Field(min_length=1, max_length=32)]
+    phone: Annotated[StrictStr, Field(pattern=r"^\+?\d{6,15}$")]
+    residence_region: RegionCode
+    travel_history: Annotated[list[TravelStay], Field(max_length=MAX_STAYS)]
+    contact: DeclaredContact
+    symptoms: Annotated[list[Symptom], Field(max_length=7)]
+    temperature: Temperature | None = None
+    attestation: StrictBool
+
+    @field_validator("attestation")
+    @classmethod
+    def _attested(cls, v: bool) -> bool:
+        if v is not True:
+            raise ValueError("the declaration must be attested (attestation: true)")
+        return v
+
+
+class CheckinRequest(_Request):
+    temperature: Temperature
+    symptoms: Annotated[list[Symptom], Field(max_length=7)]
+
+
+class ReasonView(_Response):
+    factor: str
+    points: int
+    detail: str
+
+
+class QuarantineView(_Response):
+    kind: str
+    checkins_required: int | None
+    checkins_done: int
+    started_on: date
+
+
+class TokenView(_Response):
+    value: str
+    expires_at: datetime
+
+
+class CodeView(_Response):
+    color: Color
+    score: int
+    reasons: list[ReasonView]
+    ruleset_version: str
+    since: datetime
+    quarantine: QuarantineView | None
+    green_eligible_on: date | None
+    masked_name: str
+    token: TokenView
+
+
+# ----------------------------------------------------------------------------- checkpoint
+
+
+class VerificationRequest(_Request):
+    token: Annotated[StrictStr, Field(min_length=1, max_length=4096)]
+    checkpoint_id: Annotated[StrictStr, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
+
+
+CodeStatus = Literal["valid", "expired", "invalid_signature", "unknown_issuer", "unknown_code", "malformed"]
+
+
+class VerificationView(_Response):
+    decision: Literal["pass", "stop"]
+    color: Color | None
+    code_status: CodeStatus
+    instruction: str
+    masked_name: str | None
+    checked_at: datetime
+    issuer: str | None = None
+
+
+# ----------------------------------------------------------------------------- health authority
+
+
+class RegionLevelRequest(_Request):
+    name: Annotated[StrictStr, Field(min_length=1, max_length=64)]
+    level: Annotated[StrictInt, Field(ge=1, le=5)]
+
+
+class RegionView(_Response):
+    code: str
+    name: str
+    level: int
+    updated_at: datetime
+    updated_by: str
+
+
+CaseStatus = Literal["confirmed", "suspected", "close_contact", "secondary_contact", "cleared"]
+
+
+class CaseEntry(_Request):
+    id_type: IdType
+    id_number: Annotated[StrictStr, Field(min_length=1, max_length=32)]
+    status: CaseStatus
+    on: date | None = Field(default=None, description="contact date; required for close and secondary contacts")
+
+
+class CaseListRequest(_Request):
+    cases: Annotated[list[CaseEntry], Field(min_length=1, max_length=500)]
+
+
+class CaseListView(_Response):
+    accepted: int
+    known_holders: int
+    recorded_at: datetime
+
+
+# ----------------------------------------------------------------------------- stored holder
+
+
+class StoredStay(BaseModel):
+    region: str
+    arrived_on: date
+    left_on: date | None
+
+
+class StoredContact(BaseModel):
+    kind: str
+    on: date
+
+
+class StoredReport(BaseModel):
+    on: date
+    symptoms: list[str] = []
+    temperature: float | None = None
+
+
+class StoredCheckin(BaseModel):
+    on: date
+    temperature: float
+    symptoms: list[str] = []
+    at: datetime
+
+
+class StoredEpisode(BaseModel):
+    color: Color
+    started_on: date
+    covers: dict[str, int]
+    is_case: bool = False
+
+
+class StoredState(BaseModel):
+    episode: StoredEpisode | None = None
+    discharged: dict[str, tuple[int, date]] = {}
+
+
+class Authority(BaseModel):
+    """What the health authority's lists say about a person (kept even before they apply)."""
+
+    case: Literal["confirmed", "suspected"] | None = None
+    contacts: list[StoredContact] = []
+    cleared_at: datetime | None = None
+    updated_at: datetime | None = None
+
+
+class Holder(BaseModel):
+    """A holder as stored. Holds no clear ID number, no full name and no full phone number."""
+
+    holder_id: str
+    version: int = 0
+    sub: str | None = None
+    code_id: str | None = None
+    id_type: IdType | None = None
+    masked_name: str = ""
+    masked_phone: str = ""
+    residence_region: str | None = None
+    stays: list[StoredStay] = []
+    contacts: list[StoredContact] = []
+    reports: list[StoredReport] = []
+    checkins: list[StoredCheckin] = []
+    authority: Authority = Authority()
+    state: StoredState = StoredState()
+    color: Color = Color.GREEN
+    score: int = 0
+    reasons: list[ReasonView] = []
+    ruleset_version: str = ""
+    since: datetime | None = None
+    quarantine: QuarantineView | None = None
+    green_eligible_on: date | None = None
+    due_on: date | None = None
+    applied_at: datetime | None = None
+    updated_at: datetime | None = None
+
+    @property
+    def applied(self) -> bool:
+        return self.sub is not None
+
+
+class ColorChange(BaseModel):
+    """One line of a holder's colour history (audit), also the ``ColorChanged`` event detail."""
+
+    holder_id: str
+    at: datetime
+    old_color: Color | None
+    new_color: Color
+    score: int
+    reasons: list[ReasonView]
+    ruleset_version: str
+    cause: str

@@ -1,0 +1,32 @@
+"""The functions' configuration: environment variables set by the SAM template, validated once."""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+
+from pydantic import BaseModel, Field
+
+
+class Settings(BaseModel):
+    holders_table: str = Field(alias="HOLDERS_TABLE")
+    regions_table: str = Field(alias="REGIONS_TABLE")
+    stays_table: str = Field(alias="STAYS_TABLE")
+    scans_table: str = Field(alias="SCANS_TABLE")
+    history_table: str = Field(alias="HISTORY_TABLE")
+    idempotency_table: str = Field("", alias="IDEMPOTENCY_TABLE")
+    recompute_queue_url: str = Field("", alias="RECOMPUTE_QUEUE_URL")
+    event_bus_name: str = Field("", alias="EVENT_BUS_NAME")
+    signing_key_secret: str = Field("", alias="SIGNING_KEY_SECRET")
+    holder_key_secret: str = Field("", alias="HOLDER_KEY_SECRET")
+    jwks_parameter: str = Field("", alias="JWKS_PARAMETER")
+    issuer: str = Field(alias="CODE_ISSUER")
+    token_ttl_seconds: int = Field(300, alias="TOKEN_TTL_SECONDS")
+    due_shards: int = Field(8, alias="DUE_SHARDS")
+    parameters_max_age: int = Field(300, alias="PARAMETERS_MAX_AGE")
+
+
+@lru_cache(maxsize=1)
+def settings() -> Settings:
+    """Read once per cold start (tests clear the cache when they change the environment)."""
+    return Settings.model_validate(dict(os.environ))

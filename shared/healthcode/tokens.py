@@ -1,0 +1,114 @@
+"""QR code tokens: compact JWS (ES256) with the key's RFC 7638 thumbprint as ``kid``.
+
+Claims: ``iss`` (this deployment), ``cid`` (the opaque code id, never an ID number), ``col`` (colour at
+issue), ``iat`` and ``exp``. A checkpoint's verdict never trusts ``col``: verify reads the holder's colour
+now. Keys come from Secrets Manager (private) and SSM (public JWKS) through Powertools parameters.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from joserfc import jws
+from joserfc.errors import JoseError
+from joserfc.jwk import ECKey, KeySet
+
+ALGORITHM = "ES256"
+SKEW = timedelta(seconds=30)
+MAX_TOKEN_LENGTH = 4096
+
+
+def generate_signing_key() -> dict[str, Any]:
+    """A new P-256 private JWK whose kid is its thumbprint (for provisioning and rotation)."""
+    key = ECKey.generate_key("P-256", auto_kid=True)
+    return key.as_dict(private=True)
+
+
+def public_jwks(private_jwks: list[dict[str, Any]]) -> dict[str, Any]:
+    """The public half of each key, as published at ``/.well-known/jwks.json``."""
+    keys = []
+    for jwk in private_jwks:
+        key = ECKey.import_key(jwk)
+        pub = key.as_dict(private=False)
+        pub.update({"kid": key.thumbprint(), "use": "sig", "alg": ALGORITHM})
+        keys.append(pub)
+    return {"keys": keys}
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedToken:
+    value: str
+    expires_at: datetime
+
+
+class TokenSigner:
+    def __init__(self, private_jwk: dict[str, Any], issuer: str, ttl_seconds: int = 300) -> None:
+        self._key = ECKey.import_key(private_jwk)
+        self._kid = self._key.thumbprint()
+        self._issuer = issuer
+        self._ttl = ttl_seconds
+
+    def issue(self, code_id: str, color: str, now: datetime) -> IssuedToken:
+        iat = int(now.timestamp())
+        exp = iat + self._ttl
+        claims = {"iss": self._issuer, "cid": code_id, "col": color, "iat": iat, "exp": exp}
+        payload = json.dumps(claims, separators=(",", ":")).encode()
+        value = jws.serialize_compact({"alg": ALGORITHM, "kid": self._kid, "typ": "hc+jws"}, payload, self._key)
+        return IssuedToken(value, datetime.fromtimestamp(exp, UTC))
+
+
+@dataclass(frozen=True, slots=True)
+class TokenCheck:
+    status: str  # valid | expired | invalid_signature | unknown_issuer | malformed
+    issuer: str | None = None
+    code_id: str | None = None
+    color: str | None = None
+    expires_at: datetime | None = None
+
+
+def _b64json(part: str) -> Any:
+    return json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
+
+
+class TokenVerifier:
+    """Checks tokens against the public keys of each trusted issuer."""
+
+    def __init__(self, trusted: dict[str, dict[str, Any]]) -> None:
+        self._keysets = {iss: KeySet.import_key_set(jwks) for iss, jwks in trusted.items()}
+        self._kids = {iss: {k.kid for k in ks.keys} for iss, ks in self._keysets.items()}
+
+    def check(self, token: str, now: datetime) -> TokenCheck:
+        if len(token) > MAX_TOKEN_LENGTH or token.count(".") != 2:
+            return TokenCheck("malformed")
+        head, body, _sig = token.split(".")
+        try:
+            header = _b64json(head)
+            claims = _b64json(body)
+        except (ValueError, UnicodeDecodeError):
+            return TokenCheck("malformed")
+        if not isinstance(header, dict) or not isinstance(claims, dict):
+            return TokenCheck("malformed")
+        iss, cid, exp, iat = claims.get("iss"), claims.get("cid"), claims.get("exp"), claims.get("iat")
+        if not (isinstance(iss, str) and isinstance(cid, str) and isinstance(exp, int) and isinstance(iat, int)):
+            return TokenCheck("malformed")
+        if iss not in self._keysets:
+            return TokenCheck("unknown_issuer", issuer=iss)
+        # Only our algorithm, only a key we published: 'none', HS256-with-the-public-key and
+        # unknown kids never reach a signature check that could be fooled.
+        if header.get("alg") != ALGORITHM or header.get("kid") not in self._kids[iss]:
+            return TokenCheck("invalid_signature", issuer=iss)
+        try:
+            jws.deserialize_compact(token, self._keysets[iss], algorithms=[ALGORITHM])
+        except (JoseError, ValueError):
+            return TokenCheck("invalid_signature", issuer=iss)
+        expires_at = datetime.fromtimestamp(exp, UTC)
+        color = claims.get("col") if isinstance(claims.get("col"), str) else None
+        if now > expires_at + SKEW:
+            return TokenCheck("expired", iss, cid, color, expires_at)
+        if datetime.fromtimestamp(iat, UTC) > now + SKEW:
+            return TokenCheck("malformed", iss, cid, color, expires_at)  # not yet valid: not one we issued
+        return TokenCheck("valid", iss, cid, color, expires_at)

@@ -1,0 +1,61 @@
+"""Checks on requests that need the registry or today's date; every problem names its field."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from healthcode.errors import FieldError, invalid
+from healthcode.identity import IdType, id_number_problem, normalize_id_number
+from healthcode.models import ApplicationRequest, CaseListRequest
+from healthcode.regions import RegionRegistry
+
+
+def _region(errors: list[FieldError], field: str, code: str, registry: RegionRegistry) -> None:
+    if code not in registry:
+        errors.append(FieldError(field, f"unknown region code {code} (GB/T 2260)"))
+
+
+def check_application(req: ApplicationRequest, today: date, registry: RegionRegistry) -> None:
+    errors: list[FieldError] = []
+    problem = id_number_problem(req.id_type, normalize_id_number(req.id_number), today)
+    if problem:
+        errors.append(FieldError("id_number", problem))
+    _region(errors, "residence_region", req.residence_region, registry)
+    for i, stay in enumerate(req.travel_history):
+        where = f"travel_history[{i}]"
+        _region(errors, f"{where}.region", stay.region, registry)
+        if stay.arrived_on > today:
+            errors.append(FieldError(f"{where}.arrived_on", "must not be in the future"))
+        if stay.left_on is not None:
+            if stay.left_on < stay.arrived_on:
+                errors.append(FieldError(f"{where}.left_on", "must not be before arrived_on"))
+            if stay.left_on > today:
+                errors.append(FieldError(f"{where}.left_on", "must not be in the future (use null while still there)"))
+    c = req.contact
+    if c.kind == "none":
+        if c.on is not None:
+            errors.append(FieldError("contact.on", "must be absent when kind is none"))
+    elif c.on is None:
+        errors.append(FieldError("contact.on", "the date of the contact is required"))
+    elif c.on > today:
+        errors.append(FieldError("contact.on", "must not be in the future"))
+    if len(set(req.symptoms)) != len(req.symptoms):
+        errors.append(FieldError("symptoms", "each symptom once"))
+    if errors:
+        raise invalid("The declaration has problems; nothing was saved.", errors)
+
+
+def check_cases(req: CaseListRequest, today: date) -> None:
+    errors: list[FieldError] = []
+    for i, case in enumerate(req.cases):
+        where = f"cases[{i}]"
+        problem = id_number_problem(IdType(case.id_type), normalize_id_number(case.id_number), today)
+        if problem:
+            errors.append(FieldError(f"{where}.id_number", problem))
+        if case.status in ("close_contact", "secondary_contact"):
+            if case.on is None:
+                errors.append(FieldError(f"{where}.on", "the contact date is required for contacts"))
+            elif case.on > today:
+                errors.append(FieldError(f"{where}.on", "must not be in the future"))
+    if errors:
+        raise invalid("The case list has problems; nothing was recorded.", errors)

@@ -1,0 +1,113 @@
+"""Builds the use cases from settings and boto3 clients, once per cold start.
+
+Clients are created on first use (not at import time) and can be injected, so tests and the
+local stack pass their own (moto) clients.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+import boto3
+from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
+
+from healthcode.assessor import Assessor
+from healthcode.events import EventBridgeColorEvents, SqsRecomputeQueue
+from healthcode.keys import KeyRing
+from healthcode.regions import registry
+from healthcode.ruleset import load_ruleset
+from healthcode.services import Authority, Checkpoints, Rescoring, Residents
+from healthcode.settings import Settings, settings
+from healthcode.store import DynamoHistory, DynamoHolders, DynamoRegions, DynamoScanLog, DynamoStayIndex
+
+
+@dataclass
+class Clients:
+    """boto3 clients, each made on first use unless given."""
+
+    given: dict[str, Any]
+
+    def get(self, service: str) -> Any:
+        if service not in self.given:
+            self.given[service] = boto3.client(service)  # type: ignore[call-overload]
+        return self.given[service]
+
+
+class Services:
+    def __init__(self, config: Settings | None = None, **clients: Any) -> None:
+        self.settings = config or settings()
+        self.clients = Clients(dict(clients))
+
+    @cached_property
+    def rules(self):  # type: ignore[no-untyped-def]
+        return load_ruleset()
+
+    @cached_property
+    def holders(self) -> DynamoHolders:
+        return DynamoHolders(self.clients.get("dynamodb"), self.settings.holders_table, self.settings.due_shards)
+
+    @cached_property
+    def keys(self) -> KeyRing:
+        s = self.settings
+        return KeyRing(
+            s,
+            self.clients.get("secretsmanager") if s.signing_key_secret or s.holder_key_secret else None,
+            self.clients.get("ssm") if s.jwks_parameter else None,
+        )
+
+    @cached_property
+    def stays(self) -> DynamoStayIndex:
+        return DynamoStayIndex(self.clients.get("dynamodb"), self.settings.stays_table)
+
+    @cached_property
+    def assessor(self) -> Assessor:
+        s = self.settings
+        db = self.clients.get("dynamodb")
+        return Assessor(
+            self.holders,
+            DynamoRegions(db, s.regions_table),
+            DynamoHistory(db, s.history_table),
+            EventBridgeColorEvents(self.clients.get("events"), s.event_bus_name),
+            self.rules,
+            registry(),
+        )
+
+    @cached_property
+    def residents(self) -> Residents:
+        table = self.settings.idempotency_table
+        persistence = (
+            DynamoDBPersistenceLayer(table_name=table, boto3_client=self.clients.get("dynamodb")) if table else None
+        )
+        return Residents(self.assessor, self.stays, self.keys, persistence)
+
+    @cached_property
+    def checkpoints(self) -> Checkpoints:
+        return Checkpoints(self.holders, DynamoScanLog(self.clients.get("dynamodb"), self.settings.scans_table), self.keys)
+
+    @cached_property
+    def authority(self) -> Authority:
+        return Authority(self.assessor, SqsRecomputeQueue(self.clients.get("sqs"), self.settings.recompute_queue_url), self.keys)
+
+    @cached_property
+    def rescoring(self) -> Rescoring:
+        return Rescoring(self.assessor, self.stays)
+
+
+_services: Services | None = None
+
+
+def services() -> Services:
+    """The process-wide services (one per Lambda execution environment)."""
+    global _services
+    if _services is None:
+        _services = Services()
+    return _services
+
+
+def use(svc: Services | None) -> None:
+    """Install (or with None, forget) the services the handlers use: tests and the local stack."""
+    global _services
+    _services = svc
+    settings.cache_clear()
