@@ -1,7 +1,5 @@
 """Health authority routes: set region risk levels, record case lists. Both feed the recompute queue."""
 
-from __future__ import annotations
-
 from typing import Annotated, Any
 
 from aws_lambda_powertools import Logger, Tracer

@@ -1,7 +1,5 @@
 """Resident routes: declare (apply), see one's code, daily check-in. Thin: parse, call a use case, answer."""
 
-from __future__ import annotations
-
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer

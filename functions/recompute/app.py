@@ -4,8 +4,6 @@ Queue batches use Powertools batch processing: a message that fails is reported 
 then dead-lettered; the rest of the batch is kept.
 """
 
-from __future__ import annotations
-
 import json
 from typing import Any
 

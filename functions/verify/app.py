@@ -1,7 +1,5 @@
 """Checkpoint routes: verify a scanned code; publish the signing keys."""
 
-from __future__ import annotations
-
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer

@@ -1,0 +1,111 @@
+"""The deployed system's wiring, reproduced locally from the template: routes to handlers, the queue to
+the recompute function in batches (partial failures stay on the queue, then go to its DLQ), the daily
+schedule to the recompute function. No business logic: every request goes through the real handlers.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from healthcode import clock, wiring
+from healthcode_local.aws import Provisioned
+from healthcode_local.lambda_events import LambdaContext, http_event, sqs_event
+
+
+@dataclass
+class HttpResult:
+    status: int
+    headers: dict[str, str]
+    body: str
+
+    def json(self) -> Any:
+        return json.loads(self.body) if self.body else None
+
+
+class LocalSystem:
+    def __init__(self, provisioned: Provisioned) -> None:
+        self.p = provisioned
+        self.template = provisioned.template
+        env = provisioned.environment(next(iter(self.template.functions)))
+        os.environ.update(env)
+        os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
+        wiring.use(wiring.Services(**provisioned.clients))
+
+    def set_clock(self, now: datetime) -> None:
+        clock.set_source(lambda: now)
+
+    # -------------------------------------------------------------- HTTP
+    def http(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        *,
+        claims: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+        raw_body: str | bytes | None = None,
+    ) -> HttpResult:
+        """One request as API Gateway would pass it on. ``claims``: what the JWT authorizer validated."""
+        path_only = path.split("?", 1)[0]
+        found = self.template.route_for(method, path_only)
+        if found is None:
+            return HttpResult(404, {"content-type": "application/json"}, '{"message":"Not Found"}')
+        route, params = found
+        if not route.public and claims is None:  # the HTTP API's JWT authorizer refuses it
+            return HttpResult(401, {"content-type": "application/json"}, '{"message":"Unauthorized"}')
+        text = raw_body if raw_body is not None else (json.dumps(body) if body is not None else None)
+        hdrs = {"content-type": "application/json", **(headers or {})}
+        event = http_event(
+            method, path_only, route.path, body=text, headers=hdrs, path_parameters=params or None,
+            claims=None if route.public else claims, now=clock.now(),
+        )
+        out = self.invoke(route.function, event)
+        return HttpResult(int(out["statusCode"]), {k.lower(): v for k, v in (out.get("headers") or {}).items()},
+                          out.get("body") or "")
+
+    def invoke(self, function: str, event: dict[str, Any]) -> Any:
+        spec = self.template.functions[function]
+        timeout = float(spec.properties.get("Timeout") or self.template.doc["Globals"]["Function"]["Timeout"])
+        return spec.load()(event, LambdaContext(function, timeout))
+
+    # -------------------------------------------------------------- events
+    def _recompute_source(self) -> tuple[str, str, str]:
+        for name, event in self.template.functions["RecomputeFunction"].properties["Events"].items():
+            if event["Type"] == "SQS":
+                queue_arn = self.p.resolver.resolve(event["Properties"]["Queue"])
+                logical = queue_arn.rsplit(":", 1)[1]
+                return name, self.p.physical(logical), queue_arn
+        raise LookupError("no SQS event source on RecomputeFunction")
+
+    def deliver_queue(self, max_batches: int = 100) -> int:
+        """Deliver queued recompute messages in batches, as Lambda's SQS poller would. Returns messages done."""
+        name, url, arn = self._recompute_source()
+        props = self.template.functions["RecomputeFunction"].properties["Events"][name]["Properties"]
+        sqs = self.p.clients["sqs"]
+        done = 0
+        for _ in range(max_batches):
+            got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=int(props.get("BatchSize", 10)),
+                                      MessageSystemAttributeNames=["All"], VisibilityTimeout=0)
+            messages = got.get("Messages", [])
+            if not messages:
+                break
+            result = self.invoke("RecomputeFunction", sqs_event(messages, arn)) or {}
+            failed = {f["itemIdentifier"] for f in result.get("batchItemFailures", [])}
+            for m in messages:
+                if m["MessageId"] not in failed:
+                    sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
+                    done += 1
+            if failed and len(failed) == len(messages):
+                break
+        return done
+
+    def fire_schedule(self) -> Any:
+        """Invoke the recompute function as EventBridge Scheduler would, with the template's input."""
+        for event in self.template.functions["RecomputeFunction"].properties["Events"].values():
+            if event["Type"] == "ScheduleV2":
+                return self.invoke("RecomputeFunction", json.loads(event["Properties"]["Input"]))
+        raise LookupError("no schedule on RecomputeFunction")
