@@ -19,14 +19,12 @@ ROLE = "health_admin"
 
 
 @app.put("/admin/v1/regions/<code>")
-@tracer.capture_method
 def put_region(code: Annotated[str, Path(pattern=r"^\d{6}(\d{3}){0,2}$")], body: RegionLevelRequest):  # noqa: ANN201
     who = caller(app, role=ROLE)
     return json_response(services().authority.set_region_level(code, body, who.sub, clock.now()))
 
 
 @app.post("/admin/v1/cases")
-@tracer.capture_method
 def post_cases(body: CaseListRequest):  # noqa: ANN201
     who = caller(app, role=ROLE)
     return json_response(services().authority.record_cases(body, who.sub, clock.now()), status=202)

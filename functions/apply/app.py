@@ -20,7 +20,6 @@ app = build_resolver()
 
 
 @app.post("/v1/applications")
-@tracer.capture_method
 def post_application(body: ApplicationRequest):  # noqa: ANN201 - a Response
     who = caller(app)
     key = app.current_event.headers.get("idempotency-key")
@@ -30,13 +29,11 @@ def post_application(body: ApplicationRequest):  # noqa: ANN201 - a Response
 
 
 @app.get("/v1/codes/me")
-@tracer.capture_method
 def get_my_code():  # noqa: ANN201
     return json_response(services().residents.code(caller(app).sub, clock.now()))
 
 
 @app.post("/v1/checkins")
-@tracer.capture_method
 def post_checkin(body: CheckinRequest):  # noqa: ANN201
     view = services().residents.check_in(caller(app).sub, body, clock.now())
     metrics.add_metric(name="Checkins", unit=MetricUnit.Count, value=1)

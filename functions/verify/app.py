@@ -19,7 +19,6 @@ app = build_resolver()
 
 
 @app.post("/v1/verifications")
-@tracer.capture_method
 def post_verification(body: VerificationRequest):  # noqa: ANN201
     caller(app, role="checkpoint")
     view = services().checkpoints.verify(body, clock.now())

@@ -13,7 +13,6 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
-from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from pydantic import BaseModel
 
@@ -65,17 +64,23 @@ def _validation_problem(exc: RequestValidationError) -> DomainError:
     return invalid("The request does not match the contract.", fields)
 
 
-def _limit_body(app: APIGatewayHttpResolver, next_middleware: NextMiddleware) -> Response:
-    body = app.current_event.body or ""
-    if len(body) > MAX_BODY_BYTES:
-        return problem_response(too_large(f"The request body is larger than {MAX_BODY_BYTES} bytes."), app.current_event.path)
-    return next_middleware(app)
+class _Resolver(APIGatewayHttpResolver):
+    def resolve(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
+        # Refused before anything parses it (the validation middleware would read it first).
+        if len(event.get("body") or "") > MAX_BODY_BYTES:
+            error = too_large(f"The request body is larger than {MAX_BODY_BYTES} bytes.")
+            return {
+                "statusCode": error.status,
+                "headers": {"Content-Type": PROBLEM_JSON},
+                "body": json.dumps(error.problem(event.get("rawPath"))),
+                "isBase64Encoded": False,
+            }
+        return super().resolve(event, context)
 
 
 def build_resolver() -> APIGatewayHttpResolver:
     """A resolver with validation, the body-size limit and the shared error mapping installed."""
-    app = APIGatewayHttpResolver(enable_validation=True)
-    app.use(middlewares=[_limit_body])
+    app = _Resolver(enable_validation=True)
 
     @app.exception_handler(DomainError)
     def _domain(exc: DomainError) -> Response:

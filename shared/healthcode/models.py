@@ -17,7 +17,7 @@ from healthcode.identity import IdType
 from healthcode.scoring import Color
 
 RegionCode = Annotated[StrictStr, Field(pattern=r"^\d{6}(\d{3}){0,2}$", description="GB/T 2260 code")]
-Temperature = Annotated[StrictFloat | StrictInt, Field(ge=34.0, le=43.0, description="°C")]
+Temperature = Annotated[StrictFloat, Field(ge=34.0, le=43.0, description="°C")]  # strict: 36 is fine, "36" is not
 Symptom = Literal[
     "fever", "cough", "sore_throat", "fatigue", "shortness_of_breath", "diarrhoea", "loss_of_taste_or_smell"
 ]
