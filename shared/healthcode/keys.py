@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.utilities.parameters import SecretsProvider, SSMProvider
@@ -29,6 +30,7 @@ class KeyRing:
         self._ssm = SSMProvider(boto3_client=ssm) if ssm is not None else None
         self._signer: tuple[Any, TokenSigner] | None = None
         self._verifier: tuple[Any, TokenVerifier] | None = None
+        self._last_forced = float("-inf")
 
     def _secret(self, name: str, transform: str | None = None) -> Any:
         if self._secrets is None:
@@ -45,13 +47,25 @@ class KeyRing:
     def holder_key(self) -> bytes:
         return str(self._secret(self._settings.holder_key_secret)).encode()
 
-    def jwks(self) -> dict[str, Any]:
+    def jwks(self, force: bool = False) -> dict[str, Any]:
         if self._ssm is None:
             raise RuntimeError("no SSM client was given")
-        return self._ssm.get(self._settings.jwks_parameter, max_age=self._settings.parameters_max_age, transform="json")  # type: ignore[return-value]
+        return self._ssm.get(  # type: ignore[return-value]
+            self._settings.jwks_parameter, max_age=self._settings.parameters_max_age, transform="json", force_fetch=force
+        )
 
-    def verifier(self) -> TokenVerifier:
-        jwks = self.jwks()
+    def verifier(self, refresh: bool = False) -> TokenVerifier:
+        """The verifier for the published keys. ``refresh`` re-reads them (a code signed by a key just
+        rotated in), at most once every 30 seconds so random key ids cannot hammer SSM."""
+        force = refresh and time.monotonic() - self._last_forced > 30
+        if force:
+            self._last_forced = time.monotonic()
+        jwks = self.jwks(force)
         if self._verifier is None or self._verifier[0] != jwks:
             self._verifier = (jwks, TokenVerifier({self._settings.issuer: jwks}))
         return self._verifier[1]
+
+    def clear_cache(self) -> None:
+        for provider in (self._secrets, self._ssm):
+            if provider is not None:
+                provider.clear_cache()

@@ -206,6 +206,8 @@ class Checkpoints:
 
     def verify(self, req: VerificationRequest, now: datetime) -> VerificationView:
         check = self._keys.verifier().check(req.token, now)
+        if check.unknown_kid:
+            check = self._keys.verifier(refresh=True).check(req.token, now)
         color: Color | None = None
         masked: str | None = None
         status = check.status

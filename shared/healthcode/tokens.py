@@ -68,6 +68,7 @@ class TokenCheck:
     code_id: str | None = None
     color: str | None = None
     expires_at: datetime | None = None
+    unknown_kid: bool = False  # signed with a key we have not (yet) seen: worth one JWKS refresh
 
 
 def _b64json(part: str) -> Any:
@@ -99,8 +100,10 @@ class TokenVerifier:
             return TokenCheck("unknown_issuer", issuer=iss)
         # Only our algorithm, only a key we published: 'none', HS256-with-the-public-key and
         # unknown kids never reach a signature check that could be fooled.
-        if header.get("alg") != ALGORITHM or header.get("kid") not in self._kids[iss]:
+        if header.get("alg") != ALGORITHM:
             return TokenCheck("invalid_signature", issuer=iss)
+        if header.get("kid") not in self._kids[iss]:
+            return TokenCheck("invalid_signature", issuer=iss, unknown_kid=True)
         try:
             jws.deserialize_compact(token, self._keysets[iss], algorithms=[ALGORITHM])
         except (JoseError, ValueError):

@@ -1,0 +1,149 @@
+"""Checkpoints scan codes: every code status of the contract, the colour now, one read per scan."""
+
+from __future__ import annotations
+
+import base64
+import json
+from datetime import timedelta
+
+import pytest
+
+from healthcode.tokens import TokenSigner, generate_signing_key
+from healthcode_local import keys as key_tool
+from tests.people import application
+
+
+def _b64(data: dict) -> str:
+    return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
+
+
+@pytest.fixture
+def holder(system):
+    view = system.resident("u")("POST", "/v1/applications", application()).json()
+    return view["token"]["value"]
+
+
+def scan(system, token, checkpoint="gate-7"):
+    r = system.checkpoint({"token": token, "checkpoint_id": checkpoint})
+    assert r.status == 200, r.body
+    return r.json()
+
+
+def test_a_green_code_passes_with_only_a_masked_name(system, holder):
+    v = scan(system, holder)
+    assert (v["decision"], v["color"], v["code_status"], v["masked_name"]) == ("pass", "green", "valid", "王*波")
+    assert set(v) == {"decision", "color", "code_status", "instruction", "masked_name", "checked_at", "issuer"}
+
+
+def test_every_scan_is_logged_for_28_days(system, holder):
+    scan(system, holder, "subway-12")
+    items = system.p.clients["dynamodb"].scan(TableName=system.p.physical("ScansTable"))["Items"]
+    assert len(items) == 1 and items[0]["checkpoint_id"]["S"] == "subway-12" and items[0]["color"]["S"] == "green"
+    assert int(items[0]["expires_at"]["N"]) == int((system.now + timedelta(days=28)).timestamp())
+
+
+def test_a_code_expires_after_5_minutes_with_30_seconds_of_skew(system, holder):
+    start = system.now
+    system.at(start + timedelta(minutes=5, seconds=29))
+    assert scan(system, holder)["code_status"] == "valid"
+    system.at(start + timedelta(minutes=5, seconds=31))
+    v = scan(system, holder)
+    assert (v["decision"], v["code_status"], v["color"]) == ("stop", "expired", None)
+    assert "refresh" in v["instruction"]
+
+
+def test_tampered_and_forged_codes_are_stopped_as_invalid_signature(system, holder):
+    head, body, sig = holder.split(".")
+    claims = json.loads(base64.urlsafe_b64decode(body + "=="))
+    red_to_green = _b64(claims | {"cid": "someone-else"})
+    assert scan(system, f"{head}.{red_to_green}.{sig}")["code_status"] == "invalid_signature"
+    flipped = sig[:-4] + ("AAAA" if sig[-4:] != "AAAA" else "BBBB")
+    assert scan(system, f"{head}.{body}.{flipped}")["code_status"] == "invalid_signature"
+    unsigned = _b64({"alg": "none", "typ": "JWT"})
+    assert scan(system, f"{unsigned}.{body}.")["code_status"] == "invalid_signature"
+    forger = TokenSigner(generate_signing_key(), claims["iss"])  # right issuer, wrong key
+    forged = forger.issue(claims["cid"], "green", system.now).value
+    v = scan(system, forged)
+    assert (v["decision"], v["code_status"]) == ("stop", "invalid_signature")
+
+
+def test_a_code_from_an_unknown_issuer_or_for_an_unknown_holder(system, holder):
+    stranger = TokenSigner(generate_signing_key(), "https://fake-code.example").issue("x", "green", system.now).value
+    v = scan(system, stranger)
+    assert (v["code_status"], v["issuer"]) == ("unknown_issuer", "https://fake-code.example")
+    sm = system.p.clients["secretsmanager"]
+    ours = key_tool.current_keys(sm, system.p.physical("SigningKeySecret"))
+    active = next(k for k in ours["keys"] if k["kid"] == ours["active_kid"])
+    ghost = TokenSigner(active, system.p.environment("VerifyFunction")["CODE_ISSUER"]).issue("no-such-code", "green", system.now)
+    assert scan(system, ghost.value)["code_status"] == "unknown_code"
+
+
+@pytest.mark.parametrize("garbage", ["hello", "a.b.c", "", "....", "eyJ.eyJ.x", "x" * 5000])
+def test_garbage_is_malformed_or_refused(system, garbage):
+    r = system.checkpoint({"token": garbage, "checkpoint_id": "gate"})
+    if 0 < len(garbage) <= 4096:
+        assert r.status == 200 and r.json()["code_status"] == "malformed" and r.json()["decision"] == "stop"
+    else:
+        assert r.status == 422
+
+
+def test_a_code_that_turned_red_since_it_was_shown_is_caught(system):
+    me = system.resident("traveller")
+    body = application(travel_history=[{"region": "330102", "arrived_on": "2020-02-13", "left_on": "2020-02-16"}])
+    shown = me("POST", "/v1/applications", body).json()
+    assert shown["color"] == "green"
+    system.admin("PUT", "/admin/v1/regions/330102", {"name": "上城区", "level": 5})
+    system.deliver_queue()
+    v = scan(system, shown["token"]["value"])
+    assert (v["decision"], v["color"], v["code_status"]) == ("stop", "red", "valid")
+    assert "now red" in v["instruction"]
+
+
+def test_one_read_and_one_write_per_verification(system, holder):
+    calls = []
+    db = system.p.clients["dynamodb"]
+    db.meta.events.register("before-call.dynamodb.*", lambda model, **kw: calls.append(model.name))
+    scan(system, holder)
+    assert calls == ["Query", "PutItem"]
+
+
+def test_the_signing_keys_are_public_and_match_the_token_kid(system, holder):
+    r = system.http("GET", "/.well-known/jwks.json")
+    assert r.status == 200
+    header = json.loads(base64.urlsafe_b64decode(holder.split(".")[0] + "=="))
+    published = r.json()["keys"]
+    assert header["kid"] in {k["kid"] for k in published}
+    assert all("d" not in k for k in published)  # never a private part
+
+
+def test_verification_needs_the_checkpoint_role_and_both_fields(system, holder):
+    assert system.http("POST", "/v1/verifications", {"token": holder, "checkpoint_id": "g"}, claims={"sub": "x"}).status == 403
+    r = system.checkpoint({"token": holder})
+    assert r.status == 422 and r.json()["errors"][0]["field"] == "checkpoint_id"
+    assert system.checkpoint({"token": 42, "checkpoint_id": "g"}).status == 422
+    assert system.http("POST", "/v1/verifications", {"token": holder, "checkpoint_id": "g"}).status == 401
+
+
+def test_key_rotation_keeps_codes_issued_with_the_previous_key_valid(system, holder):
+    p = system.p
+    key_tool.rotate(p.clients["secretsmanager"], p.clients["ssm"], p.physical("SigningKeySecret"), p.physical("JwksParameter"))
+    system.at(system.now + timedelta(minutes=1))
+    from healthcode import wiring
+
+    wiring.services().keys.clear_cache()  # as if the 5-minute parameters cache had expired
+    fresh = system.resident("u")("GET", "/v1/codes/me").json()["token"]["value"]
+    assert fresh.split(".")[0] != holder.split(".")[0]
+    assert scan(system, holder)["code_status"] == "valid"  # the previous key is still published
+    assert scan(system, fresh)["code_status"] == "valid"
+
+
+def test_a_code_signed_by_a_key_rotated_in_after_the_verifier_cached_the_keys_is_valid(system, holder):
+    scan(system, holder)  # the verifier has cached the published keys
+    p = system.p
+    key_tool.rotate(p.clients["secretsmanager"], p.clients["ssm"], p.physical("SigningKeySecret"), p.physical("JwksParameter"))
+    sm = p.clients["secretsmanager"]
+    doc = key_tool.current_keys(sm, p.physical("SigningKeySecret"))
+    new_key = next(k for k in doc["keys"] if k["kid"] == doc["active_kid"])
+    claims = json.loads(base64.urlsafe_b64decode(holder.split(".")[1] + "=="))
+    fresh = TokenSigner(new_key, claims["iss"]).issue(claims["cid"], "green", system.now).value
+    assert scan(system, fresh)["code_status"] == "valid"  # unknown kid: one forced refresh of the keys
