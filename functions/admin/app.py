@@ -14,19 +14,19 @@ from healthcode.wiring import services
 
 logger = Logger()
 tracer = Tracer()
-app = build_resolver()
 ROLE = "health_admin"
+app = build_resolver(roles={"/admin/": ROLE})
 
 
 @app.put("/admin/v1/regions/<code>")
 def put_region(code: Annotated[str, Path(pattern=r"^\d{6}(\d{3}){0,2}$")], body: RegionLevelRequest):  # noqa: ANN201
-    who = caller(app, role=ROLE)
+    who = caller(app)
     return json_response(services().authority.set_region_level(code, body, who.sub, clock.now()))
 
 
 @app.post("/admin/v1/cases")
 def post_cases(body: CaseListRequest):  # noqa: ANN201
-    who = caller(app, role=ROLE)
+    who = caller(app)
     return json_response(services().authority.record_cases(body, who.sub, clock.now()), status=202)
 
 

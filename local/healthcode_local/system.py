@@ -93,8 +93,11 @@ class LocalSystem:
             messages = got.get("Messages", [])
             if not messages:
                 break
-            result = self.invoke("RecomputeFunction", sqs_event(messages, arn)) or {}
-            failed = {f["itemIdentifier"] for f in result.get("batchItemFailures", [])}
+            try:
+                result = self.invoke("RecomputeFunction", sqs_event(messages, arn)) or {}
+                failed = {f["itemIdentifier"] for f in result.get("batchItemFailures", [])}
+            except Exception:  # the invocation failed: Lambda leaves the whole batch on the queue
+                failed = {m["MessageId"] for m in messages}
             for m in messages:
                 if m["MessageId"] not in failed:
                     sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])

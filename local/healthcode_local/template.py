@@ -53,7 +53,11 @@ class FunctionSpec:
                 raise ImportError(f"cannot load {self.module_path}")
             module = importlib.util.module_from_spec(spec)
             sys.modules[name] = module
-            spec.loader.exec_module(module)
+            try:
+                spec.loader.exec_module(module)
+            except BaseException:
+                del sys.modules[name]
+                raise
         return getattr(module, self.handler.rsplit(".", 1)[1])
 
 

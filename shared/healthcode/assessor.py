@@ -119,29 +119,30 @@ class Assessor:
         change: Callable[[Holder | None], Holder | None] | None = None,
         overrides: Mapping[str, int] | None = None,
         score: bool = True,
-    ) -> Holder | None:
+    ) -> tuple[Holder | None, bool]:
         """Read, change (optionally), re-score and conditionally write one holder.
 
         With ``score=False`` only the change is written (the recompute queue scores it later).
 
         A write that loses to a concurrent writer is re-read and re-scored, never overwritten.
-        Returns the holder as stored (None when there is no such holder and ``change`` made none).
+        Returns the holder as stored (None when there is no such holder and ``change`` made none) and
+        whether this call wrote it.
         """
         for _attempt in range(MAX_ATTEMPTS):
             current = self.holders.get(holder_id)
             updated = change(current) if change else current
             if updated is None:
-                return None
+                return None, False
             if not score or not updated.applied:  # not scored here (or nothing to score yet)
                 if current is not None and updated == current:
-                    return current
+                    return current, False
                 try:
-                    return self.holders.save(updated)
+                    return self.holders.save(updated), True
                 except VersionConflict:
                     continue
             scored = self.assess(updated, now, overrides)
             if current is not None and updated == current and not _changed(current, scored):
-                return current  # nothing new in, nothing new out: no write
+                return current, False  # nothing new in, nothing new out: no write
             try:
                 saved = self.holders.save(scored)
             except VersionConflict:
@@ -150,12 +151,13 @@ class Assessor:
             old_color = current.color if current is not None and current.applied else None
             if old_color != saved.color:
                 self._record_change(saved, old_color, now, cause)
-            return saved
+            return saved, True
         raise unavailable("The holder is being changed by someone else; try again.", retry_after=1)
 
     def _record_change(self, h: Holder, old_color: object, now: datetime, cause: str) -> None:
         change = ColorChange(
             holder_id=h.holder_id,
+            version=h.version,
             at=now,
             old_color=old_color,  # type: ignore[arg-type]
             new_color=h.color,

@@ -65,22 +65,36 @@ def _validation_problem(exc: RequestValidationError) -> DomainError:
 
 
 class _Resolver(APIGatewayHttpResolver):
+    def __init__(self, roles: dict[str, str]) -> None:
+        super().__init__(enable_validation=True)
+        self._roles = roles
+
     def resolve(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
-        # Refused before anything parses it (the validation middleware would read it first).
-        if len(event.get("body") or "") > MAX_BODY_BYTES:
-            error = too_large(f"The request body is larger than {MAX_BODY_BYTES} bytes.")
+        # Refused before anything parses the body (the validation middleware would read it first):
+        # an oversized request, or a caller without the role the route needs.
+        path = event.get("rawPath") or ""
+        try:
+            if len(event.get("body") or "") > MAX_BODY_BYTES:
+                raise too_large(f"The request body is larger than {MAX_BODY_BYTES} bytes.")
+            for prefix, role in self._roles.items():
+                if path.startswith(prefix):
+                    _check(_claims(event), role)
+        except DomainError as error:
             return {
                 "statusCode": error.status,
-                "headers": {"Content-Type": PROBLEM_JSON},
-                "body": json.dumps(error.problem(event.get("rawPath"))),
+                "headers": {"Content-Type": PROBLEM_JSON, **error.headers},
+                "body": json.dumps(error.problem(path)),
                 "isBase64Encoded": False,
             }
         return super().resolve(event, context)
 
 
-def build_resolver() -> APIGatewayHttpResolver:
-    """A resolver with validation, the body-size limit and the shared error mapping installed."""
-    app = _Resolver(enable_validation=True)
+def build_resolver(roles: dict[str, str] | None = None) -> APIGatewayHttpResolver:
+    """A resolver with validation, the body-size limit, role checks and the shared error mapping.
+
+    ``roles`` maps a path prefix to the role its routes need (from the JWT's ``roles`` claim).
+    """
+    app = _Resolver(roles or {})
 
     @app.exception_handler(DomainError)
     def _domain(exc: DomainError) -> Response:
@@ -122,10 +136,12 @@ def _roles(claim: Any) -> frozenset[str]:
     return frozenset()
 
 
-def caller(app: APIGatewayHttpResolver, role: str | None = None) -> Caller:
-    """The authenticated caller from the JWT authorizer's claims; checks ``role`` when given."""
-    authorizer = app.current_event.raw_event.get("requestContext", {}).get("authorizer") or {}
-    claims = (authorizer.get("jwt") or {}).get("claims") or {}
+def _claims(event: dict[str, Any]) -> dict[str, Any]:
+    authorizer = (event.get("requestContext") or {}).get("authorizer") or {}
+    return (authorizer.get("jwt") or {}).get("claims") or {}
+
+
+def _check(claims: dict[str, Any], role: str | None) -> Caller:
     sub = claims.get("sub")
     if not isinstance(sub, str) or not sub:
         raise unauthorized("A bearer token is required.")
@@ -133,3 +149,8 @@ def caller(app: APIGatewayHttpResolver, role: str | None = None) -> Caller:
     if role is not None and role not in who.roles:
         raise forbidden(f"This operation needs the {role} role.")
     return who
+
+
+def caller(app: APIGatewayHttpResolver) -> Caller:
+    """The authenticated caller, from the claims the HTTP API's JWT authorizer validated."""
+    return _check(_claims(app.current_event.raw_event), None)

@@ -243,6 +243,7 @@ class ColorChange(BaseModel):
     """One line of a holder's colour history (audit), also the ``ColorChanged`` event detail."""
 
     holder_id: str
+    version: int
     at: datetime
     old_color: Color | None
     new_color: Color

@@ -150,13 +150,13 @@ class Residents:
         # The stays index is written first: an entry without a saved holder only costs a no-op
         # rescoring later, while a holder without its entries would miss a region change.
         self._stays.record(hid, ((s.region, s.left_on) for s in req.travel_history))
-        saved = self._assessor.rescore_and_save(hid, now, "application", change)
+        saved, _ = self._assessor.rescore_and_save(hid, now, "application", change)
         assert saved is not None
         return self.view(saved, now)
 
     def code(self, sub: str, now: datetime) -> CodeView:
         h = self._mine(sub)
-        saved = self._assessor.rescore_and_save(h.holder_id, now, "time passed")  # catches up, writes only on change
+        saved, _ = self._assessor.rescore_and_save(h.holder_id, now, "time passed")  # catches up, writes only on change
         assert saved is not None
         return self.view(saved, now)
 
@@ -170,7 +170,7 @@ class Residents:
             # a second check-in on the same day replaces the first
             return cur.model_copy(update={"checkins": [c for c in cur.checkins if c.on != today] + [entry]})
 
-        saved = self._assessor.rescore_and_save(h.holder_id, now, "check-in", change)
+        saved, _ = self._assessor.rescore_and_save(h.holder_id, now, "check-in", change)
         assert saved is not None
         return self.view(saved, now)
 
@@ -276,7 +276,7 @@ class Authority:
                     return base
                 return base.model_copy(update={"authority": auth.model_copy(update={"updated_at": now})})
 
-            saved = self._assessor.rescore_and_save(hid, now, "authority list", change, score=False)
+            saved, _ = self._assessor.rescore_and_save(hid, now, "authority list", change, score=False)
             if saved is not None and saved.applied:
                 known.append(hid)
         for batch in _chunks(known, HOLDER_BATCH):
@@ -329,10 +329,8 @@ class Rescoring:
     def _rescore(self, holder_ids: Iterable[str], now: datetime, cause: str, overrides: Any) -> int:
         changed = 0
         for hid in holder_ids:
-            before = self._assessor.holders.get(hid)
-            after = self._assessor.rescore_and_save(hid, now, cause, overrides=overrides)
-            if before is not None and after is not None and after.version != before.version:
-                changed += 1
+            _, wrote = self._assessor.rescore_and_save(hid, now, cause, overrides=overrides)
+            changed += wrote
         return changed
 
 

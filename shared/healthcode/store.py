@@ -299,7 +299,8 @@ class DynamoHistory:
             TableName=self._table,
             Item={
                 "holder_id": _s(change.holder_id),
-                "at": _s(change.at.astimezone(UTC).isoformat(timespec="microseconds")),
+                # the version keeps two changes within one clock tick apart
+                "at": _s(f"{change.at.astimezone(UTC).isoformat(timespec='microseconds')}#{change.version:010d}"),
                 "doc": _s(change.model_dump_json()),
             },
         )

@@ -1,0 +1,156 @@
+"""The health authority changes regions and lists; the recompute function recolours the right holders."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import pytest
+
+from tests.people import application, resident_id
+
+
+@pytest.fixture
+def color_events(system):
+    """A queue subscribed to ColorChanged on the bus, as a notification service would be."""
+    p = system.p
+    sqs, events = p.clients["sqs"], p.clients["events"]
+    url = sqs.create_queue(QueueName="notifications")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    bus = p.physical("EventBus")
+    events.put_rule(Name="colour", EventBusName=bus, EventPattern=json.dumps({"detail-type": ["ColorChanged"]}))
+    events.put_targets(Rule="colour", EventBusName=bus, Targets=[{"Id": "q", "Arn": arn}])
+
+    def read():
+        got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
+        return [json.loads(m["Body"])["detail"] for m in got]
+
+    return read
+
+
+def stayed(region, arrived="2020-02-13", left="2020-02-16"):
+    return application(id_number=resident_id(seq=region[-3:]), travel_history=[{"region": region, "arrived_on": arrived, "left_on": left}])
+
+
+def test_raising_a_region_to_level5_turns_green_holders_who_stayed_there_red_and_no_one_else(system, color_events):
+    system.resident("was-there")("POST", "/v1/applications", stayed("330106"))
+    system.resident("elsewhere")("POST", "/v1/applications", stayed("330108"))
+    color_events()  # the first colours
+    r = system.admin("PUT", "/admin/v1/regions/330106", {"name": "西湖区", "level": 5})
+    assert r.status == 200 and r.json()["level"] == 5 and r.json()["updated_by"] == "officer-1"
+    reads = []
+    system.p.clients["dynamodb"].meta.events.register(
+        "provide-client-params.dynamodb.GetItem", lambda params, **kw: reads.append(params["TableName"])
+    )
+    assert system.deliver_queue() == 1
+    recompute_reads = list(reads)
+    assert system.resident("was-there")("GET", "/v1/codes/me").json()["color"] == "red"
+    assert system.resident("elsewhere")("GET", "/v1/codes/me").json()["color"] == "green"
+    assert recompute_reads == [system.p.physical("HoldersTable")]  # the recompute read only the holder who stayed
+    events = color_events()
+    assert [(e["old_color"], e["new_color"], e["cause"]) for e in events] == [
+        ("green", "red", "risk level of region 330106 changed")
+    ]
+
+
+def test_a_level_set_on_a_city_applies_to_its_districts(system):
+    system.resident("u")("POST", "/v1/applications", stayed("420111"))
+    system.admin("PUT", "/admin/v1/regions/420100", {"name": "武汉市", "level": 5})
+    system.deliver_queue()
+    view = system.resident("u")("GET", "/v1/codes/me").json()
+    assert (view["color"], view["score"]) == ("red", 75)
+
+
+def test_each_colour_change_is_kept_in_the_history_with_its_reasons(system):
+    system.resident("u")("POST", "/v1/applications", stayed("330106"))
+    system.admin("PUT", "/admin/v1/regions/330106", {"name": "西湖区", "level": 5})
+    system.deliver_queue()
+    items = system.p.clients["dynamodb"].scan(TableName=system.p.physical("HistoryTable"))["Items"]
+    changes = sorted((json.loads(i["doc"]["S"]) for i in items), key=lambda c: c["at"])
+    assert [(c["old_color"], c["new_color"]) for c in changes] == [(None, "green"), ("green", "red")]
+    assert changes[1]["reasons"][0]["factor"] == "stay" and changes[1]["score"] == 75
+
+
+def test_a_confirmed_case_turns_red_and_only_clearance_turns_it_green(system):
+    number = resident_id(seq="777")
+    system.resident("u")("POST", "/v1/applications", application(number))
+    r = system.admin("POST", "/admin/v1/cases", {"cases": [{"id_type": "resident_id", "id_number": number, "status": "confirmed"}]})
+    assert r.status == 202 and r.json()["known_holders"] == 1
+    system.deliver_queue()
+    me = system.resident("u")
+    assert me("GET", "/v1/codes/me").json()["color"] == "red"
+    for day in range(1, 16):
+        system.at(system.now + timedelta(days=1))
+        view = me("POST", "/v1/checkins", {"temperature": 36.5, "symptoms": []}).json()
+    assert view["color"] == "red" and view["quarantine"]["kind"] == "medical"
+    system.admin("POST", "/admin/v1/cases", {"cases": [{"id_type": "resident_id", "id_number": number, "status": "cleared"}]})
+    system.deliver_queue()
+    assert me("GET", "/v1/codes/me").json()["color"] == "green"
+
+
+def test_a_person_listed_before_applying_gets_the_listing_at_application(system):
+    number = resident_id(seq="555")
+    r = system.admin("POST", "/admin/v1/cases", {"cases": [{"id_type": "resident_id", "id_number": number, "status": "close_contact", "on": "2020-02-15"}]})
+    assert r.json() == {"accepted": 1, "known_holders": 0, "recorded_at": r.json()["recorded_at"]}
+    view = system.resident("u")("POST", "/v1/applications", application(number)).json()
+    assert view["color"] == "red" and view["reasons"][0]["factor"] == "close_contact"
+
+
+def test_the_daily_schedule_reads_only_due_holders_and_turns_an_expired_stay_green(system):
+    system.admin("PUT", "/admin/v1/regions/330102", {"name": "上城区", "level": 4})
+    system.deliver_queue()
+    body = application(travel_history=[{"region": "330102", "arrived_on": "2020-02-10", "left_on": "2020-02-12"}])
+    assert system.resident("yellow")("POST", "/v1/applications", body).json()["color"] == "yellow"
+    for i in range(5):
+        system.resident(f"green-{i}")("POST", "/v1/applications", application(resident_id(seq=f"{i:03d}")))
+    queried = []
+    system.p.clients["dynamodb"].meta.events.register(
+        "after-call.dynamodb.Query", lambda parsed, **kw: queried.extend(parsed.get("Items", []))
+    )
+    start = system.now
+    system.at(start + timedelta(days=9))
+    assert system.fire_schedule() == {"changed": 0}
+    assert queried == []  # nobody is due before the stay leaves the window
+    system.at(start + timedelta(days=10))  # 2020-02-27: the stay that ended on 02-12 has left the window
+    assert system.fire_schedule() == {"changed": 1}
+    assert len(queried) == 1  # one due holder read from the sparse index, never a scan
+    assert system.resident("yellow")("GET", "/v1/codes/me").json()["color"] == "green"
+
+
+def test_a_poison_message_fails_alone_and_goes_to_the_dead_letter_queue(system):
+    system.resident("u")("POST", "/v1/applications", stayed("330106"))
+    sqs = system.p.clients["sqs"]
+    url = system.p.physical("RecomputeQueue")
+    sqs.send_message(QueueUrl=url, MessageBody="{not json")
+    system.admin("PUT", "/admin/v1/regions/330106", {"name": "西湖区", "level": 5})
+    assert system.deliver_queue() == 1  # the region change went through beside the poison
+    assert system.resident("u")("GET", "/v1/codes/me").json()["color"] == "red"
+    for _ in range(3):
+        system.deliver_queue()
+    dlq = system.p.physical("RecomputeDeadLetters")
+    dead = sqs.receive_message(QueueUrl=dlq, MaxNumberOfMessages=10).get("Messages", [])
+    assert [m["Body"] for m in dead] == ["{not json"]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [("PUT", "/admin/v1/regions/330106", {"name": "西湖区", "level": 5}), ("POST", "/admin/v1/cases", {"cases": []})],
+)
+def test_admin_routes_refuse_residents_and_checkpoints(system, method, path, body):
+    for roles in (None, "[checkpoint]", "[resident]"):
+        claims = {"sub": "someone"} | ({"roles": roles} if roles else {})
+        r = system.http(method, path, body, claims=claims)
+        assert r.status == 403 and "health_admin" in r.json()["detail"]
+    assert system.p.clients["dynamodb"].scan(TableName=system.p.physical("RegionsTable"))["Items"] == []
+
+
+def test_bad_admin_input_names_the_problem(system):
+    assert system.admin("PUT", "/admin/v1/regions/999999", {"name": "x", "level": 3}).status == 404
+    r = system.admin("PUT", "/admin/v1/regions/330106", {"name": "西湖区", "level": 6})
+    assert r.status == 422 and r.json()["errors"][0]["field"] == "level"
+    assert system.admin("PUT", "/admin/v1/regions/abc", {"name": "x", "level": 3}).status == 422
+    r = system.admin("POST", "/admin/v1/cases", {"cases": [{"id_type": "resident_id", "id_number": "1", "status": "confirmed"}]})
+    assert r.status == 422 and r.json()["errors"][0]["field"] == "cases[0].id_number"
+    r = system.admin("POST", "/admin/v1/cases", {"cases": [{"id_type": "resident_id", "id_number": resident_id(), "status": "close_contact"}]})
+    assert r.status == 422 and r.json()["errors"][0]["field"] == "cases[0].on"
+    assert system.holder_items() == []
