@@ -35,7 +35,9 @@ def record_handler(record: SQSRecord) -> None:
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     if "Records" in event:
-        return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)
+        return process_partial_response(
+            event=event, record_handler=record_handler, processor=processor, context=context
+        )
     # EventBridge Scheduler: {"kind": "daily"}
     changed = services().rescoring.handle({"kind": event.get("kind", "daily")}, clock.now())
     logger.info("daily rescoring done", extra={"changed": changed})

@@ -8,7 +8,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from healthcode import clock
-from healthcode.http import build_resolver, caller, json_response
+from healthcode.http import build_resolver, json_response
 from healthcode.models import VerificationRequest
 from healthcode.wiring import services
 

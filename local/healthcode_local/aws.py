@@ -34,7 +34,9 @@ def _table_arn(name: str) -> str:
     return f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{name}"
 
 
-def provision(clients: dict[str, Any], template: Template | None = None, parameters: dict[str, str] | None = None) -> Provisioned:
+def provision(
+    clients: dict[str, Any], template: Template | None = None, parameters: dict[str, str] | None = None
+) -> Provisioned:
     """Create tables, queues, the bus, secrets and parameters named in the template.
 
     ``clients`` maps service name -> boto3 client (dynamodb, sqs, events, secretsmanager, ssm).

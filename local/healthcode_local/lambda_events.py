@@ -56,8 +56,13 @@ def http_event(
     ctx["requestId"] = uuid.uuid4().hex
     ctx["time"] = at.strftime("%d/%b/%Y:%H:%M:%S +0000")
     ctx["timeEpoch"] = int(at.timestamp() * 1000)
-    ctx["http"] = {"method": method.upper(), "path": path, "protocol": "HTTP/1.1", "sourceIp": source_ip,
-                   "userAgent": event["headers"].get("user-agent", "healthcode")}
+    ctx["http"] = {
+        "method": method.upper(),
+        "path": path,
+        "protocol": "HTTP/1.1",
+        "sourceIp": source_ip,
+        "userAgent": event["headers"].get("user-agent", "healthcode"),
+    }
     if claims is None:
         ctx.pop("authorizer", None)
     else:
@@ -80,13 +85,15 @@ def sqs_event(messages: list[dict[str, Any]], queue_arn: str) -> dict[str, Any]:
     records = []
     for m in messages:
         r = copy.deepcopy(shape)
-        r.update({
-            "messageId": m["MessageId"],
-            "receiptHandle": m["ReceiptHandle"],
-            "body": m["Body"],
-            "md5OfBody": m["MD5OfBody"],
-            "eventSourceARN": queue_arn,
-        })
+        r.update(
+            {
+                "messageId": m["MessageId"],
+                "receiptHandle": m["ReceiptHandle"],
+                "body": m["Body"],
+                "md5OfBody": m["MD5OfBody"],
+                "eventSourceARN": queue_arn,
+            }
+        )
         r["attributes"] = {**r["attributes"], **m.get("Attributes", {})}
         records.append(r)
     return {"Records": records}

@@ -60,12 +60,19 @@ class LocalSystem:
         text = raw_body if raw_body is not None else (json.dumps(body) if body is not None else None)
         hdrs = {"content-type": "application/json", **(headers or {})}
         event = http_event(
-            method, path_only, route.path, body=text, headers=hdrs, path_parameters=params or None,
-            claims=None if route.public else claims, now=clock.now(),
+            method,
+            path_only,
+            route.path,
+            body=text,
+            headers=hdrs,
+            path_parameters=params or None,
+            claims=None if route.public else claims,
+            now=clock.now(),
         )
         out = self.invoke(route.function, event)
-        return HttpResult(int(out["statusCode"]), {k.lower(): v for k, v in (out.get("headers") or {}).items()},
-                          out.get("body") or "")
+        return HttpResult(
+            int(out["statusCode"]), {k.lower(): v for k, v in (out.get("headers") or {}).items()}, out.get("body") or ""
+        )
 
     def invoke(self, function: str, event: dict[str, Any]) -> Any:
         spec = self.template.functions[function]
@@ -88,8 +95,12 @@ class LocalSystem:
         sqs = self.p.clients["sqs"]
         done = 0
         for _ in range(max_batches):
-            got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=int(props.get("BatchSize", 10)),
-                                      MessageSystemAttributeNames=["All"], VisibilityTimeout=0)
+            got = sqs.receive_message(
+                QueueUrl=url,
+                MaxNumberOfMessages=int(props.get("BatchSize", 10)),
+                MessageSystemAttributeNames=["All"],
+                VisibilityTimeout=0,
+            )
             messages = got.get("Messages", [])
             if not messages:
                 break

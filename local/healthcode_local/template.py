@@ -121,14 +121,20 @@ class Template:
 class Resolver:
     """Resolves Ref, Fn::GetAtt and Fn::Sub against parameters and local physical ids."""
 
-    def __init__(self, parameters: dict[str, str], refs: dict[str, str], attrs: dict[str, str],
-                 region: str, account: str) -> None:
+    def __init__(
+        self, parameters: dict[str, str], refs: dict[str, str], attrs: dict[str, str], region: str, account: str
+    ) -> None:
         # shared, not copied: provisioning fills refs and attrs as it creates resources
         self.parameters = parameters
         self.refs = refs
         self.attrs = attrs
-        self.pseudo = {"AWS::Region": region, "AWS::AccountId": account, "AWS::Partition": "aws",
-                       "AWS::URLSuffix": "amazonaws.com", "AWS::StackName": "healthcode-local"}
+        self.pseudo = {
+            "AWS::Region": region,
+            "AWS::AccountId": account,
+            "AWS::Partition": "aws",
+            "AWS::URLSuffix": "amazonaws.com",
+            "AWS::StackName": "healthcode-local",
+        }
 
     def ref(self, name: str) -> str:
         for table in (self.pseudo, self.parameters, self.refs):
@@ -138,7 +144,7 @@ class Resolver:
 
     def resolve(self, value: Any) -> Any:
         if isinstance(value, dict) and len(value) == 1:
-            (fn, arg), = value.items()
+            ((fn, arg),) = value.items()
             if fn == "Ref":
                 return self.ref(arg)
             if fn == "Fn::GetAtt":

@@ -58,14 +58,19 @@ def with_assessment(h: Holder, a: Assessment, now: datetime) -> Holder:
             "ruleset_version": a.ruleset_version,
             "since": now if (a.color != h.color or h.since is None) else h.since,
             "quarantine": QuarantineView(
-                kind=q.kind, checkins_required=q.checkins_required, checkins_done=q.checkins_done, started_on=q.started_on
+                kind=q.kind,
+                checkins_required=q.checkins_required,
+                checkins_done=q.checkins_done,
+                started_on=q.started_on,
             )
             if q
             else None,
             "green_eligible_on": a.green_eligible_on,
             "due_on": a.due_on,
             "state": StoredState(
-                episode=StoredEpisode(color=ep.color, started_on=ep.started_on, covers=dict(ep.covers), is_case=ep.is_case)
+                episode=StoredEpisode(
+                    color=ep.color, started_on=ep.started_on, covers=dict(ep.covers), is_case=ep.is_case
+                )
                 if ep
                 else None,
                 discharged=dict(a.state.discharged),

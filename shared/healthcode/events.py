@@ -32,7 +32,12 @@ class EventBridgeColorEvents:
 
     def color_changed(self, change: ColorChange, sub: str | None) -> None:
         detail = change.model_dump(mode="json") | {"sub": sub}
-        entry = {"Source": SOURCE, "DetailType": "ColorChanged", "Detail": json.dumps(detail), "EventBusName": self._bus}
+        entry = {
+            "Source": SOURCE,
+            "DetailType": "ColorChanged",
+            "Detail": json.dumps(detail),
+            "EventBusName": self._bus,
+        }
         try:
             out = self._events.put_events(Entries=[entry])
             failed = out.get("FailedEntryCount", 0)

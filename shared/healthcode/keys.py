@@ -51,7 +51,10 @@ class KeyRing:
         if self._ssm is None:
             raise RuntimeError("no SSM client was given")
         return self._ssm.get(  # type: ignore[return-value]
-            self._settings.jwks_parameter, max_age=self._settings.parameters_max_age, transform="json", force_fetch=force
+            self._settings.jwks_parameter,
+            max_age=self._settings.parameters_max_age,
+            transform="json",
+            force_fetch=force,
         )
 
     def verifier(self, refresh: bool = False) -> TokenVerifier:

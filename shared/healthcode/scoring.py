@@ -225,7 +225,9 @@ def _sources(
             out.append(_Source(f"symptom:{day.isoformat()}:fever", "fever", rules.fever_points, f"fever{t}", until))
         for kind in sorted(kinds & rules.symptom_kinds):
             out.append(
-                _Source(f"symptom:{day.isoformat()}:{kind}", "symptom", rules.symptom_each, kind.replace("_", " "), until)
+                _Source(
+                    f"symptom:{day.isoformat()}:{kind}", "symptom", rules.symptom_each, kind.replace("_", " "), until
+                )
             )
 
     for r in facts.reports:
@@ -287,7 +289,9 @@ def _clean_run(checkins: Iterable[Checkin], started_on: date, today: date, rules
     return run
 
 
-def _completed_on(checkins: Iterable[Checkin], started_on: date, today: date, required: int, rules: Ruleset) -> date | None:
+def _completed_on(
+    checkins: Iterable[Checkin], started_on: date, today: date, required: int, rules: Ruleset
+) -> date | None:
     by_day = {c.on: c for c in checkins if started_on < c.on <= today}
     run = 0
     day = started_on + timedelta(days=1)
@@ -309,9 +313,7 @@ def _undischarged(sources: list[_Source], discharged: Mapping[str, tuple[int, da
     return [s for s in sources if s.key not in discharged or s.points > discharged[s.key][0]]
 
 
-def _discharge(
-    discharged: dict[str, tuple[int, date]], sources: Iterable[_Source], today: date
-) -> None:
+def _discharge(discharged: dict[str, tuple[int, date]], sources: Iterable[_Source], today: date) -> None:
     for s in sources:
         # remember it while it could still count: ongoing sources for a generous horizon
         until = s.until if s.until is not None else today + timedelta(days=3650)
@@ -377,9 +379,7 @@ def evaluate(
         episode = None
     else:
         is_case = any(s.key == "case" for s in und)
-        new_risk = episode is None or any(
-            s.key not in episode.covers or s.points > episode.covers[s.key] for s in und
-        )
+        new_risk = episode is None or any(s.key not in episode.covers or s.points > episode.covers[s.key] for s in und)
         if new_risk:
             # the colour is always the one the score gives, so reasons and colour never disagree
             episode = Episode(color, today, {s.key: s.points for s in und}, is_case)

@@ -90,7 +90,9 @@ class Residents:
         if not key or self._apply_once is None:
             return self.apply(sub, req, now)
         if len(key) > 128:
-            raise invalid("The Idempotency-Key header is too long.", [FieldError("Idempotency-Key", "at most 128 characters")])
+            raise invalid(
+                "The Idempotency-Key header is too long.", [FieldError("Idempotency-Key", "at most 128 characters")]
+            )
         command = {"sub": sub, "key": key, "request": req.model_dump(mode="json"), "now": now.isoformat()}
         try:
             return self._apply_once(command=command)
@@ -121,7 +123,9 @@ class Residents:
             # cannot wash a colour away.
             stays = {(s.region, s.arrived_on): s for s in base.stays}
             for s in req.travel_history:
-                stays[(s.region, s.arrived_on)] = StoredStay(region=s.region, arrived_on=s.arrived_on, left_on=s.left_on)
+                stays[(s.region, s.arrived_on)] = StoredStay(
+                    region=s.region, arrived_on=s.arrived_on, left_on=s.left_on
+                )
             contacts = list(base.contacts)
             c = req.contact
             if c.kind != "none" and c.on is not None and all((x.kind, x.on) != (c.kind, c.on) for x in contacts):

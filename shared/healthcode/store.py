@@ -187,8 +187,11 @@ class DynamoRegions:
         out: dict[str, int] = {}
         if codes is None:
             # The table holds only regions whose level was set: small, read whole by batch jobs.
-            kwargs: dict[str, Any] = {"TableName": self._table, "ProjectionExpression": "code, #l",
-                                      "ExpressionAttributeNames": {"#l": "level"}}
+            kwargs: dict[str, Any] = {
+                "TableName": self._table,
+                "ProjectionExpression": "code, #l",
+                "ExpressionAttributeNames": {"#l": "level"},
+            }
             while True:
                 page = self._db.scan(**kwargs)
                 for it in page.get("Items", []):

@@ -84,11 +84,15 @@ class Services:
 
     @cached_property
     def checkpoints(self) -> Checkpoints:
-        return Checkpoints(self.holders, DynamoScanLog(self.clients.get("dynamodb"), self.settings.scans_table), self.keys)
+        return Checkpoints(
+            self.holders, DynamoScanLog(self.clients.get("dynamodb"), self.settings.scans_table), self.keys
+        )
 
     @cached_property
     def authority(self) -> Authority:
-        return Authority(self.assessor, SqsRecomputeQueue(self.clients.get("sqs"), self.settings.recompute_queue_url), self.keys)
+        return Authority(
+            self.assessor, SqsRecomputeQueue(self.clients.get("sqs"), self.settings.recompute_queue_url), self.keys
+        )
 
     @cached_property
     def rescoring(self) -> Rescoring:

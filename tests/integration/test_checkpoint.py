@@ -74,7 +74,9 @@ def test_a_code_from_an_unknown_issuer_or_for_an_unknown_holder(system, holder):
     sm = system.p.clients["secretsmanager"]
     ours = key_tool.current_keys(sm, system.p.physical("SigningKeySecret"))
     active = next(k for k in ours["keys"] if k["kid"] == ours["active_kid"])
-    ghost = TokenSigner(active, system.p.environment("VerifyFunction")["CODE_ISSUER"]).issue("no-such-code", "green", system.now)
+    ghost = TokenSigner(active, system.p.environment("VerifyFunction")["CODE_ISSUER"]).issue(
+        "no-such-code", "green", system.now
+    )
     assert scan(system, ghost.value)["code_status"] == "unknown_code"
 
 
@@ -117,7 +119,10 @@ def test_the_signing_keys_are_public_and_match_the_token_kid(system, holder):
 
 
 def test_verification_needs_the_checkpoint_role_and_both_fields(system, holder):
-    assert system.http("POST", "/v1/verifications", {"token": holder, "checkpoint_id": "g"}, claims={"sub": "x"}).status == 403
+    assert (
+        system.http("POST", "/v1/verifications", {"token": holder, "checkpoint_id": "g"}, claims={"sub": "x"}).status
+        == 403
+    )
     r = system.checkpoint({"token": holder})
     assert r.status == 422 and r.json()["errors"][0]["field"] == "checkpoint_id"
     assert system.checkpoint({"token": 42, "checkpoint_id": "g"}).status == 422
@@ -126,7 +131,9 @@ def test_verification_needs_the_checkpoint_role_and_both_fields(system, holder):
 
 def test_key_rotation_keeps_codes_issued_with_the_previous_key_valid(system, holder):
     p = system.p
-    key_tool.rotate(p.clients["secretsmanager"], p.clients["ssm"], p.physical("SigningKeySecret"), p.physical("JwksParameter"))
+    key_tool.rotate(
+        p.clients["secretsmanager"], p.clients["ssm"], p.physical("SigningKeySecret"), p.physical("JwksParameter")
+    )
     system.at(system.now + timedelta(minutes=1))
     from healthcode import wiring
 
@@ -140,7 +147,9 @@ def test_key_rotation_keeps_codes_issued_with_the_previous_key_valid(system, hol
 def test_a_code_signed_by_a_key_rotated_in_after_the_verifier_cached_the_keys_is_valid(system, holder):
     scan(system, holder)  # the verifier has cached the published keys
     p = system.p
-    key_tool.rotate(p.clients["secretsmanager"], p.clients["ssm"], p.physical("SigningKeySecret"), p.physical("JwksParameter"))
+    key_tool.rotate(
+        p.clients["secretsmanager"], p.clients["ssm"], p.physical("SigningKeySecret"), p.physical("JwksParameter")
+    )
     sm = p.clients["secretsmanager"]
     doc = key_tool.current_keys(sm, p.physical("SigningKeySecret"))
     new_key = next(k for k in doc["keys"] if k["kid"] == doc["active_kid"])

@@ -29,7 +29,10 @@ def color_events(system):
 
 
 def stayed(region, arrived="2020-02-13", left="2020-02-16"):
-    return application(id_number=resident_id(seq=region[-3:]), travel_history=[{"region": region, "arrived_on": arrived, "left_on": left}])
+    return application(
+        id_number=resident_id(seq=region[-3:]),
+        travel_history=[{"region": region, "arrived_on": arrived, "left_on": left}],
+    )
 
 
 def test_raising_a_region_to_level5_turns_green_holders_who_stayed_there_red_and_no_one_else(system, color_events):
@@ -74,23 +77,31 @@ def test_each_colour_change_is_kept_in_the_history_with_its_reasons(system):
 def test_a_confirmed_case_turns_red_and_only_clearance_turns_it_green(system):
     number = resident_id(seq="777")
     system.resident("u")("POST", "/v1/applications", application(number))
-    r = system.admin("POST", "/admin/v1/cases", {"cases": [{"id_type": "resident_id", "id_number": number, "status": "confirmed"}]})
+    r = system.admin(
+        "POST", "/admin/v1/cases", {"cases": [{"id_type": "resident_id", "id_number": number, "status": "confirmed"}]}
+    )
     assert r.status == 202 and r.json()["known_holders"] == 1
     system.deliver_queue()
     me = system.resident("u")
     assert me("GET", "/v1/codes/me").json()["color"] == "red"
-    for day in range(1, 16):
+    for _day in range(1, 16):
         system.at(system.now + timedelta(days=1))
         view = me("POST", "/v1/checkins", {"temperature": 36.5, "symptoms": []}).json()
     assert view["color"] == "red" and view["quarantine"]["kind"] == "medical"
-    system.admin("POST", "/admin/v1/cases", {"cases": [{"id_type": "resident_id", "id_number": number, "status": "cleared"}]})
+    system.admin(
+        "POST", "/admin/v1/cases", {"cases": [{"id_type": "resident_id", "id_number": number, "status": "cleared"}]}
+    )
     system.deliver_queue()
     assert me("GET", "/v1/codes/me").json()["color"] == "green"
 
 
 def test_a_person_listed_before_applying_gets_the_listing_at_application(system):
     number = resident_id(seq="555")
-    r = system.admin("POST", "/admin/v1/cases", {"cases": [{"id_type": "resident_id", "id_number": number, "status": "close_contact", "on": "2020-02-15"}]})
+    r = system.admin(
+        "POST",
+        "/admin/v1/cases",
+        {"cases": [{"id_type": "resident_id", "id_number": number, "status": "close_contact", "on": "2020-02-15"}]},
+    )
     assert r.json() == {"accepted": 1, "known_holders": 0, "recorded_at": r.json()["recorded_at"]}
     view = system.resident("u")("POST", "/v1/applications", application(number)).json()
     assert view["color"] == "red" and view["reasons"][0]["factor"] == "close_contact"
@@ -149,8 +160,38 @@ def test_bad_admin_input_names_the_problem(system):
     r = system.admin("PUT", "/admin/v1/regions/330106", {"name": "西湖区", "level": 6})
     assert r.status == 422 and r.json()["errors"][0]["field"] == "level"
     assert system.admin("PUT", "/admin/v1/regions/abc", {"name": "x", "level": 3}).status == 422
-    r = system.admin("POST", "/admin/v1/cases", {"cases": [{"id_type": "resident_id", "id_number": "1", "status": "confirmed"}]})
+    r = system.admin(
+        "POST", "/admin/v1/cases", {"cases": [{"id_type": "resident_id", "id_number": "1", "status": "confirmed"}]}
+    )
     assert r.status == 422 and r.json()["errors"][0]["field"] == "cases[0].id_number"
-    r = system.admin("POST", "/admin/v1/cases", {"cases": [{"id_type": "resident_id", "id_number": resident_id(), "status": "close_contact"}]})
+    r = system.admin(
+        "POST",
+        "/admin/v1/cases",
+        {"cases": [{"id_type": "resident_id", "id_number": resident_id(), "status": "close_contact"}]},
+    )
     assert r.status == 422 and r.json()["errors"][0]["field"] == "cases[0].on"
     assert system.holder_items() == []
+
+
+def test_a_concurrent_write_is_re_read_and_re_scored_never_overwritten(system):
+    """A check-in and a region change race on one holder: both must survive."""
+    me = system.resident("u")
+    me("POST", "/v1/applications", stayed("330106"))
+    db = system.p.clients["dynamodb"]
+    holders = system.p.physical("HoldersTable")
+    raced = []
+
+    def region_change_lands_first(params, **kw):
+        if params.get("TableName") == holders and not raced:
+            raced.append(True)
+            system.admin("PUT", "/admin/v1/regions/330106", {"name": "西湖区", "level": 5})
+            system.deliver_queue()  # the recompute writes the holder between our read and our write
+
+    db.meta.events.register("provide-client-params.dynamodb.PutItem", region_change_lands_first)
+    system.at(system.now + timedelta(days=1))
+    view = me("POST", "/v1/checkins", {"temperature": 36.4, "symptoms": []}).json()
+    db.meta.events.unregister("provide-client-params.dynamodb.PutItem", region_change_lands_first)
+    assert raced
+    assert view["color"] == "red" and view["score"] == 75  # the region change was not lost
+    doc = json.loads(system.holder_items()[0]["doc"]["S"])
+    assert [c["on"] for c in doc["checkins"]] == ["2020-02-18"]  # nor the check-in

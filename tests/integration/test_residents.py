@@ -31,8 +31,15 @@ def test_three_days_in_a_level5_district_gives_red_with_reasons_and_the_date_it_
     assert (view["color"], view["score"]) == ("red", 75)
     assert view["reasons"][0]["factor"] == "stay" and view["reasons"][0]["points"] == 75
     assert "湖北省武汉市洪山区" in view["reasons"][0]["detail"]
-    assert view["quarantine"] == {"kind": "centralized", "checkins_required": 14, "checkins_done": 0, "started_on": "2020-02-17"}
-    assert view["green_eligible_on"] == "2020-03-01"  # 14 check-ins from tomorrow; the stay leaves the window on 03-01 too
+    assert view["quarantine"] == {
+        "kind": "centralized",
+        "checkins_required": 14,
+        "checkins_done": 0,
+        "started_on": "2020-02-17",
+    }
+    assert (
+        view["green_eligible_on"] == "2020-03-01"
+    )  # 14 check-ins from tomorrow; the stay leaves the window on 03-01 too
 
 
 def test_a_table_dump_reveals_no_id_number_name_or_phone(system):
@@ -114,9 +121,21 @@ BAD_APPLICATIONS = [
     (application(id_number=resident_id(born="20990101")), "id_number", "future"),
     (application(id_number="12345"), "id_number", "18 characters"),
     (application(residence_region="999999"), "residence_region", "unknown region"),
-    (application(travel_history=[{"region": "123456", "arrived_on": "2020-02-01", "left_on": None}]), "travel_history[0].region", "unknown region"),
-    (application(travel_history=[{"region": "420111", "arrived_on": "2020-02-10", "left_on": "2020-02-08"}]), "travel_history[0].left_on", "before arrived_on"),
-    (application(travel_history=[{"region": "420111", "arrived_on": "2020-02-10", "left_on": "2020-03-01"}]), "travel_history[0].left_on", "future"),
+    (
+        application(travel_history=[{"region": "123456", "arrived_on": "2020-02-01", "left_on": None}]),
+        "travel_history[0].region",
+        "unknown region",
+    ),
+    (
+        application(travel_history=[{"region": "420111", "arrived_on": "2020-02-10", "left_on": "2020-02-08"}]),
+        "travel_history[0].left_on",
+        "before arrived_on",
+    ),
+    (
+        application(travel_history=[{"region": "420111", "arrived_on": "2020-02-10", "left_on": "2020-03-01"}]),
+        "travel_history[0].left_on",
+        "future",
+    ),
     (application(contact={"kind": "close_contact"}), "contact.on", "required"),
     (application(attestation=False), "attestation", "attested"),
     (application(attestation="true"), "attestation", None),
@@ -125,7 +144,11 @@ BAD_APPLICATIONS = [
     (application(symptoms=["sneezing"]), "symptoms[0]", None),
     (application(nickname="x"), "nickname", "unknown field"),
     ({k: v for k, v in application().items() if k != "attestation"}, "attestation", "required"),
-    (application(travel_history=[{"region": "420111", "arrived_on": "2020-02-10", "left_on": None}] * 31), "travel_history", None),
+    (
+        application(travel_history=[{"region": "420111", "arrived_on": "2020-02-10", "left_on": None}] * 31),
+        "travel_history",
+        None,
+    ),
 ]
 
 

@@ -22,9 +22,7 @@ def stays(draw):
     return Stay(draw(st.sampled_from(REGIONS)), d(arrived), None if left is None else d(left))
 
 
-contacts = st.builds(
-    Contact, st.sampled_from(["close_contact", "secondary_contact"]), st.integers(-20, 0).map(d)
-)
+contacts = st.builds(Contact, st.sampled_from(["close_contact", "secondary_contact"]), st.integers(-20, 0).map(d))
 reports = st.builds(
     SymptomReport,
     st.integers(-20, 0).map(d),
@@ -81,7 +79,9 @@ def test_the_result_does_not_depend_on_the_order_of_stays(facts, levels, rnd):
     shuffled = list(facts.stays)
     rnd.shuffle(shuffled)
     a = evaluate(facts, State(), levels, RULES, at(0))
-    b = evaluate(Facts(tuple(shuffled), facts.contacts, facts.reports, facts.checkins, facts.case), State(), levels, RULES, at(0))
+    b = evaluate(
+        Facts(tuple(shuffled), facts.contacts, facts.reports, facts.checkins, facts.case), State(), levels, RULES, at(0)
+    )
     assert (a.color, a.score, sorted(a.reasons, key=repr), a.due_on, a.green_eligible_on) == (
         b.color,
         b.score,

@@ -1,0 +1,146 @@
+"""The SAM template: lint-clean, every handler and route resolves, least privilege, pins agree."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from healthcode_local.template import REPO, Template
+
+T = Template()
+
+
+def _sam() -> str | None:
+    local = REPO / ".tools" / "sam" / "bin" / "sam"
+    return str(local) if local.exists() else shutil.which("sam")
+
+
+def test_cfn_lint_with_the_serverless_rules_passes():
+    out = subprocess.run(
+        [
+            str(Path(sys.executable).with_name("cfn-lint")),
+            "--append-rules",
+            "cfn_lint_serverless.rules",
+            "--",
+            str(T.path),
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert out.returncode == 0, out.stdout + out.stderr
+
+
+@pytest.mark.skipif(_sam() is None, reason="aws-sam-cli is installed by scripts/bootstrap")
+def test_sam_validate_lint_passes():
+    env = os.environ | {"SAM_CLI_TELEMETRY": "0"}
+    out = subprocess.run([_sam(), "validate", "--lint", "-t", str(T.path)], capture_output=True, text=True, env=env)
+    assert out.returncode == 0, out.stdout + out.stderr
+
+
+def test_every_handler_in_the_template_resolves_to_a_callable():
+    assert set(T.functions) == {"ApplyFunction", "VerifyFunction", "AdminFunction", "RecomputeFunction"}
+    for spec in T.functions.values():
+        assert spec.module_path.is_file(), spec.module_path
+        assert callable(spec.load()), spec.logical_id
+
+
+def _served(spec) -> set[tuple[str, str]]:
+    module = sys.modules[f"healthcode_fn_{spec.logical_id}"]
+    app = getattr(module, "app", None)
+    if app is None:
+        return set()
+    routes = set()
+    for route in [*app._static_routes, *app._dynamic_routes]:
+        path = re.sub(r"<(\w+)>", r"{\1}", route.path if isinstance(route.path, str) else route.path.pattern)
+        for method in route.method.split("|") if isinstance(route.method, str) else route.method:
+            routes.add((method.upper(), path))
+    return routes
+
+
+def test_every_route_in_the_template_is_served_by_its_function_and_vice_versa():
+    for logical, spec in T.functions.items():
+        spec.load()
+        declared = {(r.method, r.path) for r in T.routes if r.function == logical}
+        assert _served(spec) == declared, logical
+
+
+def test_public_routes_are_exactly_the_jwks_and_the_ruleset():
+    assert {r.path for r in T.routes if r.public} == {"/.well-known/jwks.json", "/v1/rulesets/current"}
+
+
+def test_the_http_api_validates_bearer_jwts_with_issuer_and_audience_parameters():
+    jwt = T.jwt_authorizer()
+    assert jwt["issuer"] == {"Ref": "JwtIssuer"} and jwt["audience"] == [{"Ref": "JwtAudience"}]
+
+
+def _actions(logical: str) -> dict[str, set[str]]:
+    out: dict[str, set[str]] = {}
+    for policy in T.functions[logical].properties["Policies"]:
+        for st in policy["Statement"]:
+            resources = st["Resource"] if isinstance(st["Resource"], list) else [st["Resource"]]
+            for action in st["Action"]:
+                out.setdefault(action, set()).update(str(r) for r in resources)
+    return out
+
+
+def test_least_privilege_verify_only_reads_holders_through_its_index_and_writes_scans():
+    actions = _actions("VerifyFunction")
+    assert set(actions) == {"dynamodb:Query", "dynamodb:PutItem", "ssm:GetParameter"}
+    assert all("ScansTable" in r for r in actions["dynamodb:PutItem"])
+    assert all("by_code" in r for r in actions["dynamodb:Query"])
+
+
+def test_least_privilege_no_function_may_scan_or_delete_holders():
+    for logical in T.functions:
+        for action, resources in _actions(logical).items():
+            if "HoldersTable" in " ".join(resources):
+                assert action not in {"dynamodb:Scan", "dynamodb:DeleteItem", "dynamodb:*"}, (logical, action)
+
+
+def test_queues_and_schedules_never_keep_the_dangerous_defaults():
+    recompute = T.functions["RecomputeFunction"].properties
+    timeout = recompute["Timeout"]
+    queue = T.of_type("AWS::SQS::Queue")["RecomputeQueue"]
+    assert queue["VisibilityTimeout"] >= 6 * timeout
+    assert queue["RedrivePolicy"]["maxReceiveCount"] <= 5
+    events = recompute["Events"]
+    assert events["RecomputeMessages"]["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    schedule = events["Daily"]["Properties"]
+    assert schedule["RetryPolicy"]["MaximumRetryAttempts"] <= 5 and "DeadLetterConfig" in schedule
+
+
+def test_tables_that_hold_people_have_point_in_time_recovery_and_logs_and_scans_expire():
+    tables = T.of_type("AWS::DynamoDB::Table")
+    assert tables["HoldersTable"]["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"]
+    assert tables["ScansTable"]["TimeToLiveSpecification"]["Enabled"]
+    assert tables["IdempotencyTable"]["TimeToLiveSpecification"]["AttributeName"] == "expiration"
+    for logical, _spec in T.functions.items():
+        group = next(g for g in T.of_type("AWS::Logs::LogGroup").values() if logical in str(g.get("LogGroupName")))
+        assert group["RetentionInDays"], logical
+
+
+def test_the_layer_is_built_for_the_functions_runtime_and_architecture():
+    layer = T.resources["SharedLayer"]
+    g = T.doc["Globals"]["Function"]
+    assert layer["Metadata"] == {"BuildMethod": g["Runtime"], "BuildArchitecture": g["Architectures"][0]}
+    content = (T.path.parent / layer["Properties"]["ContentUri"]).resolve()
+    assert (content / "healthcode" / "__init__.py").is_file()  # the package one level down, as the layer needs
+
+
+def test_the_layer_requirements_pin_what_pyproject_pins():
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["dependencies"]
+    layer = [ln.strip() for ln in (REPO / "shared" / "requirements.txt").read_text().splitlines() if ln.strip()]
+    assert set(layer) <= set(project)
+    assert {p for p in project if not p.startswith("boto3")} == set(layer)  # boto3 comes with the runtime
+
+
+def test_the_local_python_is_the_lambda_runtime_version():
+    runtime = T.doc["Globals"]["Function"]["Runtime"]
+    assert runtime == f"python{sys.version_info.major}.{sys.version_info.minor}"
