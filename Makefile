@@ -2,13 +2,13 @@
 PY := .venv/bin/python
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: bootstrap run test unit integration infra lint
+.PHONY: bootstrap run test unit integration e2e infra lint
 
 bootstrap:
 	@scripts/bootstrap
 
 run: bootstrap
-	$(PY) -m healthcode_local.demo
+	.venv/bin/healthcode serve --demo
 
 test: bootstrap
 	.venv/bin/ruff check shared functions local tests
@@ -19,6 +19,9 @@ unit: bootstrap
 
 integration: bootstrap
 	$(PY) -m pytest tests/integration
+
+e2e: bootstrap
+	$(PY) -m pytest tests/e2e
 
 infra: bootstrap
 	$(PY) -m pytest tests/infra

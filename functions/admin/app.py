@@ -9,7 +9,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from healthcode import clock
 from healthcode.http import build_resolver, caller, json_response
-from healthcode.models import CaseListRequest, RegionLevelRequest
+from healthcode.models import CaseListRequest, RegionLevelRequest, RescoringRequest
 from healthcode.wiring import services
 
 logger = Logger()
@@ -28,6 +28,12 @@ def put_region(code: Annotated[str, Path(pattern=r"^\d{6}(\d{3}){0,2}$")], body:
 def post_cases(body: CaseListRequest):  # noqa: ANN201
     who = caller(app)
     return json_response(services().authority.record_cases(body, who.sub, clock.now()), status=202)
+
+
+@app.post("/admin/v1/rescoring")
+def post_rescoring(body: RescoringRequest):  # noqa: ANN201
+    who = caller(app)
+    return json_response(services().authority.start_rescoring(body, who.sub, clock.now()), status=202)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

@@ -152,6 +152,15 @@ class CaseListRequest(_Request):
     cases: Annotated[list[CaseEntry], Field(min_length=1, max_length=500)]
 
 
+class RescoringRequest(_Request):
+    scope: Literal["due"] = Field(description="due: holders whose due date has come (what the daily schedule does)")
+
+
+class RescoringView(_Response):
+    scope: str
+    queued_at: datetime
+
+
 class CaseListView(_Response):
     accepted: int
     known_holders: int

@@ -26,6 +26,8 @@ from healthcode.models import (
     Holder,
     RegionLevelRequest,
     RegionView,
+    RescoringRequest,
+    RescoringView,
     StoredCheckin,
     StoredContact,
     StoredReport,
@@ -257,6 +259,12 @@ class Authority:
         self._queue.send({"kind": "region", "code": code, "at": now.isoformat()})
         logger.info("region level set", extra={"region": code, "level": req.level, "by": by})
         return RegionView(code=code, name=req.name, level=req.level, updated_at=now, updated_by=by)
+
+    def start_rescoring(self, req: RescoringRequest, by: str, now: datetime) -> RescoringView:
+        """Queue a rescoring run now (the same work the daily schedule does)."""
+        self._queue.send({"kind": "daily", "by": by, "at": now.isoformat()})
+        logger.info("rescoring queued", extra={"scope": req.scope, "by": by})
+        return RescoringView(scope=req.scope, queued_at=now)
 
     def record_cases(self, req: CaseListRequest, by: str, now: datetime) -> CaseListView:
         check_cases(req, local_day(now, self._assessor.rules))

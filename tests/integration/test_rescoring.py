@@ -145,7 +145,11 @@ def test_a_poison_message_fails_alone_and_goes_to_the_dead_letter_queue(system):
 
 @pytest.mark.parametrize(
     ("method", "path", "body"),
-    [("PUT", "/admin/v1/regions/330106", {"name": "西湖区", "level": 5}), ("POST", "/admin/v1/cases", {"cases": []})],
+    [
+        ("PUT", "/admin/v1/regions/330106", {"name": "西湖区", "level": 5}),
+        ("POST", "/admin/v1/cases", {"cases": []}),
+        ("POST", "/admin/v1/rescoring", {"scope": "due"}),
+    ],
 )
 def test_admin_routes_refuse_residents_and_checkpoints(system, method, path, body):
     for roles in (None, "[checkpoint]", "[resident]"):
@@ -195,3 +199,15 @@ def test_a_concurrent_write_is_re_read_and_re_scored_never_overwritten(system):
     assert view["color"] == "red" and view["score"] == 75  # the region change was not lost
     doc = json.loads(system.holder_items()[0]["doc"]["S"])
     assert [c["on"] for c in doc["checkins"]] == ["2020-02-18"]  # nor the check-in
+
+
+def test_an_operator_can_queue_the_daily_rescoring_now(system):
+    system.admin("PUT", "/admin/v1/regions/330102", {"name": "上城区", "level": 4})
+    body = application(travel_history=[{"region": "330102", "arrived_on": "2020-02-10", "left_on": "2020-02-12"}])
+    system.resident("yellow")("POST", "/v1/applications", body)
+    system.at(system.now + timedelta(days=10))
+    r = system.admin("POST", "/admin/v1/rescoring", {"scope": "due"})
+    assert r.status == 202 and r.json()["scope"] == "due"
+    system.deliver_queue()
+    doc = json.loads(system.holder_items()[0]["doc"]["S"])
+    assert doc.get("color", "green") == "green"

@@ -1,0 +1,5 @@
+import sys
+
+from healthcode_local.cli import main
+
+sys.exit(main())

@@ -1,0 +1,107 @@
+"""Demo data for the local stack, loaded through the public HTTP API like any client would.
+
+Region levels as in mid-February 2020: Zhejiang's counties at level 1 (the default; Zhejiang set
+explicitly), Wuhan's districts at 5, other Hubei cities high, a few Zhejiang hotspots raised; and
+sample holders of each colour, bound to the subjects ``demo-green``, ``demo-yellow``, ``demo-red``
+(ask ``POST /dev/tokens`` for their tokens).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from healthcode.regions import registry
+
+WUHAN = "420100"
+LEVELS = [
+    ("330000", "浙江省", 1),
+    *[
+        (code, None, 5)
+        for code in (
+            "420102",
+            "420103",
+            "420104",
+            "420105",
+            "420106",
+            "420107",
+            "420111",
+            "420112",
+            "420113",
+            "420114",
+            "420115",
+            "420116",
+            "420117",
+        )
+    ],
+    ("421100", "黄冈市", 5),
+    ("420900", "孝感市", 4),
+    ("330302", "鹿城区", 4),
+    ("330324", "永嘉县", 3),
+    ("331002", "椒江区", 3),
+]
+
+_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+
+
+def demo_id(region: str, seq: int) -> str:
+    body = f"{region}19900101{seq:03d}"
+    return body + "10X98765432"[sum(int(c) * w for c, w in zip(body, _WEIGHTS, strict=True)) % 11]
+
+
+def declaration(name: str, number: str, **extra: object) -> dict[str, object]:
+    return {
+        "name": name,
+        "id_type": "resident_id",
+        "id_number": number,
+        "phone": "13800000000",
+        "residence_region": "330102",
+        "travel_history": [],
+        "contact": {"kind": "none"},
+        "symptoms": [],
+        "temperature": 36.5,
+        "attestation": True,
+    } | extra
+
+
+def holders(today: str, days_ago: Any) -> list[tuple[str, dict[str, object]]]:
+    return [
+        (
+            "demo-green",
+            declaration(
+                "王珍波",
+                demo_id("520281", 1),
+                travel_history=[{"region": "520281", "arrived_on": days_ago(30), "left_on": days_ago(1)}],
+            ),
+        ),
+        ("demo-yellow", declaration("张小明", demo_id("330106", 2), temperature=38.2)),
+        (
+            "demo-red",
+            declaration(
+                "李四",
+                demo_id("420111", 3),
+                travel_history=[{"region": "420111", "arrived_on": days_ago(5), "left_on": days_ago(2)}],
+            ),
+        ),
+    ]
+
+
+def load(call: Any, today: Any) -> None:
+    """``call(method, path, body, sub, roles)`` -> (status, json); ``today`` the dev clock's date."""
+    from datetime import timedelta
+
+    names = registry()
+    for code, name, level in LEVELS:
+        region = names.get(code)
+        status, body = call(
+            "PUT",
+            f"/admin/v1/regions/{code}",
+            {"name": name or (region.name if region else code), "level": level},
+            "demo-officer",
+            ["health_admin"],
+        )
+        if status != 200:
+            raise RuntimeError(f"demo region {code}: {status} {body}")
+    for sub, decl in holders(today.isoformat(), lambda n: (today - timedelta(days=n)).isoformat()):
+        status, body = call("POST", "/v1/applications", decl, sub, [])
+        if status != 200:
+            raise RuntimeError(f"demo holder {sub}: {status} {body}")

@@ -1,0 +1,284 @@
+"""The local stack: the whole system on this machine, over real HTTP, with no AWS account and no Docker.
+
+* embedded AWS: moto in server mode on 127.0.0.1; every resource created from ``infra/template.yaml``;
+* an HTTP front that authorizes like the deployed HTTP API (JWT signature, issuer, audience, expiry;
+  claims passed on as ``requestContext.authorizer.jwt.claims``) and invokes the handlers the template
+  names, in-process, one at a time (one warm Lambda instance per function);
+* the recompute queue delivered in batches and the daily schedule fired on the dev clock;
+* dev-only routes, never in the template: ``/dev/tokens`` and ``/dev/clock``.
+
+No business logic lives here: every request and event goes through the real handlers.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import socket
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import boto3
+from joserfc import jwt
+from joserfc.errors import JoseError
+from joserfc.jwk import ECKey
+
+from healthcode import clock
+from healthcode_local.aws import REGION, provision
+from healthcode_local.system import HttpResult, LocalSystem
+from healthcode_local.template import Template
+
+log = logging.getLogger("hc-local")  # not under "healthcode": that is the handlers' Powertools logger
+SERVICES = ("dynamodb", "sqs", "events", "secretsmanager", "ssm")
+DEV_TOKEN_TTL = timedelta(hours=12)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class DevClock:
+    """'Now' for every function: real time shifted by an offset that PUT /dev/clock sets."""
+
+    def __init__(self) -> None:
+        self.offset = timedelta()
+
+    def now(self) -> datetime:
+        return datetime.now(UTC) + self.offset
+
+    def set(self, when: datetime) -> None:
+        self.offset = when - datetime.now(UTC)
+
+
+class DevIdentityProvider:
+    """Mints and checks bearer JWTs the way the deployed API's JWT authorizer checks them.
+
+    Expiry is checked on the real clock, like API Gateway: moving the dev clock does not expire tokens.
+    """
+
+    def __init__(self, issuer: str, audience: str) -> None:
+        self.issuer = issuer
+        self.audience = audience
+        self._key = ECKey.generate_key("P-256", auto_kid=True)
+
+    def mint(self, sub: str, roles: list[str]) -> str:
+        now = int(time.time())
+        claims = {
+            "iss": self.issuer,
+            "aud": self.audience,
+            "sub": sub,
+            "roles": roles,
+            "iat": now,
+            "exp": now + int(DEV_TOKEN_TTL.total_seconds()),
+        }
+        return jwt.encode({"alg": "ES256", "kid": self._key.kid}, claims, self._key)
+
+    def claims(self, authorization: str | None) -> dict[str, str] | None:
+        """The claims as API Gateway passes them (arrays become "[a b]"), or None when refused."""
+        if not authorization or not authorization.startswith("Bearer "):
+            return None
+        try:
+            token = jwt.decode(authorization[7:].strip(), self._key, algorithms=["ES256"])
+            jwt.JWTClaimsRegistry(
+                iss={"essential": True, "value": self.issuer},
+                aud={"essential": True, "value": self.audience},
+                exp={"essential": True},
+                sub={"essential": True},
+            ).validate(token.claims)
+        except (JoseError, ValueError):
+            return None
+        return {
+            k: "[" + " ".join(map(str, v)) + "]" if isinstance(v, list) else str(v) for k, v in token.claims.items()
+        }
+
+
+class DailySchedule:
+    """The template's ScheduleV2 (``cron(M H * * ? *)`` in its time zone) on the dev clock.
+
+    Moving the clock past one or more occurrences fires the schedule once in all, at the new "now"
+    (each run rescores everyone due by then, so one run does the work of the missed ones).
+    """
+
+    def __init__(self, expression: str, zone: str, now: datetime) -> None:
+        m = re.fullmatch(r"cron\((\d+) (\d+) \* \* \? \*\)", expression)
+        if not m:
+            raise ValueError(f"the local scheduler runs daily cron expressions only, not {expression}")
+        self.minute, self.hour = int(m.group(1)), int(m.group(2))
+        self.zone = ZoneInfo(zone)
+        self.next = self._after(now)
+
+    def _after(self, now: datetime) -> datetime:
+        local = now.astimezone(self.zone)
+        at = local.replace(hour=self.hour, minute=self.minute, second=0, microsecond=0)
+        return at if at > local else at + timedelta(days=1)
+
+    def rewind(self, now: datetime) -> None:
+        """The clock was moved back: the next occurrence is the first one after the new now."""
+        if now < self.next - timedelta(days=1):
+            self.next = self._after(now)
+
+    def due(self, now: datetime) -> bool:
+        if now < self.next:
+            return False
+        self.next = self._after(now)
+        return True
+
+
+class LocalStack:
+    def __init__(self, host: str = "127.0.0.1", port: int = 8080, aws_port: int = 0) -> None:
+        self.host = host
+        self.port = port or free_port()
+        self.aws_port = aws_port or free_port()
+        self.clock = DevClock()
+        self.lock = threading.RLock()  # one invocation at a time: moto and the handlers are not thread-safe
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def start(self) -> None:
+        from moto.server import ThreadedMotoServer
+
+        self.moto = ThreadedMotoServer(ip_address="127.0.0.1", port=self.aws_port, verbose=False)
+        self.moto.start()
+        endpoint = f"http://127.0.0.1:{self.aws_port}"
+        session = boto3.session.Session(aws_access_key_id="local", aws_secret_access_key="local", region_name=REGION)
+        clients = {s: session.client(s, endpoint_url=endpoint) for s in SERVICES}
+        template = Template()
+        self.system = LocalSystem(provision(clients, template))
+        clock.set_source(self.clock.now)
+        params = template.parameter_defaults()
+        self.idp = DevIdentityProvider(params["JwtIssuer"], params["JwtAudience"])
+        daily = next(
+            e
+            for e in template.functions["RecomputeFunction"].properties["Events"].values()
+            if e["Type"] == "ScheduleV2"
+        )["Properties"]
+        self.schedule = DailySchedule(
+            daily["ScheduleExpression"], daily.get("ScheduleExpressionTimezone", "UTC"), self.clock.now()
+        )
+        self.server = ThreadingHTTPServer((self.host, self.port), _handler_class(self))
+        self.server.daemon_threads = True
+        for target in (self.server.serve_forever, self._events_loop):
+            t = threading.Thread(target=target, daemon=True)
+            t.start()
+            self._threads.append(t)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self.server.shutdown()
+        self.server.server_close()
+        for t in self._threads:
+            t.join(timeout=5)
+        self.moto.stop()
+
+    # ------------------------------------------------------------------ events
+    def pump(self) -> list[str]:
+        """Fire the schedule if its time has come and deliver what is queued (as AWS would).
+
+        Returns the schedules fired."""
+        fired = []
+        with self.lock:
+            if self.schedule.due(self.clock.now()):
+                log.info("schedule fired at %s", self.clock.now().isoformat())
+                self.system.fire_schedule()
+                fired.append("Daily")
+            self.system.deliver_queue()
+        return fired
+
+    def _events_loop(self) -> None:
+        while not self._stop.wait(0.5):
+            try:
+                self.pump()
+            except Exception:  # keep the poller alive, as Lambda's would be
+                log.exception("event delivery failed")
+
+    # ------------------------------------------------------------------ HTTP
+    def handle(self, method: str, path: str, headers: dict[str, str], body: bytes) -> HttpResult:
+        route = path.split("?", 1)[0]
+        if route.startswith("/dev/"):
+            return self._dev(method, route, body)
+        found = self.system.template.route_for(method, route)
+        if found is None:
+            return _json(404, {"message": "Not Found"})
+        claims = None
+        if not found[0].public:
+            claims = self.idp.claims(headers.get("authorization"))
+            if claims is None:
+                return _json(401, {"message": "Unauthorized"})
+        with self.lock:
+            return self.system.http(
+                method, path, claims=claims, headers=headers, raw_body=body.decode("utf-8", "replace") if body else None
+            )
+
+    def _dev(self, method: str, route: str, body: bytes) -> HttpResult:
+        try:
+            data = json.loads(body) if body else {}
+        except ValueError:
+            return _json(400, {"detail": "not JSON"})
+        if route == "/dev/tokens" and method == "POST":
+            sub, roles = data.get("sub"), data.get("roles", [])
+            if not isinstance(sub, str) or not sub or not isinstance(roles, list):
+                return _json(422, {"detail": "expected {sub: string, roles: [string]}"})
+            return _json(200, {"token": self.idp.mint(sub, [str(r) for r in roles])})
+        if route == "/dev/clock" and method == "GET":
+            return _json(200, {"now": self.clock.now().isoformat()})
+        if route == "/dev/clock" and method == "PUT":
+            try:
+                when = datetime.fromisoformat(str(data.get("now")))
+                if when.tzinfo is None:
+                    raise ValueError
+            except ValueError:
+                return _json(422, {"detail": "expected {now: ISO-8601 instant with offset}"})
+            with self.lock:
+                self.clock.set(when)
+                self.schedule.rewind(when)
+            fired = self.pump()  # a schedule the new time has passed fires now, before this answer
+            return _json(200, {"now": self.clock.now().isoformat(), "fired": fired})
+        return _json(404, {"message": "Not Found"})
+
+
+def _json(status: int, body: Any) -> HttpResult:
+    return HttpResult(status, {"content-type": "application/json"}, json.dumps(body, ensure_ascii=False))
+
+
+def _handler_class(stack: LocalStack) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def _serve(self) -> None:
+            started = time.perf_counter()
+            length = int(self.headers.get("content-length") or 0)
+            body = self.rfile.read(length) if length else b""
+            headers = {k.lower(): v for k, v in self.headers.items()}
+            try:
+                result = stack.handle(self.command, self.path, headers, body)
+            except Exception:
+                log.exception("request failed")
+                result = _json(500, {"message": "Internal Server Error"})
+            payload = result.body.encode()
+            self.send_response(result.status)
+            for k, v in result.headers.items():
+                if k not in ("content-length", "connection"):
+                    self.send_header(k, v)
+            self.send_header("content-length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+            ms = (time.perf_counter() - started) * 1000
+            log.info("%s %s %d %.1fms", self.command, self.path.split("?", 1)[0], result.status, ms)
+
+        do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _serve
+
+        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - one line per request is ours
+            pass
+
+    return Handler

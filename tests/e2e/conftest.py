@@ -1,0 +1,105 @@
+"""Starts the local stack (the README's command, without demo data) on free ports and stops it."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import pytest
+import requests
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _port_is_free(port: int) -> bool:
+    """Nothing listens there any more (a new server could bind it, as servers do, with SO_REUSEADDR)."""
+    with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
+class Api:
+    """A plain HTTP client playing the mobile app, the scanner app and the health authority."""
+
+    def __init__(self, base: str) -> None:
+        self.base = base
+        self.http = requests.Session()
+        self._tokens: dict[tuple[str, tuple[str, ...]], str] = {}
+
+    def token(self, sub: str, *roles: str) -> str:
+        key = (sub, roles)
+        if key not in self._tokens:
+            r = self.http.post(f"{self.base}/dev/tokens", json={"sub": sub, "roles": list(roles)}, timeout=10)
+            r.raise_for_status()
+            self._tokens[key] = r.json()["token"]
+        return self._tokens[key]
+
+    def call(
+        self, method: str, path: str, body=None, *, sub: str | None = None, roles: tuple[str, ...] = (), headers=None
+    ):
+        h = dict(headers or {})
+        if sub:
+            h["authorization"] = f"Bearer {self.token(sub, *roles)}"
+        return self.http.request(method, f"{self.base}{path}", json=body, headers=h, timeout=30)
+
+    def set_clock(self, iso: str) -> list[str]:
+        """Move the dev clock; returns the schedules that fired because of it."""
+        r = self.http.put(f"{self.base}/dev/clock", json={"now": iso}, timeout=30)
+        assert r.status_code == 200, r.text
+        return r.json()["fired"]
+
+
+@pytest.fixture(scope="session")
+def stack():
+    port, aws_port = _free_port(), _free_port()
+    env = os.environ | {"PYTHONUNBUFFERED": "1"}
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "healthcode_local",
+            "serve",
+            "--no-demo",
+            "--port",
+            str(port),
+            "--aws-port",
+            str(aws_port),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 90
+    while True:
+        try:
+            if requests.get(f"{base}/v1/rulesets/current", timeout=2).status_code == 200:
+                break
+        except requests.ConnectionError:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            pytest.fail(f"the local stack did not start:\n{proc.stdout.read() if proc.stdout else ''}")
+        time.sleep(0.3)
+    yield Api(base)
+    proc.send_signal(signal.SIGINT)  # what Ctrl-C does
+    try:
+        out, _ = proc.communicate(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        pytest.fail("the local stack did not stop on Ctrl-C")
+    assert proc.returncode == 0 and "stopped" in out, out
+    assert _port_is_free(port) and _port_is_free(aws_port), "ports still held after stopping"
