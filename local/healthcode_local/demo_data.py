@@ -43,17 +43,23 @@ LEVELS = [
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 
 
-def demo_id(region: str, seq: int) -> str:
-    body = f"{region}19900101{seq:03d}"
+def resident_id(region: str = "330102", born: str = "19900101", seq: str = "001") -> str:
+    """A valid resident ID number (GB 11643 check character computed) for made-up people."""
+    body = f"{region}{born}{seq}"
     return body + "10X98765432"[sum(int(c) * w for c, w in zip(body, _WEIGHTS, strict=True)) % 11]
 
 
+def demo_id(region: str, seq: int) -> str:
+    return resident_id(region, "19900101", f"{seq:03d}")
+
+
 def declaration(name: str, number: str, **extra: object) -> dict[str, object]:
+    """A complete ``POST /v1/applications`` body with nothing to declare, plus ``extra``."""
     return {
         "name": name,
         "id_type": "resident_id",
         "id_number": number,
-        "phone": "13800000000",
+        "phone": "13800138000",
         "residence_region": "330102",
         "travel_history": [],
         "contact": {"kind": "none"},

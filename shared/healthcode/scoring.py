@@ -272,8 +272,14 @@ def _color(score: int, rules: Ruleset) -> Color:
     return Color.GREEN
 
 
-def _clean_run(checkins: Iterable[Checkin], started_on: date, today: date, rules: Ruleset) -> int:
-    """Consecutive clean daily check-ins after ``started_on`` that are still unbroken today."""
+def _count_checkins(
+    checkins: Iterable[Checkin], started_on: date, today: date, required: int | None, rules: Ruleset
+) -> tuple[int, date | None]:
+    """Walk the days after ``started_on``: a clean check-in adds one, a missed day or symptoms restart.
+
+    Returns the run still unbroken today (no check-in yet today is not a missed day) and the first
+    day the run reached ``required`` (None if it never did).
+    """
     by_day = {c.on: c for c in checkins if started_on < c.on <= today}
     run = 0
     day = started_on + timedelta(days=1)
@@ -281,30 +287,12 @@ def _clean_run(checkins: Iterable[Checkin], started_on: date, today: date, rules
         c = by_day.get(day)
         if c is not None and is_clean(c, rules):
             run += 1
-        elif day == today and c is None:
-            break  # today is not over: no check-in yet is not a missed day
-        else:
+            if required and run >= required:
+                return run, day
+        elif not (day == today and c is None):
             run = 0
         day += timedelta(days=1)
-    return run
-
-
-def _completed_on(
-    checkins: Iterable[Checkin], started_on: date, today: date, required: int, rules: Ruleset
-) -> date | None:
-    by_day = {c.on: c for c in checkins if started_on < c.on <= today}
-    run = 0
-    day = started_on + timedelta(days=1)
-    while day <= today:
-        c = by_day.get(day)
-        if c is not None and is_clean(c, rules):
-            run += 1
-            if run >= required:
-                return day
-        else:
-            run = 0
-        day += timedelta(days=1)
-    return None
+    return run, None
 
 
 def _undischarged(sources: list[_Source], discharged: Mapping[str, tuple[int, date]]) -> list[_Source]:
@@ -388,7 +376,7 @@ def evaluate(
             episode = Episode(color, episode.started_on, episode.covers, is_case)
             required = rules.checkins_required.get(color.value)
             if not is_case and required:
-                done_on = _completed_on(facts.checkins, episode.started_on, today, required, rules)
+                _, done_on = _count_checkins(facts.checkins, episode.started_on, today, required, rules)
                 if done_on is not None:
                     _discharge(discharged, und, today)
                     und = _undischarged(sources, discharged)
@@ -401,7 +389,7 @@ def evaluate(
     if episode is not None:
         q_key = "case" if episode.is_case else episode.color.value
         required = rules.checkins_required.get(q_key)
-        run = _clean_run(facts.checkins, episode.started_on, today, rules)
+        run, _ = _count_checkins(facts.checkins, episode.started_on, today, None, rules)
         quarantine = Quarantine(rules.quarantine_kind[q_key], required, run, episode.started_on)
         if not episode.is_case and required:
             checked_today = any(c.on == today for c in facts.checkins if c.on > episode.started_on)
