@@ -2,7 +2,7 @@
 
 from typing import Annotated, Any
 
-from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler.openapi.params import Path
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -13,7 +13,6 @@ from healthcode.models import CaseListRequest, RegionLevelRequest, RescoringRequ
 from healthcode.wiring import services
 
 logger = Logger()
-tracer = Tracer()
 ROLE = "health_admin"
 app = build_resolver(roles={"/admin/": ROLE})
 
@@ -37,6 +36,5 @@ def post_rescoring(body: RescoringRequest):  # noqa: ANN201
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
-@tracer.capture_lambda_handler
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)

@@ -12,13 +12,12 @@ from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.utilities.parameters import SecretsProvider, SSMProvider
 
-from healthcode.tokens import TokenSigner, TokenVerifier
-
 if TYPE_CHECKING:
     from mypy_boto3_secretsmanager import SecretsManagerClient
     from mypy_boto3_ssm import SSMClient
 
     from healthcode.settings import Settings
+    from healthcode.tokens import TokenSigner, TokenVerifier
 
 
 class KeyRing:
@@ -38,6 +37,8 @@ class KeyRing:
         return self._secrets.get(name, max_age=self._settings.parameters_max_age, transform=transform)  # type: ignore[call-overload]
 
     def signer(self) -> TokenSigner:
+        from healthcode.tokens import TokenSigner  # JOSE is imported only by functions that sign
+
         doc = self._secret(self._settings.signing_key_secret, "json")
         if self._signer is None or self._signer[0] != doc:
             active = next(k for k in doc["keys"] if k.get("kid") == doc["active_kid"])
@@ -63,6 +64,8 @@ class KeyRing:
         force = refresh and time.monotonic() - self._last_forced > 30
         if force:
             self._last_forced = time.monotonic()
+        from healthcode.tokens import TokenVerifier  # JOSE is imported only by functions that verify
+
         jwks = self.jwks(force)
         if self._verifier is None or self._verifier[0] != jwks:
             self._verifier = (jwks, TokenVerifier({self._settings.issuer: jwks}))

@@ -24,12 +24,18 @@ Symptom = Literal[
 MAX_STAYS = 30
 
 
+# defer_build: a model's validator is built when first used, so a function pays only for the models
+# it touches (a cold start of verify does not build the holder models of apply).
 class _Request(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, defer_build=True)
 
 
 class _Response(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
+
+
+class _Stored(BaseModel):
+    model_config = ConfigDict(defer_build=True)
 
 
 # ----------------------------------------------------------------------------- resident
@@ -170,43 +176,43 @@ class CaseListView(_Response):
 # ----------------------------------------------------------------------------- stored holder
 
 
-class StoredStay(BaseModel):
+class StoredStay(_Stored):
     region: str
     arrived_on: date
     left_on: date | None
 
 
-class StoredContact(BaseModel):
+class StoredContact(_Stored):
     kind: str
     on: date
 
 
-class StoredReport(BaseModel):
+class StoredReport(_Stored):
     on: date
     symptoms: list[str] = []
     temperature: float | None = None
 
 
-class StoredCheckin(BaseModel):
+class StoredCheckin(_Stored):
     on: date
     temperature: float
     symptoms: list[str] = []
     at: datetime
 
 
-class StoredEpisode(BaseModel):
+class StoredEpisode(_Stored):
     color: Color
     started_on: date
     covers: dict[str, int]
     is_case: bool = False
 
 
-class StoredState(BaseModel):
+class StoredState(_Stored):
     episode: StoredEpisode | None = None
     discharged: dict[str, tuple[int, date]] = {}
 
 
-class Authority(BaseModel):
+class Authority(_Stored):
     """What the health authority's lists say about a person (kept even before they apply)."""
 
     case: Literal["confirmed", "suspected"] | None = None
@@ -215,7 +221,7 @@ class Authority(BaseModel):
     updated_at: datetime | None = None
 
 
-class Holder(BaseModel):
+class Holder(_Stored):
     """A holder as stored. Holds no clear ID number, no full name and no full phone number."""
 
     holder_id: str
@@ -248,7 +254,7 @@ class Holder(BaseModel):
         return self.sub is not None
 
 
-class ColorChange(BaseModel):
+class ColorChange(_Stored):
     """One line of a holder's colour history (audit), also the ``ColorChanged`` event detail."""
 
     holder_id: str

@@ -15,10 +15,11 @@ window. New or increased risk starts a new episode, which restarts the count.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from types import MappingProxyType
+from typing import TYPE_CHECKING, NamedTuple
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
@@ -88,42 +89,37 @@ class Facts:
     case: str | None = None  # authority list: confirmed | suspected (None once cleared)
 
 
-@dataclass(frozen=True, slots=True)
-class Episode:
+class Episode(NamedTuple):
     color: Color
     started_on: date
     covers: Mapping[str, int]  # risk source key -> points when the episode took it on
     is_case: bool = False
 
 
-@dataclass(frozen=True, slots=True)
-class State:
+class State(NamedTuple):
     """What the rules remember between evaluations."""
 
     episode: Episode | None = None
-    discharged: Mapping[str, tuple[int, date]] = field(default_factory=dict)  # key -> (points, until)
+    discharged: Mapping[str, tuple[int, date]] = MappingProxyType({})  # key -> (points, until)
 
 
 # ----------------------------------------------------------------------------- outputs
 
 
-@dataclass(frozen=True, slots=True)
-class Reason:
+class Reason(NamedTuple):
     factor: str
     points: int
     detail: str
 
 
-@dataclass(frozen=True, slots=True)
-class Quarantine:
+class Quarantine(NamedTuple):
     kind: str
     checkins_required: int | None
     checkins_done: int
     started_on: date
 
 
-@dataclass(frozen=True, slots=True)
-class Assessment:
+class Assessment(NamedTuple):
     color: Color
     score: int
     reasons: tuple[Reason, ...]
@@ -135,8 +131,7 @@ class Assessment:
     today: date
 
 
-@dataclass(frozen=True, slots=True)
-class _Source:
+class _Source(NamedTuple):
     key: str
     factor: str
     points: int

@@ -8,19 +8,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
-from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 
-from healthcode.assessor import Assessor
-from healthcode.events import EventBridgeColorEvents, SqsRecomputeQueue
 from healthcode.keys import KeyRing
-from healthcode.regions import registry
-from healthcode.ruleset import load_ruleset
-from healthcode.services import Authority, Checkpoints, Rescoring, Residents
 from healthcode.settings import Settings, settings
-from healthcode.store import DynamoHistory, DynamoHolders, DynamoRegions, DynamoScanLog, DynamoStayIndex
+from healthcode.store import DynamoHolders, DynamoStayIndex
+
+# Each use case is imported when first used, so a function's cold start imports only what it runs
+# (verify never loads the idempotency utility, the scoring rules or the region registry).
+if TYPE_CHECKING:
+    from healthcode.assessor import Assessor
+    from healthcode.authority import Authority
+    from healthcode.checkpoints import Checkpoints
+    from healthcode.rescoring import Rescoring
+    from healthcode.residents import Residents
+    from healthcode.ruleset import Ruleset
 
 
 @dataclass
@@ -41,7 +45,9 @@ class Services:
         self.clients = Clients(dict(clients))
 
     @cached_property
-    def rules(self):  # type: ignore[no-untyped-def]
+    def rules(self) -> Ruleset:
+        from healthcode.ruleset import load_ruleset
+
         return load_ruleset()
 
     @cached_property
@@ -63,6 +69,11 @@ class Services:
 
     @cached_property
     def assessor(self) -> Assessor:
+        from healthcode.assessor import Assessor
+        from healthcode.events import EventBridgeColorEvents
+        from healthcode.regions import registry
+        from healthcode.store import DynamoHistory, DynamoRegions
+
         s = self.settings
         db = self.clients.get("dynamodb")
         return Assessor(
@@ -76,6 +87,10 @@ class Services:
 
     @cached_property
     def residents(self) -> Residents:
+        from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
+
+        from healthcode.residents import Residents
+
         table = self.settings.idempotency_table
         persistence = (
             DynamoDBPersistenceLayer(table_name=table, boto3_client=self.clients.get("dynamodb")) if table else None
@@ -84,18 +99,26 @@ class Services:
 
     @cached_property
     def checkpoints(self) -> Checkpoints:
+        from healthcode.checkpoints import Checkpoints
+        from healthcode.store import DynamoScanLog
+
         return Checkpoints(
             self.holders, DynamoScanLog(self.clients.get("dynamodb"), self.settings.scans_table), self.keys
         )
 
     @cached_property
     def authority(self) -> Authority:
+        from healthcode.authority import Authority
+        from healthcode.events import SqsRecomputeQueue
+
         return Authority(
             self.assessor, SqsRecomputeQueue(self.clients.get("sqs"), self.settings.recompute_queue_url), self.keys
         )
 
     @cached_property
     def rescoring(self) -> Rescoring:
+        from healthcode.rescoring import Rescoring
+
         return Rescoring(self.assessor, self.stays)
 
 
