@@ -9,7 +9,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from healthcode import clock
 from healthcode.http import build_resolver, caller, json_response
-from healthcode.models import CaseListRequest, RegionLevelRequest, RescoringRequest
+from healthcode.models import CaseListRequest, RegionLevelRequest, RescoringRequest, RulesetPublishRequest
 from healthcode.wiring import services
 
 logger = Logger()
@@ -33,6 +33,17 @@ def post_cases(body: CaseListRequest):  # noqa: ANN201
 def post_rescoring(body: RescoringRequest):  # noqa: ANN201
     who = caller(app)
     return json_response(services().authority.start_rescoring(body, who.sub, clock.now()), status=202)
+
+
+@app.get("/admin/v1/rescoring/<run_id>")
+def get_rescoring_run(run_id: Annotated[str, Path(max_length=128)]):  # noqa: ANN201
+    return json_response(services().authority.run(run_id))
+
+
+@app.post("/admin/v1/rulesets")
+def post_ruleset(body: RulesetPublishRequest):  # noqa: ANN201
+    who = caller(app)
+    return json_response(services().authority.publish_ruleset(body, who.sub), status=201)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

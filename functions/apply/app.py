@@ -10,7 +10,6 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from healthcode import clock
 from healthcode.http import build_resolver, caller, json_response
 from healthcode.models import ApplicationRequest, CheckinRequest, CodeView
-from healthcode.ruleset import load_ruleset
 from healthcode.wiring import services
 
 logger = Logger()
@@ -41,7 +40,7 @@ def post_checkin(body: CheckinRequest):  # noqa: ANN201
 
 @app.get("/v1/rulesets/current")
 def get_current_ruleset() -> dict[str, Any]:
-    return load_ruleset().document
+    return services().rulebook.at(clock.now()).document
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

@@ -21,9 +21,10 @@ metrics = Metrics()
 processor = BatchProcessor(event_type=EventType.SQS)
 
 
-def record_handler(record: SQSRecord) -> None:
+def record_handler(record: SQSRecord, lambda_context: LambdaContext) -> None:
     message = json.loads(record.body)
-    changed = services().rescoring.handle(message, clock.now())
+    time_left = lambda: lambda_context.get_remaining_time_in_millis() / 1000  # noqa: E731
+    changed = services().rescoring.handle(message, clock.now(), time_left)
     logger.info("recomputed", extra={"kind": message.get("kind"), "changed": changed, "message_id": record.message_id})
     metrics.add_metric(name="ColorsChanged", unit=MetricUnit.Count, value=changed)
 
@@ -36,7 +37,8 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
             event=event, record_handler=record_handler, processor=processor, context=context
         )
     # EventBridge Scheduler: {"kind": "daily"}
-    changed = services().rescoring.handle({"kind": event.get("kind", "daily")}, clock.now())
+    time_left = lambda: context.get_remaining_time_in_millis() / 1000  # noqa: E731
+    changed = services().rescoring.handle({"kind": event.get("kind", "daily")}, clock.now(), time_left)
     logger.info("daily rescoring done", extra={"changed": changed})
     metrics.add_metric(name="ColorsChanged", unit=MetricUnit.Count, value=changed)
     return {"changed": changed}

@@ -20,7 +20,7 @@ from healthcode.scoring import Checkin, Contact, Episode, Facts, State, Stay, Sy
 if TYPE_CHECKING:
     from healthcode.events import ColorEvents
     from healthcode.regions import RegionRegistry
-    from healthcode.ruleset import Ruleset
+    from healthcode.ruleset import Ruleset, RulesetBook
     from healthcode.scoring import Assessment
     from healthcode.store import HistoryLog, HolderRepository, RegionRepository
 
@@ -94,15 +94,19 @@ class Assessor:
         regions: RegionRepository,
         history: HistoryLog,
         events: ColorEvents,
-        rules: Ruleset,
+        rulebook: RulesetBook,
         registry: RegionRegistry,
     ) -> None:
         self.holders = holders
         self.regions = regions
         self.history = history
         self.events = events
-        self.rules = rules
+        self.rulebook = rulebook
         self.registry = registry
+
+    def rules_at(self, now: datetime) -> Ruleset:
+        """The ruleset in force at ``now``."""
+        return self.rulebook.at(now)
 
     def levels(self, h: Holder, overrides: Mapping[str, int] | None = None) -> dict[str, int]:
         codes = {s.region for s in h.stays}
@@ -113,7 +117,7 @@ class Assessor:
 
     def assess(self, h: Holder, now: datetime, overrides: Mapping[str, int] | None = None) -> Holder:
         names = {s.region: self.registry.full_name(s.region) for s in h.stays}
-        a = evaluate(facts_of(h), state_of(h), self.levels(h, overrides), self.rules, now, names)
+        a = evaluate(facts_of(h), state_of(h), self.levels(h, overrides), self.rules_at(now), now, names)
         return with_assessment(h, a, now)
 
     def rescore_and_save(
@@ -124,17 +128,20 @@ class Assessor:
         change: Callable[[Holder | None], Holder | None] | None = None,
         overrides: Mapping[str, int] | None = None,
         score: bool = True,
+        current: Holder | None = None,
     ) -> tuple[Holder | None, bool]:
         """Read, change (optionally), re-score and conditionally write one holder.
 
         With ``score=False`` only the change is written (the recompute queue scores it later).
 
         A write that loses to a concurrent writer is re-read and re-scored, never overwritten.
+        ``current``: a copy already read (a page of an index or a scan) to try first.
         Returns the holder as stored (None when there is no such holder and ``change`` made none) and
         whether this call wrote it.
         """
-        for _attempt in range(MAX_ATTEMPTS):
-            current = self.holders.get(holder_id)
+        for attempt in range(MAX_ATTEMPTS):
+            if attempt or current is None:
+                current = self.holders.get(holder_id)
             updated = change(current) if change else current
             if updated is None:
                 return None, False

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger
 
-from healthcode.errors import not_found
+from healthcode.errors import FieldError, conflict, invalid, not_found
 from healthcode.identity import holder_id, normalize_id_number
 from healthcode.models import (
     CaseListRequest,
@@ -18,6 +18,9 @@ from healthcode.models import (
     RegionView,
     RescoringRequest,
     RescoringView,
+    RulesetPublishRequest,
+    RulesetView,
+    RunView,
     StoredContact,
 )
 from healthcode.scoring import local_day
@@ -27,6 +30,8 @@ if TYPE_CHECKING:
     from healthcode.assessor import Assessor
     from healthcode.events import RecomputeQueue
     from healthcode.keys import KeyRing
+    from healthcode.rescoring import Rescoring
+    from healthcode.store import DynamoRuns
 
 logger = Logger(child=True)
 HOLDER_BATCH = 50
@@ -35,10 +40,21 @@ HOLDER_BATCH = 50
 class Authority:
     """The health authority's changes: region levels and case lists. Both feed the recompute queue."""
 
-    def __init__(self, assessor: Assessor, queue: RecomputeQueue, keys: KeyRing) -> None:
+    def __init__(
+        self,
+        assessor: Assessor,
+        queue: RecomputeQueue,
+        keys: KeyRing,
+        rescoring: Rescoring,
+        runs: DynamoRuns,
+        rulesets_table: Any,
+    ) -> None:
         self._assessor = assessor
         self._queue = queue
         self._keys = keys
+        self._rescoring = rescoring
+        self._runs = runs
+        self._rulesets_table = rulesets_table
 
     def set_region_level(self, code: str, req: RegionLevelRequest, by: str, now: datetime) -> RegionView:
         region = self._assessor.registry.get(code)
@@ -50,13 +66,47 @@ class Authority:
         return RegionView(code=code, name=req.name, level=req.level, updated_at=now, updated_by=by)
 
     def start_rescoring(self, req: RescoringRequest, by: str, now: datetime) -> RescoringView:
-        """Queue a rescoring run now (the same work the daily schedule does)."""
-        self._queue.send({"kind": "daily", "by": by, "at": now.isoformat()})
+        """Queue rescoring now: the due holders (the daily schedule's work), or everyone (a full run)."""
         logger.info("rescoring queued", extra={"scope": req.scope, "by": by})
-        return RescoringView(scope=req.scope, queued_at=now)
+        if req.scope == "due":
+            self._queue.send({"kind": "daily", "by": by, "at": now.isoformat()})
+            return RescoringView(scope=req.scope, queued_at=now)
+        run_id = self._rescoring.start_run(now, by, segments=req.segments)
+        return RescoringView(scope=req.scope, queued_at=now, run_id=run_id)
+
+    def run(self, run_id: str) -> RunView:
+        run = self._runs.get(run_id)
+        if run is None:
+            raise not_found(f"No rescoring run {run_id}.")
+        return RunView(
+            run_id=run_id,
+            ruleset_version=run["ruleset_version"],
+            segments_total=run["segments_total"],
+            segments_done=run["segments_done"],
+            holders_read=run["holders_read"],
+            holders_changed=run["holders_changed"],
+            started_at=run["started_at"],
+            started_by=run["started_by"],
+            finished=run["segments_done"] >= run["segments_total"],
+        )
+
+    def publish_ruleset(self, req: RulesetPublishRequest, by: str) -> RulesetView:
+        """Publish a new ruleset version; it takes effect at its ``effective_from`` (a full run follows)."""
+        try:
+            ruleset = self._assessor.rulebook.publish(self._rulesets_table, req.document)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise invalid(
+                "This is not a ruleset document.", [FieldError("document", f"{type(exc).__name__}: {exc}")]
+            ) from exc
+        except self._rulesets_table.meta.client.exceptions.ConditionalCheckFailedException as exc:
+            raise conflict(
+                f"Ruleset version {req.document.get('version')} exists already; versions are never replaced."
+            ) from exc
+        logger.info("ruleset published", extra={"version": ruleset.version, "by": by})
+        return RulesetView(version=ruleset.version, effective_from=ruleset.effective_from)
 
     def record_cases(self, req: CaseListRequest, by: str, now: datetime) -> CaseListView:
-        check_cases(req, local_day(now, self._assessor.rules))
+        check_cases(req, local_day(now, self._assessor.rules_at(now)))
         key = self._keys.holder_key()
         known: list[str] = []
         for entry in req.cases:

@@ -9,7 +9,7 @@ problem is reported in one format.
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, StrictStr, field_validator
 
@@ -159,12 +159,39 @@ class CaseListRequest(_Request):
 
 
 class RescoringRequest(_Request):
-    scope: Literal["due"] = Field(description="due: holders whose due date has come (what the daily schedule does)")
+    scope: Literal["due", "all"] = Field(
+        description="due: holders whose due date has come (what the daily schedule does); all: a full run"
+    )
+    segments: Annotated[StrictInt, Field(ge=1, le=1000)] | None = Field(
+        default=None, description="parallel-scan segments of a full run (one queue message each)"
+    )
 
 
 class RescoringView(_Response):
     scope: str
     queued_at: datetime
+    run_id: str | None = None
+
+
+class RunView(_Response):
+    run_id: str
+    ruleset_version: str
+    segments_total: int
+    segments_done: int
+    holders_read: int
+    holders_changed: int
+    started_at: datetime
+    started_by: str
+    finished: bool
+
+
+class RulesetPublishRequest(_Request):
+    document: dict[str, Any] = Field(description="a ruleset document in the form GET /v1/rulesets/current returns")
+
+
+class RulesetView(_Response):
+    version: str
+    effective_from: datetime
 
 
 class CaseListView(_Response):

@@ -81,7 +81,7 @@ class Residents:
         return self.apply(command["sub"], req, datetime.fromisoformat(command["now"]))
 
     def apply(self, sub: str, req: ApplicationRequest, now: datetime) -> CodeView:
-        rules, registry = self._assessor.rules, self._assessor.registry
+        rules, registry = self._assessor.rules_at(now), self._assessor.registry
         today = local_day(now, rules)
         check_application(req, today, registry)
         hid = holder_id(self._keys.holder_key(), req.id_type, normalize_id_number(req.id_number))
@@ -141,7 +141,7 @@ class Residents:
 
     def check_in(self, sub: str, req: CheckinRequest, now: datetime) -> CodeView:
         h = self._mine(sub)
-        today = local_day(now, self._assessor.rules)
+        today = local_day(now, self._assessor.rules_at(now))
         entry = StoredCheckin(on=today, temperature=float(req.temperature), symptoms=sorted(set(req.symptoms)), at=now)
 
         def change(cur: Holder | None) -> Holder:

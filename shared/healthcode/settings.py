@@ -15,6 +15,8 @@ class Settings(BaseModel):
     scans_table: str = Field(alias="SCANS_TABLE")
     history_table: str = Field(alias="HISTORY_TABLE")
     idempotency_table: str = Field("", alias="IDEMPOTENCY_TABLE")
+    rulesets_table: str = Field("", alias="RULESETS_TABLE")
+    runs_table: str = Field("", alias="RUNS_TABLE")
     recompute_queue_url: str = Field("", alias="RECOMPUTE_QUEUE_URL")
     event_bus_name: str = Field("", alias="EVENT_BUS_NAME")
     signing_key_secret: str = Field("", alias="SIGNING_KEY_SECRET")

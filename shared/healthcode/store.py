@@ -31,7 +31,10 @@ class HolderRepository(Protocol):
     def find_by_sub(self, sub: str) -> Holder | None: ...
     def code_status(self, code_id: str) -> CodeRecord | None: ...
     def save(self, holder: Holder) -> Holder: ...
-    def due(self, day: date) -> Iterator[str]: ...
+    def due(self, day: date, page_size: int = 100) -> Iterator[Holder]: ...
+    def scan_segment(
+        self, segment: int, total: int, start_key: dict[str, Any] | None, limit: int = 200
+    ) -> tuple[list[Holder], dict[str, Any] | None]: ...
 
 
 class RegionRepository(Protocol):
@@ -41,7 +44,9 @@ class RegionRepository(Protocol):
 
 class StayIndex(Protocol):
     def record(self, holder_id: str, stays: Iterable[tuple[str, date | None]]) -> None: ...
-    def holders(self, county: str, since: date) -> Iterator[str]: ...
+    def holders(
+        self, county: str, since: date, start_key: dict[str, Any] | None = None, limit: int = 200
+    ) -> tuple[list[str], dict[str, Any] | None]: ...
 
 
 class ScanLog(Protocol):
@@ -158,22 +163,35 @@ class DynamoHolders:
             raise VersionConflict(holder.holder_id) from exc
         return saved
 
-    def due(self, day: date) -> Iterator[str]:
-        """Holders whose due date is ``day`` or earlier, from the sparse index (never a scan)."""
+    def due(self, day: date, page_size: int = 100) -> Iterator[Holder]:
+        """Holders whose due date is ``day`` or earlier, page by page from the sparse index (never a
+        scan). The index projects whole holders, so each due holder costs one item read; a copy the
+        index has not caught up with fails its conditional write and is re-read."""
         for shard in range(self._shards):
             kwargs: dict[str, Any] = {
                 "TableName": self._table,
                 "IndexName": "by_due",
                 "KeyConditionExpression": "due_shard = :s AND due_on <= :d",
                 "ExpressionAttributeValues": {":s": _s(f"due#{shard}"), ":d": _s(day.isoformat())},
+                "Limit": page_size,
             }
             while True:
                 out = self._db.query(**kwargs)
                 for it in out.get("Items", []):
-                    yield it["holder_id"]["S"]
+                    yield self._to_holder(it)
                 if "LastEvaluatedKey" not in out:
                     break
                 kwargs["ExclusiveStartKey"] = out["LastEvaluatedKey"]
+
+    def scan_segment(
+        self, segment: int, total: int, start_key: dict[str, Any] | None, limit: int = 200
+    ) -> tuple[list[Holder], dict[str, Any] | None]:
+        """One page of one parallel-scan segment (full rescoring when a new ruleset takes effect)."""
+        kwargs: dict[str, Any] = {"TableName": self._table, "Segment": segment, "TotalSegments": total, "Limit": limit}
+        if start_key:
+            kwargs["ExclusiveStartKey"] = start_key
+        out = self._db.scan(**kwargs)
+        return [self._to_holder(it) for it in out.get("Items", [])], out.get("LastEvaluatedKey")
 
 
 class DynamoRegions:
@@ -255,21 +273,22 @@ class DynamoStayIndex:
             while batch:
                 batch = self._db.batch_write_item(RequestItems=batch).get("UnprocessedItems") or {}
 
-    def holders(self, county: str, since: date) -> Iterator[str]:
+    def holders(
+        self, county: str, since: date, start_key: dict[str, Any] | None = None, limit: int = 200
+    ) -> tuple[list[str], dict[str, Any] | None]:
+        """One page of the holders who stayed in ``county`` and left it on ``since`` or later."""
         kwargs: dict[str, Any] = {
             "TableName": self._table,
             "KeyConditionExpression": "county = :c",
             "FilterExpression": "attribute_not_exists(left_on) OR left_on >= :since",
             "ExpressionAttributeValues": {":c": _s(county), ":since": _s(since.isoformat())},
             "ProjectionExpression": "holder_id",
+            "Limit": limit,
         }
-        while True:
-            out = self._db.query(**kwargs)
-            for it in out.get("Items", []):
-                yield it["holder_id"]["S"]
-            if "LastEvaluatedKey" not in out:
-                return
-            kwargs["ExclusiveStartKey"] = out["LastEvaluatedKey"]
+        if start_key:
+            kwargs["ExclusiveStartKey"] = start_key
+        out = self._db.query(**kwargs)
+        return [it["holder_id"]["S"] for it in out.get("Items", [])], out.get("LastEvaluatedKey")
 
 
 class DynamoScanLog:
@@ -315,3 +334,81 @@ class DynamoHistory:
             ExpressionAttributeValues={":h": _s(holder_id)},
         )
         return [ColorChange.model_validate_json(it["doc"]["S"]) for it in out.get("Items", [])]
+
+
+class DynamoRuns:
+    """Full-rescoring runs: one item per run, progress per segment, advanced conditionally so a page
+    delivered twice is counted once and a re-delivered segment resumes where it stopped."""
+
+    def __init__(self, client: DynamoDBClient, table: str) -> None:
+        self._db = client
+        self._table = table
+
+    def create(self, run_id: str, segments: int, ruleset_version: str, by: str, at: datetime) -> bool:
+        item: dict[str, Any] = {
+            "run_id": _s(run_id),
+            "segments_total": {"N": str(segments)},
+            "segments_done": {"N": "0"},
+            "holders_read": {"N": "0"},
+            "holders_changed": {"N": "0"},
+            "ruleset_version": _s(ruleset_version),
+            "started_by": _s(by),
+            "started_at": _s(at.isoformat()),
+        }
+        for i in range(segments):
+            item[f"page_{i}"] = {"N": "0"}
+        try:
+            self._db.put_item(TableName=self._table, Item=item, ConditionExpression="attribute_not_exists(run_id)")
+        except self._db.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
+
+    def get(self, run_id: str) -> dict[str, Any] | None:
+        item = self._db.get_item(TableName=self._table, Key={"run_id": _s(run_id)}, ConsistentRead=True).get("Item")
+        if not item:
+            return None
+        out: dict[str, Any] = {}
+        for k, v in item.items():
+            ((kind, value),) = v.items()
+            out[k] = int(value) if kind == "N" else value
+        return out
+
+    def advance(
+        self,
+        run_id: str,
+        segment: int,
+        page: int,
+        next_key: dict[str, Any] | None,
+        read: int,
+        changed: int,
+        at: datetime,
+    ) -> bool:
+        """Record page ``page`` of ``segment`` as done; False when it was already recorded."""
+        done = next_key is None
+        names = {"#p": f"page_{segment}", "#k": f"key_{segment}"}
+        values: dict[str, Any] = {
+            ":page": {"N": str(page)},
+            ":next": {"N": str(-1 if done else page + 1)},
+            ":read": {"N": str(read)},
+            ":changed": {"N": str(changed)},
+            ":at": _s(at.isoformat()),
+        }
+        update = "SET #p = :next, updated_at = :at ADD holders_read :read, holders_changed :changed"
+        if done:
+            update += ", segments_done :one REMOVE #k"
+            values[":one"] = {"N": "1"}
+        else:
+            update = update.replace("SET #p = :next,", "SET #p = :next, #k = :key,")
+            values[":key"] = _s(json.dumps(next_key))
+        try:
+            self._db.update_item(
+                TableName=self._table,
+                Key={"run_id": _s(run_id)},
+                UpdateExpression=update,
+                ConditionExpression="#p = :page",
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=values,
+            )
+        except self._db.exceptions.ConditionalCheckFailedException:
+            return False
+        return True

@@ -22,9 +22,11 @@ if TYPE_CHECKING:
     from healthcode.assessor import Assessor
     from healthcode.authority import Authority
     from healthcode.checkpoints import Checkpoints
+    from healthcode.events import SqsRecomputeQueue
     from healthcode.rescoring import Rescoring
     from healthcode.residents import Residents
-    from healthcode.ruleset import Ruleset
+    from healthcode.ruleset import RulesetBook
+    from healthcode.store import DynamoRuns
 
 
 @dataclass
@@ -45,10 +47,31 @@ class Services:
         self.clients = Clients(dict(clients))
 
     @cached_property
-    def rules(self) -> Ruleset:
-        from healthcode.ruleset import load_ruleset
+    def dynamodb_resource(self) -> Any:
+        db = self.clients.get("dynamodb")
+        return boto3.resource("dynamodb", endpoint_url=db.meta.endpoint_url, region_name=db.meta.region_name)
 
-        return load_ruleset()
+    @cached_property
+    def rulebook(self) -> RulesetBook:
+        from aws_lambda_powertools.utilities.parameters import DynamoDBProvider
+
+        from healthcode.ruleset import RulesetBook
+
+        table = self.settings.rulesets_table
+        provider = DynamoDBProvider(table_name=table, boto3_client=self.dynamodb_resource) if table else None
+        return RulesetBook(provider, max_age=self.settings.parameters_max_age)
+
+    @cached_property
+    def runs(self) -> DynamoRuns | None:
+        from healthcode.store import DynamoRuns
+
+        return DynamoRuns(self.clients.get("dynamodb"), self.settings.runs_table) if self.settings.runs_table else None
+
+    @cached_property
+    def queue(self) -> SqsRecomputeQueue:
+        from healthcode.events import SqsRecomputeQueue
+
+        return SqsRecomputeQueue(self.clients.get("sqs"), self.settings.recompute_queue_url)
 
     @cached_property
     def holders(self) -> DynamoHolders:
@@ -81,7 +104,7 @@ class Services:
             DynamoRegions(db, s.regions_table),
             DynamoHistory(db, s.history_table),
             EventBridgeColorEvents(self.clients.get("events"), s.event_bus_name),
-            self.rules,
+            self.rulebook,
             registry(),
         )
 
@@ -109,17 +132,15 @@ class Services:
     @cached_property
     def authority(self) -> Authority:
         from healthcode.authority import Authority
-        from healthcode.events import SqsRecomputeQueue
 
-        return Authority(
-            self.assessor, SqsRecomputeQueue(self.clients.get("sqs"), self.settings.recompute_queue_url), self.keys
-        )
+        rulesets = self.dynamodb_resource.Table(self.settings.rulesets_table)
+        return Authority(self.assessor, self.queue, self.keys, self.rescoring, self.runs, rulesets)
 
     @cached_property
     def rescoring(self) -> Rescoring:
         from healthcode.rescoring import Rescoring
 
-        return Rescoring(self.assessor, self.stays)
+        return Rescoring(self.assessor, self.stays, self.queue, self.runs)
 
 
 _services: Services | None = None

@@ -114,10 +114,10 @@ def test_the_daily_schedule_reads_only_due_holders_and_turns_an_expired_stay_gre
     assert system.resident("yellow")("POST", "/v1/applications", body).json()["color"] == "yellow"
     for i in range(5):
         system.resident(f"green-{i}")("POST", "/v1/applications", application(resident_id(seq=f"{i:03d}")))
-    queried = []
-    system.p.clients["dynamodb"].meta.events.register(
-        "after-call.dynamodb.Query", lambda parsed, **kw: queried.extend(parsed.get("Items", []))
-    )
+    queried, got = [], []
+    db = system.p.clients["dynamodb"]
+    db.meta.events.register("after-call.dynamodb.Query", lambda parsed, **kw: queried.extend(parsed.get("Items", [])))
+    db.meta.events.register("after-call.dynamodb.GetItem", lambda parsed, **kw: got.append(parsed.get("Item")))
     start = system.now
     system.at(start + timedelta(days=9))
     assert system.fire_schedule() == {"changed": 0}
@@ -125,6 +125,7 @@ def test_the_daily_schedule_reads_only_due_holders_and_turns_an_expired_stay_gre
     system.at(start + timedelta(days=10))  # 2020-02-27: the stay that ended on 02-12 has left the window
     assert system.fire_schedule() == {"changed": 1}
     assert len(queried) == 1  # one due holder read from the sparse index, never a scan
+    assert got == []  # the index carries the whole holder: no second read
     assert system.resident("yellow")("GET", "/v1/codes/me").json()["color"] == "green"
 
 

@@ -1,0 +1,132 @@
+"""Population-scale rescoring: new rulesets, full runs in parallel-scan segments, continuations."""
+
+from __future__ import annotations
+
+import copy
+import json
+from datetime import timedelta
+
+import pytest
+
+from healthcode import wiring
+from healthcode.ruleset import load_ruleset
+from tests.people import application, resident_id
+
+
+def populate(system, n: int, region: str = "330106") -> None:
+    for i in range(n):
+        body = application(resident_id(region, seq=f"{i:03d}"), travel_history=[
+            {"region": region, "arrived_on": "2020-02-13", "left_on": "2020-02-16"}])
+        assert system.resident(f"h{i}")("POST", "/v1/applications", body).status == 200
+
+
+def v2(effective_from: str) -> dict:
+    """v1 with level 3 worth more: a 3-day stay in a level-3 county becomes 30 points (yellow)."""
+    doc = copy.deepcopy(load_ruleset("v1").document)
+    doc["version"] = "v2"
+    doc["effective_from"] = effective_from
+    doc["factors"]["stay"]["base"]["3"] = 24
+    return doc
+
+
+def holder_docs(system) -> list[dict]:
+    return [json.loads(i["doc"]["S"]) for i in system.holder_items()]
+
+
+def test_a_published_ruleset_takes_effect_at_its_time_and_a_full_run_rescores_everyone(system):
+    system.admin("PUT", "/admin/v1/regions/330106", {"name": "西湖区", "level": 3})
+    system.deliver_queue()
+    populate(system, 12)
+    assert {d.get("color", "green") for d in holder_docs(system)} == {"green"}  # 16 points each
+    r = system.admin("POST", "/admin/v1/rulesets", {"document": v2("2020-02-18T00:00:00+08:00")})
+    assert r.status == 201 and r.json()["version"] == "v2"
+    assert system.http("GET", "/v1/rulesets/current").json()["version"] == "v1"  # not yet in force
+
+    system.at(system.now + timedelta(days=1))  # 2020-02-18 09:00: v2 is in force
+    wiring.services().rulebook.versions(force=True)
+    assert system.http("GET", "/v1/rulesets/current").json()["version"] == "v2"
+    system.fire_schedule()  # the daily run notices the new ruleset and starts a full run
+    system.deliver_queue()
+    run = system.admin("GET", "/admin/v1/rescoring/ruleset-v2").json()
+    assert run["finished"] and run["segments_done"] == run["segments_total"] == 16
+    assert run["holders_read"] == 12 and run["holders_changed"] == 12
+    docs = holder_docs(system)
+    assert {(d["color"], d["ruleset_version"]) for d in docs} == {("yellow", "v2")}
+    system.fire_schedule()  # a second daily run does not start the same full run again
+    assert system.deliver_queue() == 0
+
+
+def test_an_operator_starts_a_full_run_and_reads_its_progress(system):
+    populate(system, 5)
+    r = system.admin("POST", "/admin/v1/rescoring", {"scope": "all", "segments": 3})
+    assert r.status == 202
+    run_id = r.json()["run_id"]
+    progress = system.admin("GET", f"/admin/v1/rescoring/{run_id}").json()
+    assert (progress["segments_done"], progress["segments_total"], progress["finished"]) == (0, 3, False)
+    system.deliver_queue()
+    progress = system.admin("GET", f"/admin/v1/rescoring/{run_id}").json()
+    assert progress["finished"] and progress["holders_read"] == 5 and progress["holders_changed"] == 0
+    assert system.admin("GET", "/admin/v1/rescoring/nope").status == 404
+
+
+def test_a_worker_near_its_timeout_re_enqueues_and_nothing_is_counted_or_changed_twice(system):
+    system.admin("PUT", "/admin/v1/regions/330106", {"name": "西湖区", "level": 3})
+    system.deliver_queue()
+    populate(system, 9)
+    system.admin("POST", "/admin/v1/rulesets", {"document": v2("2020-02-17T00:00:00+08:00")})
+    wiring.services().rulebook.versions(force=True)
+    svc = wiring.services().rescoring
+    run_id = svc.start_run(system.now, "test", segments=1)
+    sqs = system.p.clients["sqs"]
+    url = system.p.physical("RecomputeQueue")
+    message = json.loads(sqs.receive_message(QueueUrl=url)["Messages"][0]["Body"])
+    budget = iter([100.0, 0.0])  # one page, then "the timeout is near"
+    import healthcode.store as store
+
+    original = store.DynamoHolders.scan_segment
+    store.DynamoHolders.scan_segment = lambda self, seg, total, key, limit=4: original(self, seg, total, key, 4)
+    try:
+        svc.handle(message, system.now, lambda: next(budget, 0.0))
+        progress = system.admin("GET", f"/admin/v1/rescoring/{run_id}").json()
+        assert progress["holders_read"] == 4 and not progress["finished"]
+        svc.handle(message, system.now)  # the original message delivered again: resumes, counts nothing twice
+        system.deliver_queue()  # the continuation: nothing left to do
+    finally:
+        store.DynamoHolders.scan_segment = original
+    progress = system.admin("GET", f"/admin/v1/rescoring/{run_id}").json()
+    assert progress["finished"] and progress["holders_read"] == 9 and progress["holders_changed"] == 9
+    history = system.p.clients["dynamodb"].scan(TableName=system.p.physical("HistoryTable"))["Items"]
+    reds = [h for h in history if json.loads(h["doc"]["S"])["cause"] == "new ruleset in force"]
+    assert len(reds) == 9  # each holder changed exactly once
+
+
+def test_a_region_change_continues_from_where_a_timed_out_worker_stopped(system):
+    populate(system, 6, region="330108")
+    system.admin("PUT", "/admin/v1/regions/330108", {"name": "滨江区", "level": 5})
+    sqs = system.p.clients["sqs"]
+    url = system.p.physical("RecomputeQueue")
+    got = sqs.receive_message(QueueUrl=url)["Messages"][0]
+    sqs.delete_message(QueueUrl=url, ReceiptHandle=got["ReceiptHandle"])
+    import healthcode.store as store
+
+    original = store.DynamoStayIndex.holders
+    store.DynamoStayIndex.holders = lambda self, county, since, key=None, limit=2: original(self, county, since, key, 2)
+    budget = iter([100.0, 100.0, 0.0])
+    try:
+        changed = wiring.services().rescoring.handle(json.loads(got["Body"]), system.now, lambda: next(budget, 0.0))
+        assert changed == 4
+        assert system.deliver_queue() == 1  # the continuation message
+    finally:
+        store.DynamoStayIndex.holders = original
+    assert {d["color"] for d in holder_docs(system)} == {"red"}
+
+
+@pytest.mark.parametrize(
+    ("document", "status"),
+    [({"version": "v9"}, 422), ({**load_ruleset("v1").document}, 201), ({**load_ruleset("v1").document}, 409)],
+)
+def test_publishing_rulesets_validates_and_never_replaces(system, document, status):
+    if status == 409:
+        system.admin("POST", "/admin/v1/rulesets", {"document": document})
+    r = system.admin("POST", "/admin/v1/rulesets", {"document": document})
+    assert r.status == status, r.body
