@@ -2,7 +2,7 @@
 PY := .venv/bin/python
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: bootstrap run test unit integration e2e infra lint
+.PHONY: bootstrap run test unit integration e2e infra lint bench
 
 bootstrap:
 	@scripts/bootstrap
@@ -28,3 +28,6 @@ infra: bootstrap
 
 lint: bootstrap
 	.venv/bin/ruff check shared functions local tests
+
+bench: bootstrap
+	$(PY) -m benchmarks.run

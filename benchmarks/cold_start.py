@@ -18,6 +18,10 @@ import importlib.util, sys, time
 t = time.perf_counter()
 if sys.argv[1] == "boto3":
     import boto3
+elif sys.argv[1] == "floor":  # what any Powertools HTTP handler with validation imports
+    import boto3, pydantic
+    from aws_lambda_powertools import Logger, Metrics
+    from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 else:
     spec = importlib.util.spec_from_file_location("handler", sys.argv[1])
     m = importlib.util.module_from_spec(spec); spec.loader.exec_module(m)
@@ -33,7 +37,7 @@ def measure(target: str) -> float:
 
 
 def run(repeats: int = 9) -> dict[str, dict[str, float]]:
-    targets = {"boto3": "boto3"} | {p.parent.name: str(p) for p in sorted((REPO / "functions").glob("*/app.py"))}
+    targets = {"boto3": "boto3", "floor": "floor"} | {p.parent.name: str(p) for p in sorted((REPO / "functions").glob("*/app.py"))}
     for t in targets.values():  # warm the bytecode caches once
         measure(t)
     samples: dict[str, list[float]] = {name: [] for name in targets}

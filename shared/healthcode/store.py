@@ -132,24 +132,29 @@ class DynamoHolders:
             return None
         return CodeRecord(items[0]["color"]["S"], items[0].get("masked_name", {}).get("S", ""))
 
+    def item(self, holder: Holder) -> dict[str, Any]:
+        """The stored form of ``holder``: indexed attributes plus one compact JSON document."""
+        doc = holder.model_dump_json(exclude=self._DOC_EXCLUDE, exclude_defaults=True)
+        item: dict[str, Any] = {
+            "holder_id": _s(holder.holder_id),
+            "version": {"N": str(holder.version)},
+            "color": _s(holder.color.value),
+            "masked_name": _s(holder.masked_name),
+            "doc": _s(doc),
+        }
+        if holder.sub:
+            item["sub"] = _s(holder.sub)
+        if holder.code_id:
+            item["code_id"] = _s(holder.code_id)
+        if holder.due_on is not None and holder.applied:
+            item["due_shard"] = _s(due_shard(holder.holder_id, self._shards))
+            item["due_on"] = _s(holder.due_on.isoformat())
+        return item
+
     def save(self, holder: Holder) -> Holder:
         """Write ``holder`` if nobody wrote it since it was read (its ``version``); return it bumped."""
         saved = holder.model_copy(update={"version": holder.version + 1})
-        doc = saved.model_dump_json(exclude=self._DOC_EXCLUDE, exclude_defaults=True)
-        item: dict[str, Any] = {
-            "holder_id": _s(saved.holder_id),
-            "version": {"N": str(saved.version)},
-            "color": _s(saved.color.value),
-            "masked_name": _s(saved.masked_name),
-            "doc": _s(doc),
-        }
-        if saved.sub:
-            item["sub"] = _s(saved.sub)
-        if saved.code_id:
-            item["code_id"] = _s(saved.code_id)
-        if saved.due_on is not None and saved.applied:
-            item["due_shard"] = _s(due_shard(saved.holder_id, self._shards))
-            item["due_on"] = _s(saved.due_on.isoformat())
+        item = self.item(saved)
         if holder.version == 0:
             cond: dict[str, Any] = {"ConditionExpression": "attribute_not_exists(holder_id)"}
         else:
@@ -302,7 +307,6 @@ class DynamoScanLog:
             "checkpoint_id": _s(checkpoint_id),
             "scanned_at": _s(f"{stamp}#{code_id}"),
             "code_id": _s(code_id),
-            "at": _s(stamp),
             "status": _s(status),
             "expires_at": {"N": str(int((at + SCAN_RETENTION).timestamp()))},
         }
