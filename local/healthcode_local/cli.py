@@ -67,11 +67,10 @@ def serve(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
     logging.getLogger("hc-local").setLevel(logging.INFO)  # one line per request
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # not one per moto call
-    stack = LocalStack(args.host, args.port, args.aws_port)
+    stack = LocalStack(args.host, args.port, args.aws_port, quiet=not args.verbose)
     stack.start()
-    if not args.verbose:  # the handlers' JSON logs and metrics only when asked for
+    if not args.verbose:  # the handlers' JSON logs only when asked for (metrics: see LocalSystem quiet)
         os.environ["POWERTOOLS_LOG_LEVEL"] = "WARNING"
-        os.environ["POWERTOOLS_METRICS_DISABLED"] = "true"
     if args.demo:
         from healthcode_local import demo_data
 

@@ -133,7 +133,8 @@ class DailySchedule:
 
 
 class LocalStack:
-    def __init__(self, host: str = "127.0.0.1", port: int = 8080, aws_port: int = 0) -> None:
+    def __init__(self, host: str = "127.0.0.1", port: int = 8080, aws_port: int = 0, quiet: bool = True) -> None:
+        self.quiet = quiet
         self.host = host
         self.port = port or free_port()
         self.aws_port = aws_port or free_port()
@@ -159,7 +160,7 @@ class LocalStack:
         session = boto3.session.Session(aws_access_key_id="local", aws_secret_access_key="local", region_name=REGION)
         clients = {s: session.client(s, endpoint_url=endpoint) for s in SERVICES}
         template = Template()
-        self.system = LocalSystem(provision(clients, template))
+        self.system = LocalSystem(provision(clients, template), quiet=self.quiet)
         clock.set_source(self.clock.now)
         params = template.parameter_defaults()
         self.idp = DevIdentityProvider(params["JwtIssuer"], params["JwtAudience"])

@@ -5,6 +5,7 @@ schedule to the recompute function. No business logic: every request goes throug
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from dataclasses import dataclass
@@ -27,8 +28,10 @@ class HttpResult:
 
 
 class LocalSystem:
-    def __init__(self, provisioned: Provisioned) -> None:
+    def __init__(self, provisioned: Provisioned, quiet: bool = False) -> None:
+        """``quiet``: drop what handlers print (metrics in CloudWatch's embedded format)."""
         self.p = provisioned
+        self.quiet = quiet
         self.template = provisioned.template
         env = provisioned.environment(next(iter(self.template.functions)))
         os.environ.update(env)
@@ -77,7 +80,11 @@ class LocalSystem:
     def invoke(self, function: str, event: dict[str, Any]) -> Any:
         spec = self.template.functions[function]
         timeout = float(spec.properties.get("Timeout") or self.template.doc["Globals"]["Function"]["Timeout"])
-        return spec.load()(event, LambdaContext(function, timeout))
+        handler = spec.load()
+        if not self.quiet:
+            return handler(event, LambdaContext(function, timeout))
+        with open(os.devnull, "w") as sink, contextlib.redirect_stdout(sink):
+            return handler(event, LambdaContext(function, timeout))
 
     # -------------------------------------------------------------- events
     def _recompute_source(self) -> tuple[str, str, str]:
