@@ -18,7 +18,7 @@ from healthcode_local.template import Template
 
 
 def value_size(v: dict[str, Any]) -> int:
-    (kind, x), = v.items()
+    ((kind, x),) = v.items()
     if kind == "S":
         return len(x.encode())
     if kind == "N":
@@ -95,7 +95,9 @@ class CapacityMeter:
         for gsi in self._indexes.get(table, []):
             keys = [k["AttributeName"] for k in gsi["KeySchema"]]
 
-            def projected(item: dict[str, Any] | None, gsi: dict[str, Any] = gsi, keys: list[str] = keys) -> dict[str, Any] | None:
+            def projected(
+                item: dict[str, Any] | None, gsi: dict[str, Any] = gsi, keys: list[str] = keys
+            ) -> dict[str, Any] | None:
                 if item is None or not all(k in item for k in keys):
                     return None  # sparse: not in this index
                 if gsi["Projection"]["ProjectionType"] == "ALL":

@@ -31,13 +31,16 @@ print(time.perf_counter() - t)
 
 def measure(target: str) -> float:
     env = os.environ | {"AWS_DEFAULT_REGION": "us-east-1", "PYTHONDONTWRITEBYTECODE": "0"}
-    out = subprocess.run([sys.executable, "-c", PROBE, target], capture_output=True, text=True, env=env, cwd="/",
-                         check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", PROBE, target], capture_output=True, text=True, env=env, cwd="/", check=True
+    )
     return float(out.stdout.strip())
 
 
 def run(repeats: int = 9) -> dict[str, dict[str, float]]:
-    targets = {"boto3": "boto3", "floor": "floor"} | {p.parent.name: str(p) for p in sorted((REPO / "functions").glob("*/app.py"))}
+    targets = {"boto3": "boto3", "floor": "floor"} | {
+        p.parent.name: str(p) for p in sorted((REPO / "functions").glob("*/app.py"))
+    }
     for t in targets.values():  # warm the bytecode caches once
         measure(t)
     samples: dict[str, list[float]] = {name: [] for name in targets}
@@ -45,8 +48,10 @@ def run(repeats: int = 9) -> dict[str, dict[str, float]]:
         for name, target in targets.items():
             samples[name].append(measure(target))
     base = statistics.median(samples["boto3"])
-    return {name: {"median_ms": statistics.median(v) * 1000, "ratio_to_boto3": statistics.median(v) / base}
-            for name, v in samples.items()}
+    return {
+        name: {"median_ms": statistics.median(v) * 1000, "ratio_to_boto3": statistics.median(v) / base}
+        for name, v in samples.items()
+    }
 
 
 if __name__ == "__main__":

@@ -15,15 +15,20 @@ import os
 import statistics
 import sys
 import time
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-os.environ.update({
-    "AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench", "AWS_DEFAULT_REGION": "us-east-1",
-    "POWERTOOLS_LOG_LEVEL": "ERROR", "POWERTOOLS_TRACE_DISABLED": "true",
-})
+os.environ.update(
+    {
+        "AWS_ACCESS_KEY_ID": "bench",
+        "AWS_SECRET_ACCESS_KEY": "bench",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "POWERTOOLS_LOG_LEVEL": "ERROR",
+        "POWERTOOLS_TRACE_DISABLED": "true",
+    }
+)
 
 import boto3  # noqa: E402
 from moto import mock_aws  # noqa: E402
@@ -31,10 +36,11 @@ from moto import mock_aws  # noqa: E402
 from benchmarks import cold_start  # noqa: E402
 from benchmarks.capacity import CapacityMeter  # noqa: E402
 from healthcode import clock, wiring  # noqa: E402
-from healthcode.identity import IdType, holder_id  # noqa: E402
+from healthcode.identity import IdType  # noqa: E402
 from healthcode.models import Holder, StoredReport, StoredStay  # noqa: E402
 from healthcode.ruleset import load_ruleset  # noqa: E402
 from healthcode.scoring import Checkin, Facts, State, Stay, SymptomReport, evaluate  # noqa: E402
+from healthcode.wiring import CLIENT_CONFIG  # noqa: E402
 from healthcode_local.aws import provision  # noqa: E402
 from healthcode_local.demo_data import declaration, resident_id  # noqa: E402
 from healthcode_local.system import LocalSystem  # noqa: E402
@@ -80,7 +86,7 @@ class Bench:
     def __init__(self) -> None:
         self.mock = mock_aws()
         self.mock.start()
-        self.clients = {s: boto3.client(s, region_name="us-east-1") for s in SERVICES}
+        self.clients = {s: boto3.client(s, region_name="us-east-1", config=CLIENT_CONFIG) for s in SERVICES}
         self.p = provision(self.clients)
         self.system = LocalSystem(self.p, quiet=True)
         os.environ["POWERTOOLS_LOG_LEVEL"] = "ERROR"
@@ -110,22 +116,45 @@ class Bench:
         store = svc.holders
         db = self.clients["dynamodb"]
         today = NOW.date()
-        green = Holder(holder_id="x", version=1, sub="s", code_id="c", id_type=IdType.RESIDENT_ID,
-                       masked_name="王*波", masked_phone="*******8000", residence_region="330102",
-                       stays=[StoredStay(region="330102", arrived_on=today - timedelta(20), left_on=today - timedelta(3))],
-                       ruleset_version="v1", since=NOW, applied_at=NOW, updated_at=NOW)
-        yellow = svc.assessor.assess(green.model_copy(update={
-            "reports": [StoredReport(on=today - timedelta(14), symptoms=[], temperature=38.2)]}), NOW - timedelta(days=14))
-        visitor = green.model_copy(update={"stays": [StoredStay(region=stays_in or "330106", arrived_on=today - timedelta(5),
-                                                                 left_on=today - timedelta(2))]})
+        green = Holder(
+            holder_id="x",
+            version=1,
+            sub="s",
+            code_id="c",
+            id_type=IdType.RESIDENT_ID,
+            masked_name="王*波",
+            masked_phone="*******8000",
+            residence_region="330102",
+            stays=[StoredStay(region="330102", arrived_on=today - timedelta(20), left_on=today - timedelta(3))],
+            ruleset_version="v1",
+            since=NOW,
+            applied_at=NOW,
+            updated_at=NOW,
+        )
+        yellow = svc.assessor.assess(
+            green.model_copy(
+                update={"reports": [StoredReport(on=today - timedelta(14), symptoms=[], temperature=38.2)]}
+            ),
+            NOW - timedelta(days=14),
+        )
+        visitor = green.model_copy(
+            update={
+                "stays": [
+                    StoredStay(
+                        region=stays_in or "330106", arrived_on=today - timedelta(5), left_on=today - timedelta(2)
+                    )
+                ]
+            }
+        )
         requests = []
         for i in range(n):
             template = yellow if i < due else visitor if i >= n - stayed else green
-            h = template.model_copy(update={"holder_id": f"{prefix}{i:07d}", "sub": f"{prefix}-sub-{i}",
-                                            "code_id": f"{prefix}-code-{i}"})
+            h = template.model_copy(
+                update={"holder_id": f"{prefix}{i:07d}", "sub": f"{prefix}-sub-{i}", "code_id": f"{prefix}-code-{i}"}
+            )
             requests.append({"PutRequest": {"Item": store.item(h)}})
         for i in range(0, len(requests), 25):
-            db.batch_write_item(RequestItems={self.holders_table: requests[i:i + 25]})
+            db.batch_write_item(RequestItems={self.holders_table: requests[i : i + 25]})
         if stays_in:
             for i in range(stayed):
                 svc.stays.record(f"{prefix}{n - 1 - i:07d}", [(stays_in, today - timedelta(2))])
@@ -138,21 +167,33 @@ def bench_operations(b: Bench, repeats: int) -> dict[str, Any]:
     out: dict[str, Any] = {}
 
     def apply(i: int) -> Any:
-        body = declaration("王珍波", resident_id("330102", seq=f"{i:03d}"), travel_history=[
-            {"region": "420111", "arrived_on": "2020-02-12", "left_on": "2020-02-15"}])
+        body = declaration(
+            "王珍波",
+            resident_id("330102", seq=f"{i:03d}"),
+            travel_history=[{"region": "420111", "arrived_on": "2020-02-12", "left_on": "2020-02-15"}],
+        )
         return b.call("POST", "/v1/applications", body, sub=f"op-{i}")
 
     views, usage = b.measured(lambda: [apply(i) for i in range(repeats)])
     out["apply"] = usage
     b.now = NOW + timedelta(days=1)
-    _, out["check-in"] = b.measured(lambda: [b.call("POST", "/v1/checkins", {"temperature": 36.5, "symptoms": []},
-                                                    sub=f"op-{i}") for i in range(repeats)])
+    _, out["check-in"] = b.measured(
+        lambda: [
+            b.call("POST", "/v1/checkins", {"temperature": 36.5, "symptoms": []}, sub=f"op-{i}") for i in range(repeats)
+        ]
+    )
     tokens = [v["token"]["value"] for v in views]
     b.now = NOW + timedelta(seconds=10)
-    _, out["verify"] = b.measured(lambda: [b.call("POST", "/v1/verifications", {"token": t, "checkpoint_id": "gate"},
-                                                  roles="[checkpoint]") for t in tokens])
-    return {k: {"rru": u.rru / repeats, "wru": u.wru / repeats,
-                "calls": {c: n / repeats for c, n in u.calls.items() if n}} for k, u in out.items()}
+    _, out["verify"] = b.measured(
+        lambda: [
+            b.call("POST", "/v1/verifications", {"token": t, "checkpoint_id": "gate"}, roles="[checkpoint]")
+            for t in tokens
+        ]
+    )
+    return {
+        k: {"rru": u.rru / repeats, "wru": u.wru / repeats, "calls": {c: n / repeats for c, n in u.calls.items() if n}}
+        for k, u in out.items()
+    }
 
 
 def bench_verify_ratio(b: Bench, repeats: int) -> dict[str, Any]:
@@ -169,19 +210,36 @@ def bench_verify_ratio(b: Bench, repeats: int) -> dict[str, Any]:
     body = json.dumps({"token": token, "checkpoint_id": "gate-1"})
     claims = {"sub": "gate", "roles": "[checkpoint]"}
 
-    events = iter([http_event("POST", "/v1/verifications", "/v1/verifications", body=body, claims=claims, now=NOW)
-                   for _ in range(repeats + 40)])  # built beforehand: Lambda hands the event over ready-made
+    events = iter(
+        [
+            http_event("POST", "/v1/verifications", "/v1/verifications", body=body, claims=claims, now=NOW)
+            for _ in range(repeats + 40)
+        ]
+    )  # built beforehand: Lambda hands the event over ready-made
 
     def via_handler() -> None:
         assert fn(next(events), LambdaContext("VerifyFunction"))["statusCode"] == 200
 
     def bare() -> None:
-        db.query(TableName=b.holders_table, IndexName="by_code", KeyConditionExpression="code_id = :c",
-                 ExpressionAttributeValues={":c": {"S": code_id}}, Limit=1)
+        db.query(
+            TableName=b.holders_table,
+            IndexName="by_code",
+            KeyConditionExpression="code_id = :c",
+            ExpressionAttributeValues={":c": {"S": code_id}},
+            Limit=1,
+        )
         stamp = datetime.now(UTC).isoformat(timespec="milliseconds")
-        db.put_item(TableName=scans, Item={"checkpoint_id": {"S": "gate-1"}, "scanned_at": {"S": f"{stamp}#{code_id}"},
-                                            "code_id": {"S": code_id}, "status": {"S": "valid"},
-                                            "color": {"S": "green"}, "expires_at": {"N": "1700000000"}})
+        db.put_item(
+            TableName=scans,
+            Item={
+                "checkpoint_id": {"S": "gate-1"},
+                "scanned_at": {"S": f"{stamp}#{code_id}"},
+                "code_id": {"S": code_id},
+                "status": {"S": "valid"},
+                "color": {"S": "green"},
+                "expires_at": {"N": "1700000000"},
+            },
+        )
 
     h, r = [], []
     # the handler prints its metrics line, as in Lambda; here it goes nowhere
@@ -194,8 +252,12 @@ def bench_verify_ratio(b: Bench, repeats: int) -> dict[str, Any]:
                 t = time.perf_counter()
                 f()
                 acc.append(time.perf_counter() - t)
-    return {"handler_ms": statistics.median(h) * 1000, "bare_calls_ms": statistics.median(r) * 1000,
-            "ratio": statistics.median(h) / statistics.median(r), "target": 1.25}
+    return {
+        "handler_ms": statistics.median(h) * 1000,
+        "bare_calls_ms": statistics.median(r) * 1000,
+        "ratio": statistics.median(h) / statistics.median(r),
+        "target": 1.25,
+    }
 
 
 def bench_daily(population: int, due: int) -> dict[str, Any]:
@@ -208,9 +270,18 @@ def bench_daily(population: int, due: int) -> dict[str, Any]:
         changed, usage = b.measured(lambda: svc.rescoring.daily(b.now))
         elapsed = time.perf_counter() - t
         holder_items = sum(n for k, n in usage.items_read.items() if k.startswith(b.holders_table))
-        return {"population": population, "due": due, "changed": changed, "holder_items_read": holder_items,
-                "items_read_per_due": holder_items / due, "rru": usage.rru, "wru": usage.wru,
-                "seconds": elapsed, "rru_per_due": usage.rru / due, "wru_per_due": usage.wru / due}
+        return {
+            "population": population,
+            "due": due,
+            "changed": changed,
+            "holder_items_read": holder_items,
+            "items_read_per_due": holder_items / due,
+            "rru": usage.rru,
+            "wru": usage.wru,
+            "seconds": elapsed,
+            "rru_per_due": usage.rru / due,
+            "wru_per_due": usage.wru / due,
+        }
     finally:
         b.close()
 
@@ -228,9 +299,16 @@ def bench_region(population: int, stayed: int) -> dict[str, Any]:
         elapsed = time.perf_counter() - t
         holder_items = usage.items_read.get(b.holders_table, 0)
         index_items = usage.items_read.get(b.p.physical("StaysTable"), 0)
-        return {"population": population, "stayed": stayed, "changed": changed, "holder_items_read": holder_items,
-                "holder_items_per_stayed": holder_items / stayed, "stay_index_entries_read": index_items,
-                "rru": usage.rru, "seconds": elapsed}
+        return {
+            "population": population,
+            "stayed": stayed,
+            "changed": changed,
+            "holder_items_read": holder_items,
+            "holder_items_per_stayed": holder_items / stayed,
+            "stay_index_entries_read": index_items,
+            "rru": usage.rru,
+            "seconds": elapsed,
+        }
     finally:
         b.close()
 
@@ -252,11 +330,19 @@ def bench_full_run(population: int) -> dict[str, Any]:
         worker_seconds = holders_15m / rate
         # Lambda: 15-minute ceiling; aim for a run that ends within an hour using continuations.
         segments = math.ceil(worker_seconds / 3600)
-        return {"population": population, "holders_read": run["holders_read"], "seconds": elapsed,
-                "holders_per_s_per_worker": rate, "rru_per_holder": usage.rru / population,
-                "plan_15m": {"worker_seconds": worker_seconds, "segments_for_1h": segments,
-                             "rru_total": usage.rru / population * holders_15m,
-                             "cost_usd_reads": usage.rru / population * holders_15m * PRICE_RRU}}
+        return {
+            "population": population,
+            "holders_read": run["holders_read"],
+            "seconds": elapsed,
+            "holders_per_s_per_worker": rate,
+            "rru_per_holder": usage.rru / population,
+            "plan_15m": {
+                "worker_seconds": worker_seconds,
+                "segments_for_1h": segments,
+                "rru_total": usage.rru / population * holders_15m,
+                "cost_usd_reads": usage.rru / population * holders_15m * PRICE_RRU,
+            },
+        }
     finally:
         b.close()
 
@@ -267,8 +353,11 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="smaller populations (a smoke run)")
     args = parser.parse_args()
     quick = args.quick
-    report: dict[str, Any] = {"when": datetime.now(UTC).isoformat(timespec="seconds"), "quick": quick,
-                              "python": sys.version.split()[0]}
+    report: dict[str, Any] = {
+        "when": datetime.now(UTC).isoformat(timespec="seconds"),
+        "quick": quick,
+        "python": sys.version.split()[0],
+    }
     print("scoring ...", flush=True)
     report["scoring"] = bench_scoring(quick)
     print("operations ...", flush=True)
@@ -317,8 +406,10 @@ def render(r: dict[str, Any]) -> str:
         "",
         "| operation | read units | write units | calls |",
         "|---|---:|---:|---|",
-        *[f"| {k} | {v['rru']:.2f} | {v['wru']:.2f} | {', '.join(f'{c} {n:g}' for c, n in sorted(v['calls'].items()))} |"
-          for k, v in r["operations"].items()],
+        *[
+            f"| {k} | {v['rru']:.2f} | {v['wru']:.2f} | {', '.join(f'{c} {n:g}' for c, n in sorted(v['calls'].items()))} |"
+            for k, v in r["operations"].items()
+        ],
         f"| daily rescoring, per due holder | {r['daily'][-1]['rru_per_due']:.2f} | {r['daily'][-1]['wru_per_due']:.2f} | |",
         "",
         "Target for verify: ≤ 0.5 read + 1 write.",
@@ -327,8 +418,11 @@ def render(r: dict[str, Any]) -> str:
         "",
         "| holders | due | holder items read | read ÷ due | changed | seconds (moto) |",
         "|---:|---:|---:|---:|---:|---:|",
-        *[f"| {d['population']:,} | {d['due']} | {d['holder_items_read']} | {d['items_read_per_due']:.2f} | "
-          f"{d['changed']} | {d['seconds']:.2f} |" for d in r["daily"]],
+        *[
+            f"| {d['population']:,} | {d['due']} | {d['holder_items_read']} | {d['items_read_per_due']:.2f} | "
+            f"{d['changed']} | {d['seconds']:.2f} |"
+            for d in r["daily"]
+        ],
         "",
         "Target: items read ≤ 1.1 × due. (moto's index query is linear in the table; DynamoDB's is not, so the "
         "seconds column grows here and would not on AWS.)",

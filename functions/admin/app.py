@@ -8,8 +8,18 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from healthcode import clock
-from healthcode.http import build_resolver, caller, json_response
-from healthcode.models import CaseListRequest, RegionLevelRequest, RescoringRequest, RulesetPublishRequest
+from healthcode.http import build_resolver, caller, documented, json_response
+from healthcode.models import (
+    CaseListRequest,
+    CaseListView,
+    RegionLevelRequest,
+    RegionView,
+    RescoringRequest,
+    RescoringView,
+    RulesetPublishRequest,
+    RulesetView,
+    RunView,
+)
 from healthcode.wiring import services
 
 logger = Logger()
@@ -17,30 +27,48 @@ ROLE = "health_admin"
 app = build_resolver(roles={"/admin/": ROLE})
 
 
-@app.put("/admin/v1/regions/<code>")
+@app.put(
+    "/admin/v1/regions/<code>",
+    summary="Set a region's risk level (rescoring follows)",
+    responses=documented(200, RegionView, 400, 401, 403, 404, 413, 422),
+)
 def put_region(code: Annotated[str, Path(pattern=r"^\d{6}(\d{3}){0,2}$")], body: RegionLevelRequest):  # noqa: ANN201
     who = caller(app)
     return json_response(services().authority.set_region_level(code, body, who.sub, clock.now()))
 
 
-@app.post("/admin/v1/cases")
+@app.post(
+    "/admin/v1/cases",
+    summary="Record an authority case list (rescoring follows)",
+    responses=documented(202, CaseListView, 400, 401, 403, 413, 422, 503),
+)
 def post_cases(body: CaseListRequest):  # noqa: ANN201
     who = caller(app)
     return json_response(services().authority.record_cases(body, who.sub, clock.now()), status=202)
 
 
-@app.post("/admin/v1/rescoring")
+@app.post(
+    "/admin/v1/rescoring",
+    summary="Queue rescoring: due holders, or a full run",
+    responses=documented(202, RescoringView, 400, 401, 403, 413, 422),
+)
 def post_rescoring(body: RescoringRequest):  # noqa: ANN201
     who = caller(app)
     return json_response(services().authority.start_rescoring(body, who.sub, clock.now()), status=202)
 
 
-@app.get("/admin/v1/rescoring/<run_id>")
+@app.get(
+    "/admin/v1/rescoring/<run_id>", summary="Progress of a full run", responses=documented(200, RunView, 401, 403, 404)
+)
 def get_rescoring_run(run_id: Annotated[str, Path(max_length=128)]):  # noqa: ANN201
     return json_response(services().authority.run(run_id))
 
 
-@app.post("/admin/v1/rulesets")
+@app.post(
+    "/admin/v1/rulesets",
+    summary="Publish a ruleset version (takes effect at its time)",
+    responses=documented(201, RulesetView, 400, 401, 403, 409, 413, 422),
+)
 def post_ruleset(body: RulesetPublishRequest):  # noqa: ANN201
     who = caller(app)
     return json_response(services().authority.publish_ruleset(body, who.sub), status=201)

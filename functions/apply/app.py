@@ -1,14 +1,15 @@
 """Resident routes: declare (apply), see one's code, daily check-in. Thin: parse, call a use case, answer."""
 
-from typing import Any
+from typing import Annotated, Any
 
 from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.event_handler.openapi.params import Header
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from healthcode import clock
-from healthcode.http import build_resolver, caller, json_response
+from healthcode.http import build_resolver, caller, documented, json_response
 from healthcode.models import ApplicationRequest, CheckinRequest, CodeView
 from healthcode.wiring import services
 
@@ -17,28 +18,43 @@ metrics = Metrics()
 app = build_resolver()
 
 
-@app.post("/v1/applications")
-def post_application(body: ApplicationRequest):  # noqa: ANN201 - a Response
+@app.post(
+    "/v1/applications",
+    summary="Declare (apply): returns the code view",
+    responses=documented(200, CodeView, 400, 401, 409, 413, 422, 503),
+)
+def post_application(  # noqa: ANN201 - a Response
+    body: ApplicationRequest,
+    idempotency_key: Annotated[str | None, Header(alias="idempotency-key", max_length=128)] = None,
+):
     who = caller(app)
-    key = app.current_event.headers.get("idempotency-key")
+    key = idempotency_key
     view: CodeView = services().residents.apply_once(who.sub, key, body, clock.now())
     metrics.add_metric(name="Applications", unit=MetricUnit.Count, value=1)
     return json_response(view)
 
 
-@app.get("/v1/codes/me")
+@app.get(
+    "/v1/codes/me",
+    summary="My code: colour, reasons, quarantine, a fresh token",
+    responses=documented(200, CodeView, 401, 404, 503),
+)
 def get_my_code():  # noqa: ANN201
     return json_response(services().residents.code(caller(app).sub, clock.now()))
 
 
-@app.post("/v1/checkins")
+@app.post(
+    "/v1/checkins",
+    summary="Today's check-in (a second one the same day replaces the first)",
+    responses=documented(200, CodeView, 400, 401, 404, 413, 422, 503),
+)
 def post_checkin(body: CheckinRequest):  # noqa: ANN201
     view = services().residents.check_in(caller(app).sub, body, clock.now())
     metrics.add_metric(name="Checkins", unit=MetricUnit.Count, value=1)
     return json_response(view)
 
 
-@app.get("/v1/rulesets/current")
+@app.get("/v1/rulesets/current", summary="The ruleset in force (public)", responses=documented(200, None))
 def get_current_ruleset() -> dict[str, Any]:
     return services().rulebook.at(clock.now()).document
 

@@ -8,8 +8,8 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from healthcode import clock
-from healthcode.http import build_resolver, json_response
-from healthcode.models import VerificationRequest
+from healthcode.http import build_resolver, documented, json_response
+from healthcode.models import VerificationRequest, VerificationView
 from healthcode.wiring import services
 
 logger = Logger()
@@ -17,14 +17,18 @@ metrics = Metrics()
 app = build_resolver(roles={"/v1/verifications": "checkpoint"})
 
 
-@app.post("/v1/verifications")
+@app.post(
+    "/v1/verifications",
+    summary="Scan a code: pass or stop from the holder's colour now",
+    responses=documented(200, VerificationView, 400, 401, 403, 413, 422, 503),
+)
 def post_verification(body: VerificationRequest):  # noqa: ANN201
     view = services().checkpoints.verify(body, clock.now())
     metrics.add_metric(name=f"Scan_{view.decision}", unit=MetricUnit.Count, value=1)
     return json_response(view)
 
 
-@app.get("/.well-known/jwks.json")
+@app.get("/.well-known/jwks.json", summary="Public keys of the code tokens (public)", responses=documented(200, None))
 def get_jwks() -> dict[str, Any]:
     return services().keys.jwks()
 

@@ -30,6 +30,7 @@ from joserfc.errors import JoseError
 from joserfc.jwk import ECKey
 
 from healthcode import clock
+from healthcode.wiring import CLIENT_CONFIG
 from healthcode_local.aws import REGION, provision
 from healthcode_local.system import HttpResult, LocalSystem
 from healthcode_local.template import Template
@@ -69,15 +70,25 @@ class DevIdentityProvider:
         self.audience = audience
         self._key = ECKey.generate_key("P-256", auto_kid=True)
 
-    def mint(self, sub: str, roles: list[str]) -> str:
+    def mint(
+        self,
+        sub: str,
+        roles: list[str],
+        *,
+        audience: str | None = None,
+        issuer: str | None = None,
+        expires_in: int | None = None,
+    ) -> str:
+        """A dev token; the keyword arguments make wrong ones, to see the front refuse them."""
         now = int(time.time())
+        ttl = int(DEV_TOKEN_TTL.total_seconds()) if expires_in is None else int(expires_in)
         claims = {
-            "iss": self.issuer,
-            "aud": self.audience,
+            "iss": issuer or self.issuer,
+            "aud": audience or self.audience,
             "sub": sub,
             "roles": roles,
             "iat": now,
-            "exp": now + int(DEV_TOKEN_TTL.total_seconds()),
+            "exp": now + ttl,
         }
         return jwt.encode({"alg": "ES256", "kid": self._key.kid}, claims, self._key)
 
@@ -151,14 +162,17 @@ class LocalStack:
         from moto.server import ThreadedMotoServer
 
         # Clients the functions make themselves (Powertools' DynamoDB provider) reach moto too.
-        for key, value in {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local",
-                           "AWS_DEFAULT_REGION": REGION}.items():
+        for key, value in {
+            "AWS_ACCESS_KEY_ID": "local",
+            "AWS_SECRET_ACCESS_KEY": "local",
+            "AWS_DEFAULT_REGION": REGION,
+        }.items():
             os.environ.setdefault(key, value)
         self.moto = ThreadedMotoServer(ip_address="127.0.0.1", port=self.aws_port, verbose=False)
         self.moto.start()
         endpoint = f"http://127.0.0.1:{self.aws_port}"
         session = boto3.session.Session(aws_access_key_id="local", aws_secret_access_key="local", region_name=REGION)
-        clients = {s: session.client(s, endpoint_url=endpoint) for s in SERVICES}
+        clients = {s: session.client(s, endpoint_url=endpoint, config=CLIENT_CONFIG) for s in SERVICES}
         template = Template()
         self.system = LocalSystem(provision(clients, template), quiet=self.quiet)
         clock.set_source(self.clock.now)
@@ -233,9 +247,12 @@ class LocalStack:
             return _json(400, {"detail": "not JSON"})
         if route == "/dev/tokens" and method == "POST":
             sub, roles = data.get("sub"), data.get("roles", [])
+            extra = {k: data[k] for k in ("audience", "issuer", "expires_in") if k in data}
             if not isinstance(sub, str) or not sub or not isinstance(roles, list):
-                return _json(422, {"detail": "expected {sub: string, roles: [string]}"})
-            return _json(200, {"token": self.idp.mint(sub, [str(r) for r in roles])})
+                return _json(
+                    422, {"detail": "expected {sub: string, roles: [string]} (+ audience, issuer, expires_in)"}
+                )
+            return _json(200, {"token": self.idp.mint(sub, [str(r) for r in roles], **extra)})
         if route == "/dev/clock" and method == "GET":
             return _json(200, {"now": self.clock.now().isoformat()})
         if route == "/dev/clock" and method == "PUT":

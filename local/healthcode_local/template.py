@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 from cfnlint.decode import decode_str
@@ -45,6 +46,10 @@ class FunctionSpec:
 
     def load(self) -> Callable[..., Any]:
         """Import the handler module from its folder (as Lambda would) and return the handler."""
+        return getattr(self.module(), self.handler.rsplit(".", 1)[1])
+
+    def module(self) -> ModuleType:
+        """The handler's module, imported once from the function's folder."""
         name = f"healthcode_fn_{self.logical_id}"
         module = sys.modules.get(name)
         if module is None:
@@ -58,7 +63,7 @@ class FunctionSpec:
             except BaseException:
                 del sys.modules[name]
                 raise
-        return getattr(module, self.handler.rsplit(".", 1)[1])
+        return module
 
 
 class Template:

@@ -14,11 +14,31 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from botocore.exceptions import ClientError
 from pydantic import BaseModel
 
-from healthcode.errors import DomainError, FieldError, forbidden, invalid, malformed, too_large, unauthorized
+from healthcode.errors import (
+    DomainError,
+    FieldError,
+    forbidden,
+    invalid,
+    malformed,
+    too_large,
+    unauthorized,
+    unavailable,
+)
+from healthcode.models import Problem
 
 PROBLEM_JSON = "application/problem+json"
+THROTTLED = frozenset(
+    {
+        "ProvisionedThroughputExceededException",
+        "ThrottlingException",
+        "RequestLimitExceeded",
+        "TooManyRequestsException",
+        "Throttling",
+    }
+)
 MAX_BODY_BYTES = 64 * 1024
 logger = Logger(child=True)
 
@@ -39,6 +59,29 @@ def json_response(model: BaseModel, status: int = 200, headers: dict[str, str] |
         body=model.model_dump_json(),
         headers=headers,
     )
+
+
+_PROBLEMS = {
+    400: "Malformed request (not JSON)",
+    401: "No valid bearer token",
+    403: "The caller lacks the role this route needs",
+    404: "Not found",
+    409: "Conflicts with the stored state",
+    413: "Body too large",
+    422: "Invalid input: the fields that are wrong are listed",
+    503: "Temporarily unavailable: retry after the Retry-After header's seconds",
+}
+
+
+def documented(status: int, model: type[BaseModel] | None, *problems: int, description: str = "OK") -> dict[int, Any]:
+    """OpenAPI responses of a route: its answer and the problems it can give."""
+    ok: dict[str, Any] = {"description": description}
+    if model is not None:
+        ok["content"] = {"application/json": {"model": model}}
+    out: dict[int, Any] = {status: ok}
+    for p in problems:
+        out[p] = {"description": _PROBLEMS[p], "content": {PROBLEM_JSON: {"model": Problem}}}
+    return out
 
 
 def _field_name(loc: Sequence[Any]) -> str:
@@ -109,6 +152,16 @@ def build_resolver(roles: dict[str, str] | None = None) -> APIGatewayHttpResolve
         return problem_response(
             DomainError("No such route.", [], 404, "Not found", "/problems/not-found"), app.current_event.path
         )
+
+    @app.exception_handler(ClientError)
+    def _aws(exc: ClientError) -> Response:
+        # The SDK already retried with backoff; what still fails is load we shed, not a crash.
+        if exc.response.get("Error", {}).get("Code") in THROTTLED:
+            logger.warning("throttled after retries", extra={"operation": exc.operation_name})
+            return problem_response(
+                unavailable("The service is busy; try again shortly.", retry_after=2), app.current_event.path
+            )
+        return _unexpected(exc)
 
     @app.exception_handler(Exception)
     def _unexpected(exc: Exception) -> Response:

@@ -38,6 +38,22 @@ class _Stored(BaseModel):
     model_config = ConfigDict(defer_build=True)
 
 
+class FieldProblem(_Response):
+    field: str
+    message: str
+
+
+class Problem(_Response):
+    """RFC 9457 problem details, with the fields that were wrong."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    instance: str | None = None
+    errors: list[FieldProblem] | None = None
+
+
 # ----------------------------------------------------------------------------- resident
 
 

@@ -11,6 +11,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 import boto3
+from botocore.config import Config
 
 from healthcode.keys import KeyRing
 from healthcode.settings import Settings, settings
@@ -29,6 +30,10 @@ if TYPE_CHECKING:
     from healthcode.store import DynamoRuns
 
 
+# Fail fast and shed load: a few retries with jittered backoff, then the caller gets a 503 problem.
+CLIENT_CONFIG = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=2, read_timeout=5)
+
+
 @dataclass
 class Clients:
     """boto3 clients, each made on first use unless given."""
@@ -37,7 +42,7 @@ class Clients:
 
     def get(self, service: str) -> Any:
         if service not in self.given:
-            self.given[service] = boto3.client(service)  # type: ignore[call-overload]
+            self.given[service] = boto3.client(service, config=CLIENT_CONFIG)  # type: ignore[call-overload]
         return self.given[service]
 
 

@@ -52,8 +52,7 @@ def test_every_handler_in_the_template_resolves_to_a_callable():
 
 
 def _served(spec) -> set[tuple[str, str]]:
-    module = sys.modules[f"healthcode_fn_{spec.logical_id}"]
-    app = getattr(module, "app", None)
+    app = getattr(spec.module(), "app", None)
     if app is None:
         return set()
     routes = set()

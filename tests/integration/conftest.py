@@ -10,6 +10,7 @@ import pytest
 from moto import mock_aws
 
 from healthcode import clock, wiring
+from healthcode.wiring import CLIENT_CONFIG
 from healthcode_local.aws import provision
 from healthcode_local.system import LocalSystem
 
@@ -42,7 +43,7 @@ class Harness(LocalSystem):
 @pytest.fixture
 def system():
     with mock_aws():
-        clients = {s: boto3.client(s, region_name="us-east-1") for s in SERVICES}
+        clients = {s: boto3.client(s, region_name="us-east-1", config=CLIENT_CONFIG) for s in SERVICES}
         h = Harness(provision(clients))
         h.at(datetime(2020, 2, 17, 9, 0, tzinfo=SHANGHAI))
         yield h

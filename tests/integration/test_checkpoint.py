@@ -156,3 +156,36 @@ def test_a_code_signed_by_a_key_rotated_in_after_the_verifier_cached_the_keys_is
     claims = json.loads(base64.urlsafe_b64decode(holder.split(".")[1] + "=="))
     fresh = TokenSigner(new_key, claims["iss"]).issue(claims["cid"], "green", system.now).value
     assert scan(system, fresh)["code_status"] == "valid"  # unknown kid: one forced refresh of the keys
+
+
+def _claims(token: str) -> dict:
+    return json.loads(base64.urlsafe_b64decode(token.split(".")[1] + "=="))
+
+
+def test_algorithm_confusion_hs256_with_the_published_key_is_refused(system, holder):
+    import hashlib
+    import hmac
+
+    jwk = system.http("GET", "/.well-known/jwks.json").json()["keys"][0]
+    secret = json.dumps(jwk).encode()  # what a confused verifier would use as an HMAC key
+    header = _b64({"alg": "HS256", "kid": jwk["kid"]})
+    body = _b64(_claims(holder))
+    sig = base64.urlsafe_b64encode(hmac.new(secret, f"{header}.{body}".encode(), hashlib.sha256).digest()).rstrip(b"=")
+    assert scan(system, f"{header}.{body}.{sig.decode()}")["code_status"] == "invalid_signature"
+
+
+def test_a_code_issued_in_the_future_is_not_one_of_ours(system, holder):
+    sm = system.p.clients["secretsmanager"]
+    ours = key_tool.current_keys(sm, system.p.physical("SigningKeySecret"))
+    active = next(k for k in ours["keys"] if k["kid"] == ours["active_kid"])
+    claims = _claims(holder)
+    future = TokenSigner(active, claims["iss"]).issue(claims["cid"], "green", system.now + timedelta(minutes=2)).value
+    v = scan(system, future)
+    assert (v["decision"], v["code_status"]) == ("stop", "malformed")
+
+
+def test_a_validly_signed_code_with_an_unpublished_kid_is_refused(system, holder):
+    rogue = generate_signing_key()  # a correct signature, by a key nobody published
+    claims = _claims(holder)
+    forged = TokenSigner(rogue, claims["iss"]).issue(claims["cid"], "green", system.now).value
+    assert scan(system, forged)["code_status"] == "invalid_signature"

@@ -15,8 +15,10 @@ from tests.people import application, resident_id
 
 def populate(system, n: int, region: str = "330106") -> None:
     for i in range(n):
-        body = application(resident_id(region, seq=f"{i:03d}"), travel_history=[
-            {"region": region, "arrived_on": "2020-02-13", "left_on": "2020-02-16"}])
+        body = application(
+            resident_id(region, seq=f"{i:03d}"),
+            travel_history=[{"region": region, "arrived_on": "2020-02-13", "left_on": "2020-02-16"}],
+        )
         assert system.resident(f"h{i}")("POST", "/v1/applications", body).status == 200
 
 

@@ -1,0 +1,91 @@
+"""Who may do what, over HTTP on the local stack: the JWT authorizer and the roles each route needs."""
+
+from __future__ import annotations
+
+import base64
+import json
+
+import pytest
+from joserfc import jwt
+from joserfc.jwk import ECKey
+
+from tests.people import application, resident_id
+
+
+def b64(d: dict) -> str:
+    return base64.urlsafe_b64encode(json.dumps(d).encode()).rstrip(b"=").decode()
+
+
+def token(stack, **extra) -> str:
+    r = stack.http.post(
+        f"{stack.base}/dev/tokens", json={"sub": "someone", "roles": ["health_admin"], **extra}, timeout=10
+    )
+    return r.json()["token"]
+
+
+def bearer(t: str) -> dict:
+    return {"authorization": f"Bearer {t}"}
+
+
+def test_bad_bearer_tokens_are_refused_before_any_function_runs(stack):
+    good = token(stack)
+    claims = json.loads(base64.urlsafe_b64decode(good.split(".")[1] + "=="))
+    own_key = ECKey.generate_key("P-256", auto_kid=True)
+    bad = {
+        "wrong audience": token(stack, audience="someone-else"),
+        "wrong issuer": token(stack, issuer="https://evil.example"),
+        "expired": token(stack, expires_in=-60),
+        "unsigned": f"{b64({'alg': 'none', 'typ': 'JWT'})}.{b64(claims)}.",
+        "signed by another key": jwt.encode({"alg": "ES256", "kid": own_key.kid}, claims, own_key),
+        "garbage": "not-a-jwt",
+    }
+    for why, t in bad.items():
+        r = stack.call("GET", "/v1/codes/me", headers=bearer(t))
+        assert r.status_code == 401, why
+    assert stack.call("GET", "/v1/codes/me", headers=bearer(good)).status_code == 404  # accepted: no code yet
+
+
+ROUTES = [
+    ("POST", "/v1/verifications", {"token": "x.y.z", "checkpoint_id": "g"}, "checkpoint"),
+    ("PUT", "/admin/v1/regions/330106", {"name": "西湖区", "level": 2}, "health_admin"),
+    (
+        "POST",
+        "/admin/v1/cases",
+        {"cases": [{"id_type": "passport", "id_number": "E12345678", "status": "confirmed"}]},
+        "health_admin",
+    ),
+    ("POST", "/admin/v1/rescoring", {"scope": "due"}, "health_admin"),
+    ("GET", "/admin/v1/rescoring/x", None, "health_admin"),
+    ("POST", "/admin/v1/rulesets", {"document": {}}, "health_admin"),
+]
+
+
+@pytest.mark.parametrize(("method", "path", "body", "role"), ROUTES)
+def test_each_role_route_refuses_every_other_role(stack, method, path, body, role):
+    for other in ("resident", "checkpoint", "health_admin", "partner"):
+        if other == role:
+            continue
+        r = stack.call(method, path, body, sub=f"as-{other}", roles=(other,))
+        assert r.status_code == 403, (other, r.text)
+        assert role in r.json()["detail"]
+    assert stack.call(method, path, body, sub="allowed", roles=(role,)).status_code != 403
+
+
+def test_a_resident_only_ever_sees_and_checks_in_for_their_own_code(stack):
+    stack.set_clock("2020-05-01T10:00:00+08:00")
+    mine = stack.call("POST", "/v1/applications", application(resident_id("330106", seq="811")), sub="alice").json()
+    stack.call("POST", "/v1/applications", application(resident_id("330106", seq="812"), temperature=38.5), sub="bob")
+    assert stack.call("GET", "/v1/codes/me", sub="alice").json()["color"] == mine["color"] == "green"
+    # there is no route that names another holder: bob's check-in changes bob only
+    stack.call("POST", "/v1/checkins", {"temperature": 39.0, "symptoms": ["cough"]}, sub="bob")
+    assert stack.call("GET", "/v1/codes/me", sub="alice").json()["color"] == "green"
+    # and alice cannot take over bob's identity by declaring his ID number
+    r = stack.call("POST", "/v1/applications", application(resident_id("330106", seq="812")), sub="alice")
+    assert r.status_code == 409
+
+
+def test_dev_routes_exist_only_on_the_local_stack(stack):
+    from healthcode_local.template import Template
+
+    assert not [r for r in Template().routes if r.path.startswith("/dev")]
+    assert all(not p.startswith("/dev") for p in json.load(open("openapi.json"))["paths"])
