@@ -85,7 +85,8 @@ def test_a_resident_only_ever_sees_and_checks_in_for_their_own_code(stack):
 
 
 def test_dev_routes_exist_only_on_the_local_stack(stack):
+    from healthcode_local.openapi import OUTPUT
     from healthcode_local.template import Template
 
     assert not [r for r in Template().routes if r.path.startswith("/dev")]
-    assert all(not p.startswith("/dev") for p in json.load(open("openapi.json"))["paths"])
+    assert all(not p.startswith("/dev") for p in json.loads(OUTPUT.read_text(encoding="utf-8"))["paths"])
