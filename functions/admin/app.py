@@ -30,7 +30,7 @@ app = build_resolver(roles={"/admin/": ROLE})
 @app.put(
     "/admin/v1/regions/<code>",
     summary="Set a region's risk level (rescoring follows)",
-    responses=documented(200, RegionView, 400, 401, 403, 404, 413, 422),
+    responses=documented(200, RegionView, 400, 401, 403, 404, 413, 415, 422),
 )
 def put_region(code: Annotated[str, Path(pattern=r"^\d{6}(\d{3}){0,2}$")], body: RegionLevelRequest):  # noqa: ANN201
     who = caller(app)
@@ -40,7 +40,7 @@ def put_region(code: Annotated[str, Path(pattern=r"^\d{6}(\d{3}){0,2}$")], body:
 @app.post(
     "/admin/v1/cases",
     summary="Record an authority case list (rescoring follows)",
-    responses=documented(202, CaseListView, 400, 401, 403, 413, 422, 503),
+    responses=documented(202, CaseListView, 400, 401, 403, 413, 415, 422, 503),
 )
 def post_cases(body: CaseListRequest):  # noqa: ANN201
     who = caller(app)
@@ -50,7 +50,7 @@ def post_cases(body: CaseListRequest):  # noqa: ANN201
 @app.post(
     "/admin/v1/rescoring",
     summary="Queue rescoring: due holders, or a full run",
-    responses=documented(202, RescoringView, 400, 401, 403, 413, 422),
+    responses=documented(202, RescoringView, 400, 401, 403, 413, 415, 422),
 )
 def post_rescoring(body: RescoringRequest):  # noqa: ANN201
     who = caller(app)
@@ -58,7 +58,9 @@ def post_rescoring(body: RescoringRequest):  # noqa: ANN201
 
 
 @app.get(
-    "/admin/v1/rescoring/<run_id>", summary="Progress of a full run", responses=documented(200, RunView, 401, 403, 404)
+    "/admin/v1/rescoring/<run_id>",
+    summary="Progress of a full run",
+    responses=documented(200, RunView, 401, 403, 404, 422),
 )
 def get_rescoring_run(run_id: Annotated[str, Path(max_length=128)]):  # noqa: ANN201
     return json_response(services().authority.run(run_id))
@@ -67,7 +69,7 @@ def get_rescoring_run(run_id: Annotated[str, Path(max_length=128)]):  # noqa: AN
 @app.post(
     "/admin/v1/rulesets",
     summary="Publish a ruleset version (takes effect at its time)",
-    responses=documented(201, RulesetView, 400, 401, 403, 409, 413, 422),
+    responses=documented(201, RulesetView, 400, 401, 403, 409, 413, 415, 422),
 )
 def post_ruleset(body: RulesetPublishRequest):  # noqa: ANN201
     who = caller(app)

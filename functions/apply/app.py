@@ -21,7 +21,7 @@ app = build_resolver()
 @app.post(
     "/v1/applications",
     summary="Declare (apply): returns the code view",
-    responses=documented(200, CodeView, 400, 401, 409, 413, 422, 503),
+    responses=documented(200, CodeView, 400, 401, 409, 413, 415, 422, 503),
 )
 def post_application(  # noqa: ANN201 - a Response
     body: ApplicationRequest,
@@ -46,7 +46,7 @@ def get_my_code():  # noqa: ANN201
 @app.post(
     "/v1/checkins",
     summary="Today's check-in (a second one the same day replaces the first)",
-    responses=documented(200, CodeView, 400, 401, 404, 413, 422, 503),
+    responses=documented(200, CodeView, 400, 401, 404, 413, 415, 422, 503),
 )
 def post_checkin(body: CheckinRequest):  # noqa: ANN201
     view = services().residents.check_in(caller(app).sub, body, clock.now())

@@ -20,7 +20,7 @@ app = build_resolver(roles={"/v1/verifications": "checkpoint"})
 @app.post(
     "/v1/verifications",
     summary="Scan a code: pass or stop from the holder's colour now",
-    responses=documented(200, VerificationView, 400, 401, 403, 413, 422, 503),
+    responses=documented(200, VerificationView, 400, 401, 403, 413, 415, 422, 503),
 )
 def post_verification(body: VerificationRequest):  # noqa: ANN201
     view = services().checkpoints.verify(body, clock.now())

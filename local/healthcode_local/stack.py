@@ -212,7 +212,11 @@ class LocalStack:
                 log.info("schedule fired at %s", self.clock.now().isoformat())
                 self.system.fire_schedule()
                 fired.append("Daily")
-            self.system.deliver_queue()
+        # one batch per turn of the lock, so requests are served between batches of a long run
+        while True:
+            with self.lock:
+                if not self.system.deliver_queue(max_batches=1):
+                    break
         return fired
 
     def _events_loop(self) -> None:
@@ -288,7 +292,7 @@ def _handler_class(stack: LocalStack) -> type[BaseHTTPRequestHandler]:
             except Exception:
                 log.exception("request failed")
                 result = _json(500, {"message": "Internal Server Error"})
-            payload = result.body.encode()
+            payload = b"" if self.command == "HEAD" else result.body.encode()
             self.send_response(result.status)
             for k, v in result.headers.items():
                 if k not in ("content-length", "connection"):
@@ -299,7 +303,11 @@ def _handler_class(stack: LocalStack) -> type[BaseHTTPRequestHandler]:
             ms = (time.perf_counter() - started) * 1000
             log.info("%s %s %d %.1fms", self.command, self.path.split("?", 1)[0], result.status, ms)
 
-        do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _serve
+        def __getattr__(self, name: str) -> Any:
+            # every method reaches the router, as at API Gateway: one without a route is a 404, not a 501
+            if name.startswith("do_"):
+                return self._serve
+            raise AttributeError(name)
 
         def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - one line per request is ours
             pass

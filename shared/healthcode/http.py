@@ -13,7 +13,10 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestUnsupportedContentType,
+    RequestValidationError,
+)
 from botocore.exceptions import ClientError
 from pydantic import BaseModel
 
@@ -27,7 +30,7 @@ from healthcode.errors import (
     unauthorized,
     unavailable,
 )
-from healthcode.models import Problem
+from healthcode.models import GatewayMessage, Problem
 
 PROBLEM_JSON = "application/problem+json"
 THROTTLED = frozenset(
@@ -68,6 +71,7 @@ _PROBLEMS = {
     404: "Not found",
     409: "Conflicts with the stored state",
     413: "Body too large",
+    415: "The body is not application/json",
     422: "Invalid input: the fields that are wrong are listed",
     503: "Temporarily unavailable: retry after the Retry-After header's seconds",
 }
@@ -81,6 +85,8 @@ def documented(status: int, model: type[BaseModel] | None, *problems: int, descr
     out: dict[int, Any] = {status: ok}
     for p in problems:
         out[p] = {"description": _PROBLEMS[p], "content": {PROBLEM_JSON: {"model": Problem}}}
+    if 401 in out:  # refused by the API's JWT authorizer before any function runs: API Gateway's own body
+        out[401]["content"]["application/json"] = {"model": GatewayMessage}
     return out
 
 
@@ -119,6 +125,15 @@ class _Resolver(APIGatewayHttpResolver):
         try:
             if len(event.get("body") or "") > MAX_BODY_BYTES:
                 raise too_large(f"The request body is larger than {MAX_BODY_BYTES} bytes.")
+            media = (event.get("headers") or {}).get("content-type", "").split(";")[0].strip().lower()
+            if event.get("body") and media and media != "application/json" and not media.endswith("+json"):
+                raise DomainError(
+                    "Send the body as application/json.",
+                    [],
+                    415,
+                    "Unsupported media type",
+                    "/problems/unsupported-media-type",
+                )
             for prefix, role in self._roles.items():
                 if path.startswith(prefix):
                     _check(_claims(event), role)
@@ -142,6 +157,13 @@ def build_resolver(roles: dict[str, str] | None = None) -> APIGatewayHttpResolve
     @app.exception_handler(DomainError)
     def _domain(exc: DomainError) -> Response:
         return problem_response(exc, app.current_event.path)
+
+    @app.exception_handler(RequestUnsupportedContentType)
+    def _media_type(exc: RequestUnsupportedContentType) -> Response:
+        error = DomainError(
+            "Send the body as application/json.", [], 415, "Unsupported media type", "/problems/unsupported-media-type"
+        )
+        return problem_response(error, app.current_event.path)
 
     @app.exception_handler(RequestValidationError)
     def _validation(exc: RequestValidationError) -> Response:

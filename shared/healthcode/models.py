@@ -54,6 +54,12 @@ class Problem(_Response):
     errors: list[FieldProblem] | None = None
 
 
+class GatewayMessage(_Response):
+    """What API Gateway itself answers (401 from the JWT authorizer, 404 for no route, 429 throttled)."""
+
+    message: str
+
+
 # ----------------------------------------------------------------------------- resident
 
 
@@ -178,7 +184,7 @@ class RescoringRequest(_Request):
     scope: Literal["due", "all"] = Field(
         description="due: holders whose due date has come (what the daily schedule does); all: a full run"
     )
-    segments: Annotated[StrictInt, Field(ge=1, le=1000)] | None = Field(
+    segments: Annotated[StrictInt, Field(ge=1, le=256)] | None = Field(
         default=None, description="parallel-scan segments of a full run (one queue message each)"
     )
 

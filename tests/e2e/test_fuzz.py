@@ -1,0 +1,46 @@
+"""Schemathesis drives the running local stack from the committed OpenAPI document: no 5xx, and every
+response conforms to the document (status, content type, body schema). Bounded so CI stays fast."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from healthcode_local.openapi import OUTPUT
+
+CHECKS = "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance"
+
+
+def test_fuzzing_the_api_finds_no_server_error_and_no_response_outside_the_document(stack, tmp_path):
+    stack.set_clock("2020-06-01T10:00:00+08:00")
+    token = stack.token("fuzzer", "checkpoint", "health_admin")
+    st = Path(sys.executable).with_name("st")
+    result = subprocess.run(
+        [
+            str(st),
+            "run",
+            str(OUTPUT),
+            "--url",
+            stack.base,
+            "-H",
+            f"Authorization: Bearer {token}",
+            "--checks",
+            CHECKS,
+            "--max-examples",
+            "6",
+            "--phases",
+            "coverage,fuzzing",
+            "--workers",
+            "1",
+            "--seed",
+            "20200211",
+            "--request-timeout",
+            "20",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
