@@ -12,6 +12,8 @@ from healthcode.http import build_resolver, caller, documented, json_response
 from healthcode.models import (
     CaseListRequest,
     CaseListView,
+    PartnerRequest,
+    PartnerView,
     RegionLevelRequest,
     RegionView,
     RescoringRequest,
@@ -74,6 +76,24 @@ def get_rescoring_run(run_id: Annotated[str, Path(max_length=128)]):  # noqa: AN
 def post_ruleset(body: RulesetPublishRequest):  # noqa: ANN201
     who = caller(app)
     return json_response(services().authority.publish_ruleset(body, who.sub), status=201)
+
+
+@app.put(
+    "/admin/v1/partners/<partner_id>",
+    summary="Register or update a partner city (a new one's secret is shown once)",
+    responses=documented(200, PartnerView, 400, 401, 403, 413, 415, 422),
+)
+def put_partner(partner_id: Annotated[str, Path(pattern=r"^[a-z0-9-]{2,40}$")], body: PartnerRequest):  # noqa: ANN201
+    return json_response(services().partner_admin.register(partner_id, body, clock.now()))
+
+
+@app.post(
+    "/admin/v1/partners/<partner_id>/secret",
+    summary="Rotate a partner's secret (the old one stays valid 24 h)",
+    responses=documented(200, PartnerView, 401, 403, 404, 413, 415, 422),
+)
+def rotate_partner_secret(partner_id: Annotated[str, Path(pattern=r"^[a-z0-9-]{2,40}$")]):  # noqa: ANN201
+    return json_response(services().partner_admin.rotate(partner_id, clock.now()))
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

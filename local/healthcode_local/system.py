@@ -58,7 +58,8 @@ class LocalSystem:
         if found is None:
             return HttpResult(404, {"content-type": "application/json"}, '{"message":"Not Found"}')
         route, params = found
-        if not route.public and claims is None:  # the HTTP API's JWT authorizer refuses it
+        jwt_route = not route.public and route.authorizer is None
+        if jwt_route and claims is None:  # the HTTP API's JWT authorizer refuses it
             return HttpResult(401, {"content-type": "application/json"}, '{"message":"Unauthorized"}')
         text = raw_body if raw_body is not None else (json.dumps(body) if body is not None else None)
         hdrs = {"content-type": "application/json", **(headers or {})}
@@ -69,13 +70,37 @@ class LocalSystem:
             body=text,
             headers=hdrs,
             path_parameters=params or None,
-            claims=None if route.public else claims,
+            claims=claims if jwt_route else None,
             now=clock.now(),
         )
+        if route.authorizer is not None:
+            refused = self._lambda_authorizer(route, event)
+            if refused is not None:
+                return refused
         out = self.invoke(route.function, event)
         return HttpResult(
             int(out["statusCode"]), {k.lower(): v for k, v in (out.get("headers") or {}).items()}, out.get("body") or ""
         )
+
+    def _lambda_authorizer(self, route: Any, event: dict[str, Any]) -> HttpResult | None:
+        """Run the route's Lambda authorizer as API Gateway does (payload 2.0, simple responses)."""
+        function, identity = self.template.lambda_authorizer(route.authorizer)
+        headers = event["headers"]
+        if not all(h.lower() in headers for h in identity):
+            return HttpResult(401, {"content-type": "application/json"}, '{"message":"Unauthorized"}')
+        request = {k: v for k, v in event.items() if k not in ("body", "isBase64Encoded")}
+        request.update(
+            {
+                "type": "REQUEST",
+                "routeArn": f"arn:aws:execute-api:us-east-1:123456789012:local/$default/{event['routeKey'].replace(' ', '')}",
+                "identitySource": [headers[h.lower()] for h in identity],
+            }
+        )
+        decision = self.invoke(function, request) or {}
+        if not decision.get("isAuthorized"):
+            return HttpResult(403, {"content-type": "application/json"}, '{"message":"Forbidden"}')
+        event["requestContext"]["authorizer"] = {"lambda": decision.get("context") or {}}
+        return None
 
     def invoke(self, function: str, event: dict[str, Any]) -> Any:
         spec = self.template.functions[function]

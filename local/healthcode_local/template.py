@@ -27,6 +27,7 @@ class Route:
     path: str  # as in the template: /admin/v1/regions/{code}
     function: str  # logical id
     public: bool  # no authorizer
+    authorizer: str | None = None  # a Lambda authorizer's name; None: the API's default (JWT)
 
     @property
     def pattern(self) -> re.Pattern[str]:
@@ -101,7 +102,15 @@ class Template:
                     continue
                 p = event["Properties"]
                 auth = p.get("Auth", {}).get("Authorizer")
-                out.append(Route(p["Method"].upper(), p["Path"], logical, auth == "NONE"))
+                out.append(
+                    Route(
+                        p["Method"].upper(),
+                        p["Path"],
+                        logical,
+                        auth == "NONE",
+                        auth if auth not in (None, "NONE") else None,
+                    )
+                )
         return out
 
     def route_for(self, method: str, path: str) -> tuple[Route, dict[str, str]] | None:
@@ -116,6 +125,12 @@ class Template:
         env = dict(self.doc.get("Globals", {}).get("Function", {}).get("Environment", {}).get("Variables", {}))
         env.update(self.functions[logical].properties.get("Environment", {}).get("Variables", {}))
         return env
+
+    def lambda_authorizer(self, name: str) -> tuple[str, list[str]]:
+        """The function logical id and identity headers of a Lambda authorizer of the HTTP API."""
+        api = next(iter(self.of_type("AWS::Serverless::HttpApi").values()))
+        spec = api["Auth"]["Authorizers"][name]
+        return spec["FunctionArn"]["Fn::GetAtt"][0], list(spec.get("Identity", {}).get("Headers", []))
 
     def jwt_authorizer(self) -> dict[str, Any]:
         api = next(iter(self.of_type("AWS::Serverless::HttpApi").values()))

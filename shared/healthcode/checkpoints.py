@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from healthcode.models import VerificationRequest, VerificationView
 from healthcode.scoring import Color
@@ -29,19 +30,34 @@ UNUSABLE = {
 class Checkpoints:
     """Scan a code: pass or stop, from the holder's colour now."""
 
-    def __init__(self, holders: HolderRepository, scans: ScanLog, keys: KeyRing) -> None:
+    def __init__(
+        self,
+        holders: HolderRepository,
+        scans: ScanLog,
+        keys: KeyRing,
+        partner_issuers: Callable[..., dict[str, Any]] | None = None,
+    ) -> None:
         self._holders = holders
         self._scans = scans
         self._keys = keys
+        self._partner_issuers = partner_issuers or (lambda refresh=False: {})
 
     def verify(self, req: VerificationRequest, now: datetime) -> VerificationView:
-        check = self._keys.verifier().check(req.token, now)
+        partners = self._partner_issuers()
+        check = self._keys.verifier(partners).check(req.token, now)
+        if check.status == "unknown_issuer":  # perhaps a partner registered a moment ago
+            partners = self._partner_issuers(refresh=True)
+            check = self._keys.verifier(partners).check(req.token, now)
         if check.unknown_kid:
-            check = self._keys.verifier(refresh=True).check(req.token, now)
+            check = self._keys.verifier(partners, refresh=True).check(req.token, now)
         color: Color | None = None
         masked: str | None = None
         status = check.status
-        if status == "valid":
+        if status == "valid" and check.issuer in partners:
+            # a partner city's code (mutual recognition): its colour and expiry are what we know
+            color = Color(check.color) if check.color in {c.value for c in Color} else None
+            status = status if color is not None else "malformed"
+        elif status == "valid":
             assert check.code_id is not None
             record = self._holders.code_status(check.code_id)
             if record is None:

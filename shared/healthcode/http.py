@@ -72,6 +72,7 @@ _PROBLEMS = {
     409: "Conflicts with the stored state",
     413: "Body too large",
     415: "The body is not application/json",
+    429: "Too many requests: retry after the Retry-After header's seconds",
     422: "Invalid input: the fields that are wrong are listed",
     503: "Temporarily unavailable: retry after the Retry-After header's seconds",
 }
@@ -85,8 +86,9 @@ def documented(status: int, model: type[BaseModel] | None, *problems: int, descr
     out: dict[int, Any] = {status: ok}
     for p in problems:
         out[p] = {"description": _PROBLEMS[p], "content": {PROBLEM_JSON: {"model": Problem}}}
-    if 401 in out:  # refused by the API's JWT authorizer before any function runs: API Gateway's own body
-        out[401]["content"]["application/json"] = {"model": GatewayMessage}
+    for refused in (401, 403):  # refused by the API's authorizers before any function runs: API Gateway's body
+        if refused in out:
+            out[refused]["content"]["application/json"] = {"model": GatewayMessage}
     return out
 
 

@@ -58,7 +58,7 @@ class KeyRing:
             force_fetch=force,
         )
 
-    def verifier(self, refresh: bool = False) -> TokenVerifier:
+    def verifier(self, partners: dict[str, Any] | None = None, refresh: bool = False) -> TokenVerifier:
         """The verifier for the published keys. ``refresh`` re-reads them (a code signed by a key just
         rotated in), at most once every 30 seconds so random key ids cannot hammer SSM."""
         force = refresh and time.monotonic() - self._last_forced > 30
@@ -66,9 +66,9 @@ class KeyRing:
             self._last_forced = time.monotonic()
         from healthcode.tokens import TokenVerifier  # JOSE is imported only by functions that verify
 
-        jwks = self.jwks(force)
-        if self._verifier is None or self._verifier[0] != jwks:
-            self._verifier = (jwks, TokenVerifier({self._settings.issuer: jwks}))
+        trusted = {**(partners or {}), self._settings.issuer: self.jwks(force)}
+        if self._verifier is None or self._verifier[0] != trusted:
+            self._verifier = (trusted, TokenVerifier(trusted))
         return self._verifier[1]
 
     def clear_cache(self) -> None:

@@ -315,3 +315,79 @@ class ColorChange(_Stored):
     reasons: list[ReasonView]
     ruleset_version: str
     cause: str
+
+
+# ----------------------------------------------------------------------------- partner cities
+
+
+class PartnerRequest(_Request):
+    name: Annotated[StrictStr, Field(min_length=1, max_length=64)]
+    jurisdiction: Annotated[StrictStr, Field(pattern=r"^\d{2,12}$", description="GB/T 2260 code prefix it governs")]
+    scopes: Annotated[list[Literal["verify", "push_risk", "push_contacts"]], Field(max_length=3)]
+    rate_limit_per_minute: Annotated[StrictInt, Field(ge=1, le=100_000)]
+    issuer: Annotated[StrictStr, Field(min_length=1, max_length=256)] | None = None
+    jwks: dict[str, Any] | None = Field(default=None, description="public keys of the codes it issues")
+
+    @field_validator("jwks")
+    @classmethod
+    def _usable_keys(cls, v: dict[str, Any] | None) -> dict[str, Any] | None:
+        if v is None:
+            return v
+        from joserfc.jwk import KeySet
+
+        try:
+            keys = KeySet.import_key_set(v)  # type: ignore[arg-type]
+        except Exception as exc:  # noqa: BLE001 - any failure means: not a usable JWKS
+            raise ValueError(f"not a usable JWKS: {exc}") from exc
+        if any(k.is_private for k in keys.keys):
+            raise ValueError("a JWKS to publish must not hold private keys")
+        return v
+
+
+class PartnerView(_Response):
+    partner_id: str
+    name: str
+    jurisdiction: str
+    scopes: list[str]
+    rate_limit_per_minute: int
+    issuer: str | None
+    secret: str | None = Field(default=None, description="shown once, when created or rotated")
+    previous_secret_valid_until: datetime | None = None
+
+
+class PartnerVerificationRequest(_Request):
+    token: Annotated[StrictStr, Field(min_length=1, max_length=4096)]
+
+
+class PartnerVerificationView(_Response):
+    decision: Literal["pass", "stop"]
+    color: Color | None
+    code_status: CodeStatus
+    checked_at: datetime
+
+
+class RegionRisk(_Request):
+    region: RegionCode
+    level: Annotated[StrictInt, Field(ge=1, le=5)]
+
+
+class RejectedRegion(_Response):
+    region: str
+    reason: str
+
+
+class RegionRisksView(_Response):
+    accepted: list[str]
+    rejected: list[RejectedRegion]
+
+
+class ContactReport(_Request):
+    id_type: IdType
+    id_number: Annotated[StrictStr, Field(min_length=1, max_length=32)]
+    kind: Literal["close_contact", "secondary_contact"]
+    on: date
+
+
+class ContactReportsView(_Response):
+    accepted: int
+    known_holders: int

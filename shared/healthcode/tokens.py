@@ -79,7 +79,12 @@ class TokenVerifier:
     """Checks tokens against the public keys of each trusted issuer."""
 
     def __init__(self, trusted: dict[str, dict[str, Any]]) -> None:
-        self._keysets = {iss: KeySet.import_key_set(jwks) for iss, jwks in trusted.items()}
+        self._keysets = {}
+        for iss, jwks in trusted.items():
+            try:
+                self._keysets[iss] = KeySet.import_key_set(jwks)  # type: ignore[arg-type]
+            except (JoseError, ValueError, KeyError, TypeError):
+                continue  # a partner's unusable key set must not stop anyone else's codes
         self._kids = {iss: {k.kid for k in ks.keys} for iss, ks in self._keysets.items()}
 
     def check(self, token: str, now: datetime) -> TokenCheck:

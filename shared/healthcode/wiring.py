@@ -6,6 +6,7 @@ local stack pass their own (moto) clients.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -24,6 +25,8 @@ if TYPE_CHECKING:
     from healthcode.authority import Authority
     from healthcode.checkpoints import Checkpoints
     from healthcode.events import SqsRecomputeQueue
+    from healthcode.partner_cities import PartnerAdmin, PartnerCities
+    from healthcode.partners import PartnerGate, PartnerRegistry
     from healthcode.rescoring import Rescoring
     from healthcode.residents import Residents
     from healthcode.ruleset import RulesetBook
@@ -50,6 +53,7 @@ class Services:
     def __init__(self, config: Settings | None = None, **clients: Any) -> None:
         self.settings = config or settings()
         self.clients = Clients(dict(clients))
+        self._issuers: tuple[float, dict[str, Any]] | None = None
 
     @cached_property
     def dynamodb_resource(self) -> Any:
@@ -126,12 +130,55 @@ class Services:
         return Residents(self.assessor, self.stays, self.keys, persistence)
 
     @cached_property
+    def partners(self) -> PartnerRegistry:
+        from healthcode.partners import PartnerRegistry
+
+        s = self.settings
+        return PartnerRegistry(
+            self.clients.get("dynamodb"), s.partners_table, self.clients.get("secretsmanager"), s.partner_secret_prefix
+        )
+
+    def partner_issuers(self, refresh: bool = False) -> dict[str, Any]:
+        """Trusted partner issuers and their keys, re-read once a minute; ``refresh`` (a code from an
+        issuer we do not know yet) re-reads sooner, at most every 10 seconds."""
+        if not self.settings.partners_table:
+            return {}
+        now = time.monotonic()
+        age = now - self._issuers[0] if self._issuers else float("inf")
+        if age > 60 or (refresh and age > 10):
+            self._issuers = (now, self.partners.trusted_issuers())
+        assert self._issuers is not None
+        return self._issuers[1]
+
+    @cached_property
+    def partner_gate(self) -> PartnerGate:
+        from healthcode.partners import PartnerGate
+
+        return PartnerGate(self.partners, self.clients.get("dynamodb"), self.settings.nonces_table)
+
+    @cached_property
+    def partner_cities(self) -> PartnerCities:
+        from healthcode.partner_cities import PartnerCities
+        from healthcode.regions import registry
+
+        return PartnerCities(self.checkpoints, self.authority, registry())
+
+    @cached_property
+    def partner_admin(self) -> PartnerAdmin:
+        from healthcode.partner_cities import PartnerAdmin
+
+        return PartnerAdmin(self.partners)
+
+    @cached_property
     def checkpoints(self) -> Checkpoints:
         from healthcode.checkpoints import Checkpoints
         from healthcode.store import DynamoScanLog
 
         return Checkpoints(
-            self.holders, DynamoScanLog(self.clients.get("dynamodb"), self.settings.scans_table), self.keys
+            self.holders,
+            DynamoScanLog(self.clients.get("dynamodb"), self.settings.scans_table),
+            self.keys,
+            self.partner_issuers,
         )
 
     @cached_property

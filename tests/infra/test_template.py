@@ -45,7 +45,14 @@ def test_sam_validate_lint_passes():
 
 
 def test_every_handler_in_the_template_resolves_to_a_callable():
-    assert set(T.functions) == {"ApplyFunction", "VerifyFunction", "AdminFunction", "RecomputeFunction"}
+    assert set(T.functions) == {
+        "ApplyFunction",
+        "VerifyFunction",
+        "AdminFunction",
+        "RecomputeFunction",
+        "PartnerFunction",
+        "PartnerAuthorizerFunction",
+    }
     for spec in T.functions.values():
         assert spec.module_path.is_file(), spec.module_path
         assert callable(spec.load()), spec.logical_id
@@ -91,8 +98,9 @@ def _actions(logical: str) -> dict[str, set[str]]:
 
 def test_least_privilege_verify_only_reads_holders_through_its_index_and_writes_scans():
     actions = _actions("VerifyFunction")
-    assert set(actions) == {"dynamodb:Query", "dynamodb:PutItem", "ssm:GetParameter"}
+    assert set(actions) == {"dynamodb:Query", "dynamodb:PutItem", "dynamodb:Scan", "ssm:GetParameter"}
     assert all("ScansTable" in r for r in actions["dynamodb:PutItem"])
+    assert all("PartnersTable" in r for r in actions["dynamodb:Scan"])  # the trusted partner issuers
     assert all("by_code" in r for r in actions["dynamodb:Query"])
 
 

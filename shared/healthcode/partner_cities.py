@@ -1,0 +1,122 @@
+"""Use cases of partner cities: verify our codes, push region risks and contact reports; and the
+health authority's registry of partners. Partners see no names and no ID numbers."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from aws_lambda_powertools import Logger
+
+from healthcode.errors import not_found
+from healthcode.models import (
+    CaseEntry,
+    CaseListRequest,
+    ContactReport,
+    ContactReportsView,
+    PartnerRequest,
+    PartnerVerificationRequest,
+    PartnerVerificationView,
+    PartnerView,
+    RegionLevelRequest,
+    RegionRisk,
+    RegionRisksView,
+    RejectedRegion,
+    VerificationRequest,
+)
+from healthcode.partners import ROTATION_OVERLAP, Partner
+
+if TYPE_CHECKING:
+    from healthcode.authority import Authority
+    from healthcode.checkpoints import Checkpoints
+    from healthcode.partners import PartnerRegistry
+    from healthcode.regions import RegionRegistry
+
+logger = Logger(child=True)
+
+
+class PartnerCities:
+    def __init__(self, checkpoints: Checkpoints, authority: Authority, regions: RegionRegistry) -> None:
+        self._checkpoints = checkpoints
+        self._authority = authority
+        self._regions = regions
+
+    def verify(self, req: PartnerVerificationRequest, partner: Partner, now: datetime) -> PartnerVerificationView:
+        seen = self._checkpoints.verify(
+            VerificationRequest(token=req.token, checkpoint_id=f"partner:{partner.partner_id}"), now
+        )
+        return PartnerVerificationView(
+            decision=seen.decision, color=seen.color, code_status=seen.code_status, checked_at=seen.checked_at
+        )
+
+    def region_risks(self, risks: list[RegionRisk], partner: Partner, now: datetime) -> RegionRisksView:
+        accepted: list[str] = []
+        rejected: list[RejectedRegion] = []
+        for risk in risks:
+            region = self._regions.get(risk.region)
+            if region is None:
+                rejected.append(RejectedRegion(region=risk.region, reason="unknown region code (GB/T 2260)"))
+            elif not partner.covers(risk.region):
+                rejected.append(
+                    RejectedRegion(
+                        region=risk.region, reason=f"outside the partner's jurisdiction ({partner.jurisdiction}…)"
+                    )
+                )
+            else:
+                self._authority.set_region_level(
+                    risk.region,
+                    RegionLevelRequest(name=region.name, level=risk.level),
+                    f"partner:{partner.partner_id}",
+                    now,
+                )
+                accepted.append(risk.region)
+        return RegionRisksView(accepted=accepted, rejected=rejected)
+
+    def contact_reports(self, reports: list[ContactReport], partner: Partner, now: datetime) -> ContactReportsView:
+        cases = CaseListRequest(
+            cases=[CaseEntry(id_type=r.id_type, id_number=r.id_number, status=r.kind, on=r.on) for r in reports]
+        )
+        recorded = self._authority.record_cases(cases, f"partner:{partner.partner_id}", now)
+        return ContactReportsView(accepted=recorded.accepted, known_holders=recorded.known_holders)
+
+
+class PartnerAdmin:
+    def __init__(self, registry: PartnerRegistry) -> None:
+        self._registry = registry
+
+    def register(self, partner_id: str, req: PartnerRequest, now: datetime) -> PartnerView:
+        """Create or update a partner; a new partner's secret is returned once."""
+        existing = self._registry.get(partner_id)
+        partner = Partner(
+            partner_id,
+            req.name,
+            req.jurisdiction,
+            frozenset(req.scopes),
+            req.rate_limit_per_minute,
+            req.issuer,
+            req.jwks,
+        )
+        self._registry.put(partner)
+        secret = self._registry.rotate_secret(partner_id, now) if existing is None else None
+        logger.info("partner registered", extra={"partner": partner_id, "new": existing is None})
+        return self._view(partner, secret=secret)
+
+    def rotate(self, partner_id: str, now: datetime) -> PartnerView:
+        partner = self._registry.get(partner_id)
+        if partner is None:
+            raise not_found(f"No partner {partner_id}.")
+        secret = self._registry.rotate_secret(partner_id, now)
+        return self._view(partner, secret=secret, previous_until=now + ROTATION_OVERLAP)
+
+    @staticmethod
+    def _view(p: Partner, secret: str | None = None, previous_until: datetime | None = None) -> PartnerView:
+        return PartnerView(
+            partner_id=p.partner_id,
+            name=p.name,
+            jurisdiction=p.jurisdiction,
+            scopes=sorted(p.scopes),
+            rate_limit_per_minute=p.rate_limit_per_minute,
+            issuer=p.issuer,
+            secret=secret,
+            previous_secret_valid_until=previous_until,
+        )
