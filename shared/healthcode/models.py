@@ -327,6 +327,9 @@ class PartnerRequest(_Request):
     rate_limit_per_minute: Annotated[StrictInt, Field(ge=1, le=100_000)]
     issuer: Annotated[StrictStr, Field(min_length=1, max_length=256)] | None = None
     jwks: dict[str, Any] | None = Field(default=None, description="public keys of the codes it issues")
+    jwks_url: Annotated[StrictStr, Field(pattern=r"^https?://[^\s]+$", max_length=512)] | None = Field(
+        default=None, description="or where to fetch them (re-read every minute)"
+    )
 
     @field_validator("jwks")
     @classmethod

@@ -95,6 +95,7 @@ class PartnerAdmin:
             req.rate_limit_per_minute,
             req.issuer,
             req.jwks,
+            req.jwks_url,
         )
         self._registry.put(partner)
         secret = self._registry.rotate_secret(partner_id, now) if existing is None else None

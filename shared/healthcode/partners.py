@@ -21,15 +21,19 @@ import hmac
 import json
 import math
 import secrets as pysecrets
+import urllib.request
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
+
+from aws_lambda_powertools import Logger
 
 from healthcode.errors import DomainError, unauthorized
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
+logger = Logger(child=True)
 SKEW = 300
 NONCE_TTL = 2 * SKEW + 60
 ROTATION_OVERLAP = timedelta(hours=24)
@@ -63,9 +67,21 @@ class Partner:
     rate_limit_per_minute: int
     issuer: str | None  # the "iss" of codes the partner issues (mutual recognition)
     jwks: dict[str, Any] | None
+    jwks_url: str | None = None
 
     def covers(self, region: str) -> bool:
         return region.startswith(self.jurisdiction)
+
+
+def _fetch_jwks(url: str) -> dict[str, Any] | None:
+    """A partner's published keys (the caller caches them for a minute); None when unreachable."""
+    try:
+        with urllib.request.urlopen(url, timeout=3) as response:  # noqa: S310 - an https URL the authority registered
+            doc = json.loads(response.read(256 * 1024))
+    except (OSError, ValueError):
+        logger.warning("partner JWKS unreachable", extra={"url": url})
+        return None
+    return doc if isinstance(doc, dict) else None
 
 
 def _headers(event: dict[str, Any]) -> dict[str, str]:
@@ -94,6 +110,7 @@ class PartnerRegistry:
             int(doc["rate_limit_per_minute"]),
             doc.get("issuer"),
             doc.get("jwks"),
+            doc.get("jwks_url"),
         )
 
     def trusted_issuers(self) -> dict[str, dict[str, Any]]:
@@ -104,8 +121,9 @@ class PartnerRegistry:
             page = self._db.scan(**kwargs)
             for item in page.get("Items", []):
                 doc = json.loads(item["doc"]["S"])
-                if doc.get("issuer") and doc.get("jwks"):
-                    out[doc["issuer"]] = doc["jwks"]
+                keys = doc.get("jwks") or (_fetch_jwks(doc["jwks_url"]) if doc.get("jwks_url") else None)
+                if doc.get("issuer") and keys:
+                    out[doc["issuer"]] = keys
             if "LastEvaluatedKey" not in page:
                 return out
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
@@ -118,6 +136,7 @@ class PartnerRegistry:
             "rate_limit_per_minute": partner.rate_limit_per_minute,
             "issuer": partner.issuer,
             "jwks": partner.jwks,
+            "jwks_url": partner.jwks_url,
         }
         self._db.put_item(
             TableName=self._table,

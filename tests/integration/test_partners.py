@@ -181,3 +181,44 @@ def test_a_partner_key_set_that_is_unusable_or_private_is_refused(system, jwks):
         },
     )
     assert r.status == 422 and r.json()["errors"][0]["field"] == "jwks"
+
+
+def test_a_partner_whose_keys_are_published_at_a_url_is_recognised(system):
+    import http.server
+    import threading
+
+    key = generate_signing_key()
+    body = json.dumps(public_jwks([key])).encode()
+
+    class Jwks(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802
+            self.send_response(200)
+            self.send_header("content-type", "application/json")
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Jwks)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/.well-known/jwks.json"
+        r = system.admin(
+            "PUT",
+            "/admin/v1/partners/wenzhou",
+            {
+                "name": "温州市",
+                "jurisdiction": "3303",
+                "scopes": ["verify"],
+                "rate_limit_per_minute": 10,
+                "issuer": "https://wz.example",
+                "jwks_url": url,
+            },
+        )
+        assert r.status == 200
+        token = TokenSigner(key, "https://wz.example").issue("wz-1", "green", system.now).value
+        v = system.checkpoint({"token": token, "checkpoint_id": "g"}).json()
+        assert (v["code_status"], v["decision"], v["issuer"]) == ("valid", "pass", "https://wz.example")
+    finally:
+        server.shutdown()
