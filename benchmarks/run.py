@@ -252,11 +252,30 @@ def bench_verify_ratio(b: Bench, repeats: int) -> dict[str, Any]:
                 t = time.perf_counter()
                 f()
                 acc.append(time.perf_counter() - t)
+    # the handler's own work: the same invocations with the two store calls stubbed out
+    from healthcode.store import CodeRecord
+
+    svc = wiring.services()
+    holders, scan_log = svc.holders, svc.checkpoints._scans
+    real = holders.code_status, scan_log.record
+    holders.code_status = lambda cid: CodeRecord("green", "王*波")  # type: ignore[method-assign]
+    scan_log.record = lambda *a: None  # type: ignore[method-assign]
+    own = []
+    try:
+        with open(os.devnull, "w") as sink, contextlib.redirect_stdout(sink):
+            for _ in range(repeats):
+                event = http_event("POST", "/v1/verifications", "/v1/verifications", body=body, claims=claims, now=NOW)
+                t = time.perf_counter()
+                assert fn(event, LambdaContext("VerifyFunction"))["statusCode"] == 200
+                own.append(time.perf_counter() - t)
+    finally:
+        holders.code_status, scan_log.record = real  # type: ignore[method-assign]
     return {
         "handler_ms": statistics.median(h) * 1000,
         "bare_calls_ms": statistics.median(r) * 1000,
         "ratio": statistics.median(h) / statistics.median(r),
         "target": 1.25,
+        "handler_own_work_ms": statistics.median(own) * 1000,
     }
 
 
@@ -401,7 +420,7 @@ def render(r: dict[str, Any]) -> str:
         "",
         f"handler {r['verify_ratio']['handler_ms']:.2f} ms, bare Query + PutItem {r['verify_ratio']['bare_calls_ms']:.2f} ms: "
         f"**ratio {r['verify_ratio']['ratio']:.2f}** (target ≤ 1.25). The handler's own work (the same invocation "
-        f"with the two store calls stubbed, event building included): {r['verify_ratio']['handler_own_work_ms']:.2f} ms. "
+        f"with the two store calls stubbed): {r['verify_ratio']['handler_own_work_ms']:.2f} ms. "
         "moto answers a call in about 1.3 ms; DynamoDB in a region takes several, so the ratio there is lower.",
         "",
         "## DynamoDB capacity units per operation (from item sizes, DynamoDB's rules)",
