@@ -22,6 +22,7 @@ import os
 import signal
 import sys
 import threading
+import warnings
 from typing import Any
 
 import requests
@@ -64,6 +65,8 @@ def _print(r: requests.Response) -> int:
 def serve(args: argparse.Namespace) -> int:
     from healthcode_local.stack import LocalStack
 
+    # routes that count nothing make Powertools warn on every request: noise for a person reading the log
+    warnings.filterwarnings("ignore", message="No application metrics to publish")
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
     logging.getLogger("hc-local").setLevel(logging.INFO)  # one line per request
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # not one per moto call
