@@ -37,7 +37,6 @@ logger = Logger(child=True)
 SKEW = 300
 NONCE_TTL = 2 * SKEW + 60
 ROTATION_OVERLAP = timedelta(hours=24)
-SCOPES = ("verify", "push_risk", "push_contacts")
 ROUTE_SCOPES = {
     ("POST", "/partner/v1/verifications"): "verify",
     ("PUT", "/partner/v1/region-risks"): "push_risk",
@@ -82,6 +81,14 @@ def _fetch_jwks(url: str) -> dict[str, Any] | None:
         logger.warning("partner JWKS unreachable", extra={"url": url})
         return None
     return doc if isinstance(doc, dict) else None
+
+
+def _fresh(timestamp: str, now: datetime) -> bool:
+    """The X-HC-Timestamp is unix seconds within ±300 s of our clock."""
+    try:
+        return abs(int(timestamp) - now.timestamp()) <= SKEW
+    except ValueError:
+        return False
 
 
 def _headers(event: dict[str, Any]) -> dict[str, str]:
@@ -177,10 +184,7 @@ def authorize(event: dict[str, Any], registry: PartnerRegistry, now: datetime) -
     partner = registry.get(h.get("x-hc-partner", "")) if h.get("x-hc-partner") else None
     route = (event.get("requestContext", {}).get("http", {}).get("method", ""), event.get("rawPath", ""))
     scope = ROUTE_SCOPES.get(route)
-    try:
-        fresh = abs(int(h.get("x-hc-timestamp", "")) - now.timestamp()) <= SKEW
-    except ValueError:
-        fresh = False
+    fresh = _fresh(h.get("x-hc-timestamp", ""), now)
     allowed = bool(partner and fresh and h.get("x-hc-nonce") and h.get("x-hc-signature") and scope in partner.scopes)
     if not allowed or partner is None:
         return {"isAuthorized": False}
@@ -201,11 +205,8 @@ class PartnerGate:
         if partner is None:
             raise unauthorized("Unknown partner.")
         timestamp, nonce, signature = h.get("x-hc-timestamp", ""), h.get("x-hc-nonce", ""), h.get("x-hc-signature", "")
-        try:
-            if abs(int(timestamp) - now.timestamp()) > SKEW:
-                raise unauthorized("The timestamp is more than 300 seconds from our clock.")
-        except ValueError as exc:
-            raise unauthorized("X-HC-Timestamp must be unix seconds.") from exc
+        if not _fresh(timestamp, now):
+            raise unauthorized("X-HC-Timestamp must be unix seconds within 300 seconds of our clock.")
         if not nonce or len(nonce) > 128:
             raise unauthorized("X-HC-Nonce is required (at most 128 characters).")
         raw = event.get("body") or ""

@@ -101,9 +101,6 @@ class RegionRegistry:
                 return level
         return 1
 
-    def codes(self) -> list[str]:
-        return sorted(self._regions)
-
 
 def _parent_of(code: str, regions: Mapping[str, Region]) -> str | None:
     if code.endswith("0000"):

@@ -38,10 +38,6 @@ class Color(StrEnum):
 _RANK = {Color.GREEN: 0, Color.YELLOW: 1, Color.RED: 2}
 
 
-def worse(a: Color, b: Color) -> Color:
-    return a if _RANK[a] >= _RANK[b] else b
-
-
 def rank(c: Color) -> int:
     return _RANK[c]
 

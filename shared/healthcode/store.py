@@ -55,7 +55,6 @@ class ScanLog(Protocol):
 
 class HistoryLog(Protocol):
     def append(self, change: ColorChange) -> None: ...
-    def list(self, holder_id: str) -> list[ColorChange]: ...
 
 
 class CodeRecord:
@@ -330,14 +329,6 @@ class DynamoHistory:
                 "doc": _s(change.model_dump_json()),
             },
         )
-
-    def list(self, holder_id: str) -> list[ColorChange]:
-        out = self._db.query(
-            TableName=self._table,
-            KeyConditionExpression="holder_id = :h",
-            ExpressionAttributeValues={":h": _s(holder_id)},
-        )
-        return [ColorChange.model_validate_json(it["doc"]["S"]) for it in out.get("Items", [])]
 
 
 class DynamoRuns:
