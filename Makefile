@@ -11,7 +11,7 @@ run: bootstrap
 	.venv/bin/healthcode serve --demo
 
 test: bootstrap
-	.venv/bin/ruff check shared functions local tests benchmarks
+	.venv/bin/ruff check shared functions local ops tests benchmarks
 	$(PY) -m pytest
 
 unit: bootstrap
@@ -27,7 +27,7 @@ infra: bootstrap
 	$(PY) -m pytest tests/infra
 
 lint: bootstrap
-	.venv/bin/ruff check shared functions local tests benchmarks
+	.venv/bin/ruff check shared functions local ops tests benchmarks
 
 bench: bootstrap
 	$(PY) -m benchmarks.run

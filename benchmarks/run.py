@@ -30,20 +30,20 @@ os.environ.update(
     }
 )
 
-import boto3  # noqa: E402
-from moto import mock_aws  # noqa: E402
+import boto3
+from moto import mock_aws
 
-from benchmarks import cold_start  # noqa: E402
-from benchmarks.capacity import CapacityMeter  # noqa: E402
-from healthcode import clock, wiring  # noqa: E402
-from healthcode.identity import IdType  # noqa: E402
-from healthcode.models import Holder, StoredReport, StoredStay  # noqa: E402
-from healthcode.ruleset import load_ruleset  # noqa: E402
-from healthcode.scoring import Checkin, Facts, State, Stay, SymptomReport, evaluate  # noqa: E402
-from healthcode.wiring import CLIENT_CONFIG  # noqa: E402
-from healthcode_local.aws import provision  # noqa: E402
-from healthcode_local.demo_data import declaration, resident_id  # noqa: E402
-from healthcode_local.system import LocalSystem  # noqa: E402
+from benchmarks import cold_start
+from benchmarks.capacity import CapacityMeter
+from healthcode import clock, messages, wiring
+from healthcode.adapters.clients import CLIENT_CONFIG
+from healthcode.identity import IdType
+from healthcode.models import Holder, StoredReport, StoredStay
+from healthcode.scoring import Checkin, Facts, State, Stay, SymptomReport, evaluate
+from healthcode.scoring.ruleset import load_ruleset
+from healthcode_local.aws import provision
+from healthcode_local.demo_data import declaration, resident_id
+from healthcode_local.system import LocalSystem
 
 HERE = Path(__file__).resolve().parent
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -131,7 +131,7 @@ class Bench:
             applied_at=NOW,
             updated_at=NOW,
         )
-        yellow = svc.assessor.assess(
+        yellow = svc.recolor.assess(
             green.model_copy(
                 update={"reports": [StoredReport(on=today - timedelta(14), symptoms=[], temperature=38.2)]}
             ),
@@ -253,13 +253,13 @@ def bench_verify_ratio(b: Bench, repeats: int) -> dict[str, Any]:
                 f()
                 acc.append(time.perf_counter() - t)
     # the handler's own work: the same invocations with the two store calls stubbed out
-    from healthcode.store import CodeRecord
+    from healthcode.models import CodeRecord
 
     svc = wiring.services()
-    holders, scan_log = svc.holders, svc.checkpoints._scans
+    holders, scan_log = svc.holders, svc.codecheck._scans
     real = holders.code_status, scan_log.record
-    holders.code_status = lambda cid: CodeRecord("green", "王*波")  # type: ignore[method-assign]
-    scan_log.record = lambda *a: None  # type: ignore[method-assign]
+    setattr(holders, "code_status", lambda cid: CodeRecord("green", "王*波"))  # noqa: B010 - a stub for this figure
+    setattr(scan_log, "record", lambda *a: None)  # noqa: B010
     own = []
     try:
         with open(os.devnull, "w") as sink, contextlib.redirect_stdout(sink):
@@ -269,7 +269,8 @@ def bench_verify_ratio(b: Bench, repeats: int) -> dict[str, Any]:
                 assert fn(event, LambdaContext("VerifyFunction"))["statusCode"] == 200
                 own.append(time.perf_counter() - t)
     finally:
-        holders.code_status, scan_log.record = real  # type: ignore[method-assign]
+        setattr(holders, "code_status", real[0])  # noqa: B010
+        setattr(scan_log, "record", real[1])  # noqa: B010
     return {
         "handler_ms": statistics.median(h) * 1000,
         "bare_calls_ms": statistics.median(r) * 1000,
@@ -286,7 +287,7 @@ def bench_daily(population: int, due: int) -> dict[str, Any]:
         b.now = NOW  # the yellow holders' fever leaves the window today: all `due` are due
         svc = wiring.services()
         t = time.perf_counter()
-        changed, usage = b.measured(lambda: svc.rescoring.daily(b.now))
+        changed, usage = b.measured(lambda: svc.recompute.daily(b.now))
         elapsed = time.perf_counter() - t
         holder_items = sum(n for k, n in usage.items_read.items() if k.startswith(b.holders_table))
         return {
@@ -312,9 +313,9 @@ def bench_region(population: int, stayed: int) -> dict[str, Any]:
         b.call("PUT", "/admin/v1/regions/330106", {"name": "西湖区", "level": 5}, roles="[health_admin]")
         svc = wiring.services()
         sqs, url = b.clients["sqs"], b.p.physical("RecomputeQueue")
-        message = json.loads(sqs.receive_message(QueueUrl=url)["Messages"][0]["Body"])
+        message = messages.parse(sqs.receive_message(QueueUrl=url)["Messages"][0]["Body"])
         t = time.perf_counter()
-        changed, usage = b.measured(lambda: svc.rescoring.handle(message, b.now))
+        changed, usage = b.measured(lambda: svc.recompute.handle(message, b.now))
         elapsed = time.perf_counter() - t
         holder_items = usage.items_read.get(b.holders_table, 0)
         index_items = usage.items_read.get(b.p.physical("StaysTable"), 0)
@@ -337,11 +338,13 @@ def bench_full_run(population: int) -> dict[str, Any]:
     try:
         b.bulk_holders(population, 0, prefix="f")
         svc = wiring.services()
-        run_id = svc.rescoring.start_run(b.now, "bench", segments=1)
+        run_id = b.call("POST", "/admin/v1/rescoring", {"scope": "all", "segments": 1}, roles="[health_admin]")[
+            "run_id"
+        ]
         sqs, url = b.clients["sqs"], b.p.physical("RecomputeQueue")
-        message = json.loads(sqs.receive_message(QueueUrl=url)["Messages"][0]["Body"])
+        message = messages.parse(sqs.receive_message(QueueUrl=url)["Messages"][0]["Body"])
         t = time.perf_counter()
-        _, usage = b.measured(lambda: svc.rescoring.handle(message, b.now))
+        _, usage = b.measured(lambda: svc.recompute.handle(message, b.now))
         elapsed = time.perf_counter() - t
         run = svc.runs.get(run_id)
         rate = run["holders_read"] / elapsed

@@ -8,7 +8,9 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from healthcode import clock
-from healthcode.http import build_resolver, caller, documented, json_response
+from healthcode.api.callers import caller
+from healthcode.api.problems import documented
+from healthcode.api.resolver import build_resolver, json_response
 from healthcode.models import (
     CaseListRequest,
     CaseListView,
@@ -34,7 +36,7 @@ app = build_resolver(roles={"/admin/": ROLE})
     summary="Set a region's risk level (rescoring follows)",
     responses=documented(200, RegionView, 400, 401, 403, 404, 413, 415, 422),
 )
-def put_region(code: Annotated[str, Path(pattern=r"^\d{6}(\d{3}){0,2}$")], body: RegionLevelRequest):  # noqa: ANN201
+def put_region(code: Annotated[str, Path(pattern=r"^\d{6}(\d{3}){0,2}$")], body: RegionLevelRequest):
     who = caller(app)
     return json_response(services().authority.set_region_level(code, body, who.sub, clock.now()))
 
@@ -44,7 +46,7 @@ def put_region(code: Annotated[str, Path(pattern=r"^\d{6}(\d{3}){0,2}$")], body:
     summary="Record an authority case list (rescoring follows)",
     responses=documented(202, CaseListView, 400, 401, 403, 413, 415, 422, 503),
 )
-def post_cases(body: CaseListRequest):  # noqa: ANN201
+def post_cases(body: CaseListRequest):
     who = caller(app)
     return json_response(services().authority.record_cases(body, who.sub, clock.now()), status=202)
 
@@ -54,7 +56,7 @@ def post_cases(body: CaseListRequest):  # noqa: ANN201
     summary="Queue rescoring: due holders, or a full run",
     responses=documented(202, RescoringView, 400, 401, 403, 413, 415, 422),
 )
-def post_rescoring(body: RescoringRequest):  # noqa: ANN201
+def post_rescoring(body: RescoringRequest):
     who = caller(app)
     return json_response(services().authority.start_rescoring(body, who.sub, clock.now()), status=202)
 
@@ -64,7 +66,7 @@ def post_rescoring(body: RescoringRequest):  # noqa: ANN201
     summary="Progress of a full run",
     responses=documented(200, RunView, 401, 403, 404, 422),
 )
-def get_rescoring_run(run_id: Annotated[str, Path(max_length=128)]):  # noqa: ANN201
+def get_rescoring_run(run_id: Annotated[str, Path(max_length=128)]):
     return json_response(services().authority.run(run_id))
 
 
@@ -73,7 +75,7 @@ def get_rescoring_run(run_id: Annotated[str, Path(max_length=128)]):  # noqa: AN
     summary="Publish a ruleset version (takes effect at its time)",
     responses=documented(201, RulesetView, 400, 401, 403, 409, 413, 415, 422),
 )
-def post_ruleset(body: RulesetPublishRequest):  # noqa: ANN201
+def post_ruleset(body: RulesetPublishRequest):
     who = caller(app)
     return json_response(services().authority.publish_ruleset(body, who.sub), status=201)
 
@@ -83,7 +85,7 @@ def post_ruleset(body: RulesetPublishRequest):  # noqa: ANN201
     summary="Register or update a partner city (a new one's secret is shown once)",
     responses=documented(200, PartnerView, 400, 401, 403, 413, 415, 422),
 )
-def put_partner(partner_id: Annotated[str, Path(pattern=r"^[a-z0-9-]{2,40}$")], body: PartnerRequest):  # noqa: ANN201
+def put_partner(partner_id: Annotated[str, Path(pattern=r"^[a-z0-9-]{2,40}$")], body: PartnerRequest):
     return json_response(services().partner_admin.register(partner_id, body, clock.now()))
 
 
@@ -92,7 +94,7 @@ def put_partner(partner_id: Annotated[str, Path(pattern=r"^[a-z0-9-]{2,40}$")], 
     summary="Rotate a partner's secret (the old one stays valid 24 h)",
     responses=documented(200, PartnerView, 401, 403, 404, 413, 415, 422),
 )
-def rotate_partner_secret(partner_id: Annotated[str, Path(pattern=r"^[a-z0-9-]{2,40}$")]):  # noqa: ANN201
+def rotate_partner_secret(partner_id: Annotated[str, Path(pattern=r"^[a-z0-9-]{2,40}$")]):
     return json_response(services().partner_admin.rotate(partner_id, clock.now()))
 
 

@@ -9,7 +9,9 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from healthcode import clock
-from healthcode.http import build_resolver, caller, documented, json_response
+from healthcode.api.callers import caller
+from healthcode.api.problems import documented
+from healthcode.api.resolver import build_resolver, json_response
 from healthcode.models import ApplicationRequest, CheckinRequest, CodeView
 from healthcode.wiring import services
 
@@ -23,7 +25,7 @@ app = build_resolver()
     summary="Declare (apply): returns the code view",
     responses=documented(200, CodeView, 400, 401, 409, 413, 415, 422, 503),
 )
-def post_application(  # noqa: ANN201 - a Response
+def post_application(
     body: ApplicationRequest,
     idempotency_key: Annotated[str | None, Header(alias="idempotency-key", max_length=128)] = None,
 ):
@@ -39,7 +41,7 @@ def post_application(  # noqa: ANN201 - a Response
     summary="My code: colour, reasons, quarantine, a fresh token",
     responses=documented(200, CodeView, 401, 404, 503),
 )
-def get_my_code():  # noqa: ANN201
+def get_my_code():
     return json_response(services().residents.code(caller(app).sub, clock.now()))
 
 
@@ -48,7 +50,7 @@ def get_my_code():  # noqa: ANN201
     summary="Today's check-in (a second one the same day replaces the first)",
     responses=documented(200, CodeView, 400, 401, 404, 413, 415, 422, 503),
 )
-def post_checkin(body: CheckinRequest):  # noqa: ANN201
+def post_checkin(body: CheckinRequest):
     view = services().residents.check_in(caller(app).sub, body, clock.now())
     metrics.add_metric(name="Checkins", unit=MetricUnit.Count, value=1)
     return json_response(view)
@@ -56,7 +58,7 @@ def post_checkin(body: CheckinRequest):  # noqa: ANN201
 
 @app.get("/v1/rulesets/current", summary="The ruleset in force (public)", responses=documented(200, None))
 def get_current_ruleset() -> dict[str, Any]:
-    return services().rulebook.at(clock.now()).document
+    return services().residents.current_ruleset(clock.now())
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

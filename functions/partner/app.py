@@ -9,16 +9,17 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from healthcode import clock
-from healthcode.http import build_resolver, documented, json_response
+from healthcode.api.problems import documented
+from healthcode.api.resolver import build_resolver, json_response
 from healthcode.models import (
     ContactReport,
     ContactReportsView,
+    Partner,
     PartnerVerificationRequest,
     PartnerVerificationView,
     RegionRisk,
     RegionRisksView,
 )
-from healthcode.partners import Partner
 from healthcode.wiring import services
 
 logger = Logger()
@@ -37,7 +38,7 @@ def partner() -> Partner:
     summary="A partner checkpoint verifies one of our codes",
     responses=documented(200, PartnerVerificationView, *SIGNED),
 )
-def post_verification(body: PartnerVerificationRequest):  # noqa: ANN201
+def post_verification(body: PartnerVerificationRequest):
     return json_response(services().partner_cities.verify(body, partner(), clock.now()))
 
 
@@ -46,7 +47,7 @@ def post_verification(body: PartnerVerificationRequest):  # noqa: ANN201
     summary="Risk levels of regions in the partner's jurisdiction",
     responses=documented(200, RegionRisksView, *SIGNED),
 )
-def put_region_risks(body: Annotated[list[RegionRisk], Body(max_length=500)]):  # noqa: ANN201
+def put_region_risks(body: Annotated[list[RegionRisk], Body(max_length=500)]):
     return json_response(services().partner_cities.region_risks(body, partner(), clock.now()))
 
 
@@ -55,7 +56,7 @@ def put_region_risks(body: Annotated[list[RegionRisk], Body(max_length=500)]):  
     summary="Close and secondary contacts found by the partner",
     responses=documented(202, ContactReportsView, *SIGNED, 503),
 )
-def post_contact_reports(body: Annotated[list[ContactReport], Body(max_length=500)]):  # noqa: ANN201
+def post_contact_reports(body: Annotated[list[ContactReport], Body(max_length=500)]):
     return json_response(services().partner_cities.contact_reports(body, partner(), clock.now()), status=202)
 
 

@@ -8,7 +8,7 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from healthcode import clock
-from healthcode.partners import authorize
+from healthcode.api.partner_auth import authorize
 from healthcode.wiring import services
 
 logger = Logger()

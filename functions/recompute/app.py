@@ -1,10 +1,10 @@
-"""Recompute colours: the daily schedule (due holders) and queue messages (regions, case lists).
+"""Recompute colours: the daily schedule (due holders) and queue messages (regions, case lists, full runs).
 
-Queue batches use Powertools batch processing: a message that fails is reported alone and retried,
-then dead-lettered; the rest of the batch is kept.
+Both arrive as the same typed messages (:mod:`healthcode.messages`) and take one path: parse, run, log,
+count. Queue batches use Powertools batch processing: a message that fails is reported alone and
+retried, then dead-lettered; the rest of the batch is kept.
 """
 
-import json
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
@@ -13,7 +13,7 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from healthcode import clock
+from healthcode import clock, messages
 from healthcode.wiring import services
 
 logger = Logger()
@@ -21,12 +21,19 @@ metrics = Metrics()
 processor = BatchProcessor(event_type=EventType.SQS)
 
 
-def record_handler(record: SQSRecord, lambda_context: LambdaContext) -> None:
-    message = json.loads(record.body)
-    time_left = lambda: lambda_context.get_remaining_time_in_millis() / 1000  # noqa: E731
-    changed = services().rescoring.handle(message, clock.now(), time_left)
-    logger.info("recomputed", extra={"kind": message.get("kind"), "changed": changed, "message_id": record.message_id})
+def run(message: messages.RecomputeMessage, context: LambdaContext) -> int:
+    def time_left() -> float:
+        return context.get_remaining_time_in_millis() / 1000
+
+    changed = services().recompute.handle(message, clock.now(), time_left)
+    logger.info("recomputed", extra={"kind": message.kind, "changed": changed})
     metrics.add_metric(name="ColorsChanged", unit=MetricUnit.Count, value=changed)
+    return changed
+
+
+def record_handler(record: SQSRecord, lambda_context: LambdaContext) -> None:
+    logger.append_keys(message_id=record.message_id)
+    run(messages.parse(record.body), lambda_context)
 
 
 @logger.inject_lambda_context
@@ -36,9 +43,5 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         return process_partial_response(
             event=event, record_handler=record_handler, processor=processor, context=context
         )
-    # EventBridge Scheduler: {"kind": "daily"}
-    time_left = lambda: context.get_remaining_time_in_millis() / 1000  # noqa: E731
-    changed = services().rescoring.handle({"kind": event.get("kind", "daily")}, clock.now(), time_left)
-    logger.info("daily rescoring done", extra={"changed": changed})
-    metrics.add_metric(name="ColorsChanged", unit=MetricUnit.Count, value=changed)
-    return {"changed": changed}
+    # EventBridge Scheduler: the schedule's input is a message ({"kind": "daily"})
+    return {"changed": run(messages.parse(event), context)}

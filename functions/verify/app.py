@@ -8,7 +8,8 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from healthcode import clock
-from healthcode.http import build_resolver, documented, json_response
+from healthcode.api.problems import documented
+from healthcode.api.resolver import build_resolver, json_response
 from healthcode.models import VerificationRequest, VerificationView
 from healthcode.wiring import services
 
@@ -22,7 +23,7 @@ app = build_resolver(roles={"/v1/verifications": "checkpoint"})
     summary="Scan a code: pass or stop from the holder's colour now",
     responses=documented(200, VerificationView, 400, 401, 403, 413, 415, 422, 503),
 )
-def post_verification(body: VerificationRequest):  # noqa: ANN201
+def post_verification(body: VerificationRequest):
     view = services().checkpoints.verify(body, clock.now())
     metrics.add_metric(name=f"Scan_{view.decision}", unit=MetricUnit.Count, value=1)
     return json_response(view)

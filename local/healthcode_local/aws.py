@@ -9,7 +9,7 @@ import secrets as pysecrets
 from dataclasses import dataclass, field
 from typing import Any
 
-from healthcode_local import keys
+from healthcode.adapters import keyring
 from healthcode_local.template import Resolver, Template
 
 REGION = "us-east-1"
@@ -95,5 +95,5 @@ def provision(
         ssm.put_parameter(Name=name, Value=resolver.resolve(p["Value"]), Type=p.get("Type", "String"), Overwrite=True)
         refs[logical] = name
 
-    keys.ensure(sm, ssm, refs["SigningKeySecret"], refs["JwksParameter"])
+    keyring.ensure(sm, ssm, refs["SigningKeySecret"], refs["JwksParameter"])
     return Provisioned(t, resolver, clients)

@@ -10,7 +10,7 @@ from typing import Any
 
 import requests
 
-from healthcode.partners import sign
+from healthcode.api.signing import sign
 
 
 def signed_headers(

@@ -30,7 +30,7 @@ from joserfc.errors import JoseError
 from joserfc.jwk import ECKey
 
 from healthcode import clock
-from healthcode.wiring import CLIENT_CONFIG
+from healthcode.adapters.clients import CLIENT_CONFIG
 from healthcode_local.aws import REGION, provision
 from healthcode_local.system import HttpResult, LocalSystem
 from healthcode_local.template import Template
@@ -309,7 +309,7 @@ def _handler_class(stack: LocalStack) -> type[BaseHTTPRequestHandler]:
                 return self._serve
             raise AttributeError(name)
 
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - one line per request is ours
+        def log_message(self, format: str, *args: Any) -> None:  # one line per request is ours
             pass
 
     return Handler

@@ -36,7 +36,11 @@ class LocalSystem:
         env = provisioned.environment(next(iter(self.template.functions)))
         os.environ.update(env)
         os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
-        wiring.use(wiring.Services(**provisioned.clients))
+        self.configure()
+
+    def configure(self, pages: wiring.Pages | None = None) -> None:
+        """(Re)build the services the handlers use, e.g. with smaller pages to exercise paging."""
+        wiring.use(wiring.Services(pages=pages, **self.p.clients))
 
     def set_clock(self, now: datetime) -> None:
         clock.set_source(lambda: now)

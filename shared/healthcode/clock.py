@@ -5,7 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-_source: Callable[[], datetime] = lambda: datetime.now(UTC)  # noqa: E731
+
+def _system() -> datetime:
+    return datetime.now(UTC)
+
+
+_source: Callable[[], datetime] = _system
 
 
 def now() -> datetime:

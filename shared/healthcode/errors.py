@@ -1,9 +1,10 @@
-"""Domain errors and their one mapping to HTTP problems (RFC 9457 ``application/problem+json``)."""
+"""Domain errors: what went wrong, in the domain's words. They carry no HTTP status; the one mapping
+to ``application/problem+json`` lives in :mod:`healthcode.api.problems`.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
 
 @dataclass(frozen=True, slots=True)
@@ -12,62 +13,60 @@ class FieldError:
     message: str
 
 
-@dataclass
 class DomainError(Exception):
-    """Base of every error a caller can cause. ``status`` is the HTTP status it maps to."""
+    """Base of every error a caller can cause."""
 
-    detail: str
-    errors: list[FieldError] = field(default_factory=list)
-    status: int = 400
-    title: str = "Bad request"
-    type: str = "about:blank"
-    headers: dict[str, str] = field(default_factory=dict)
-
-    def __str__(self) -> str:
-        return self.detail
-
-    def problem(self, instance: str | None = None) -> dict[str, Any]:
-        body: dict[str, Any] = {"type": self.type, "title": self.title, "status": self.status, "detail": self.detail}
-        if instance:
-            body["instance"] = instance
-        if self.errors:
-            body["errors"] = [{"field": e.field, "message": e.message} for e in self.errors]
-        return body
+    def __init__(self, detail: str, errors: list[FieldError] | None = None) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.errors = list(errors or [])
 
 
-def invalid(detail: str, errors: list[FieldError]) -> DomainError:
-    return DomainError(detail, errors, 422, "Invalid input", "/problems/invalid-input")
+class InvalidInput(DomainError):
+    """The request is well-formed but its content is wrong; ``errors`` names the fields."""
 
 
-def malformed(detail: str) -> DomainError:
-    return DomainError(detail, [], 400, "Malformed request", "/problems/malformed-request")
+class MalformedRequest(DomainError):
+    """The request cannot be read at all (not JSON, not the expected shape of bytes)."""
 
 
-def unauthorized(detail: str) -> DomainError:
-    return DomainError(detail, [], 401, "Unauthorized", "/problems/unauthorized", {"WWW-Authenticate": "Bearer"})
+class UnsupportedMediaType(DomainError):
+    """The body is not JSON."""
 
 
-def forbidden(detail: str) -> DomainError:
-    return DomainError(detail, [], 403, "Forbidden", "/problems/forbidden")
+class TooLarge(DomainError):
+    """The body is larger than the service reads."""
 
 
-def not_found(detail: str) -> DomainError:
-    return DomainError(detail, [], 404, "Not found", "/problems/not-found")
+class Unauthorized(DomainError):
+    """No valid credentials (bearer token or partner signature)."""
 
 
-def conflict(detail: str) -> DomainError:
-    return DomainError(detail, [], 409, "Conflict", "/problems/conflict")
+class Forbidden(DomainError):
+    """The caller is known but may not do this."""
 
 
-def too_large(detail: str) -> DomainError:
-    return DomainError(detail, [], 413, "Payload too large", "/problems/payload-too-large")
+class NotFound(DomainError):
+    """The thing asked for does not exist (or the caller may not learn that it does)."""
 
 
-def unavailable(detail: str, retry_after: int = 1) -> DomainError:
-    return DomainError(
-        detail, [], 503, "Service unavailable", "/problems/unavailable", {"Retry-After": str(retry_after)}
-    )
+class Conflict(DomainError):
+    """The request contradicts what is stored."""
 
 
-class VersionConflict(Exception):  # noqa: N818 - a domain event, not a caller error
+class _RetryLater(DomainError):
+    def __init__(self, detail: str, retry_after: int = 1) -> None:
+        super().__init__(detail)
+        self.retry_after = retry_after
+
+
+class RateLimited(_RetryLater):
+    """The caller sent more than its share; it may retry after ``retry_after`` seconds."""
+
+
+class Unavailable(_RetryLater):
+    """Load we shed (throttling that outlasted the SDK's retries, a write contended too long)."""
+
+
+class VersionConflict(Exception):
     """A conditional write lost to a concurrent writer: re-read, re-score, try again."""

@@ -2,19 +2,20 @@
 
 Requests forbid unknown fields and use strict types where a wrong type could slip through as a
 coercion (a string ``"true"`` is not an attestation). Checks that need the registry or the date
-(ID numbers, region codes, coherent dates) live in :mod:`healthcode.validation`, so every input
+(ID numbers, region codes, coherent dates) live in :mod:`healthcode.usecases.validation`, so every input
 problem is reported in one format.
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, StrictStr, field_validator
 
 from healthcode.identity import IdType
-from healthcode.scoring import Color
+from healthcode.scoring.rules import Color
 
 RegionCode = Annotated[StrictStr, Field(pattern=r"^\d{6}(\d{3}){0,2}$", description="GB/T 2260 code")]
 Temperature = Annotated[StrictFloat, Field(ge=34.0, le=43.0, description="°C")]  # strict: 36 is fine, "36" is not
@@ -339,8 +340,8 @@ class PartnerRequest(_Request):
         from joserfc.jwk import KeySet
 
         try:
-            keys = KeySet.import_key_set(v)  # type: ignore[arg-type]
-        except Exception as exc:  # noqa: BLE001 - any failure means: not a usable JWKS
+            keys = KeySet.import_key_set(v)
+        except Exception as exc:  # any failure means: not a usable JWKS
             raise ValueError(f"not a usable JWKS: {exc}") from exc
         if any(k.is_private for k in keys.keys):
             raise ValueError("a JWKS to publish must not hold private keys")
@@ -394,3 +395,31 @@ class ContactReport(_Request):
 class ContactReportsView(_Response):
     accepted: int
     known_holders: int
+
+
+SECRET_OVERLAP = timedelta(hours=24)  # a partner's previous secret stays valid this long after a rotation
+
+
+@dataclass(frozen=True, slots=True)
+class Partner:
+    """A partner city as registered by the health authority (its secret is kept elsewhere)."""
+
+    partner_id: str
+    name: str
+    jurisdiction: str  # a GB/T 2260 code prefix, e.g. "3302" for Ningbo
+    scopes: frozenset[str]
+    rate_limit_per_minute: int
+    issuer: str | None  # the "iss" of codes the partner issues (mutual recognition)
+    jwks: dict[str, Any] | None
+    jwks_url: str | None = None
+
+    def covers(self, region: str) -> bool:
+        return region.startswith(self.jurisdiction)
+
+
+@dataclass(frozen=True, slots=True)
+class CodeRecord:
+    """What the verify index projects: the holder's colour now and the masked name."""
+
+    color: str
+    masked_name: str

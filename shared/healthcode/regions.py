@@ -75,7 +75,7 @@ class RegionRegistry:
         return chain
 
     def full_name(self, code: str) -> str:
-        names = [self.get(c).name for c in reversed(self.ancestors(code))]  # type: ignore[union-attr]
+        names = [r.name for c in reversed(self.ancestors(code)) if (r := self.get(c)) is not None]
         return "".join(n for i, n in enumerate(names) if i == 0 or n != names[i - 1]) or code
 
     def counties_under(self, code: str) -> list[str]:

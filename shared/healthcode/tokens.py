@@ -82,7 +82,7 @@ class TokenVerifier:
         self._keysets = {}
         for iss, jwks in trusted.items():
             try:
-                self._keysets[iss] = KeySet.import_key_set(jwks)  # type: ignore[arg-type]
+                self._keysets[iss] = KeySet.import_key_set(jwks)
             except (JoseError, ValueError, KeyError, TypeError):
                 continue  # a partner's unusable key set must not stop anyone else's codes
         self._kids = {iss: {k.kid for k in ks.keys} for iss, ks in self._keysets.items()}

@@ -1,93 +1,97 @@
-"""Builds the use cases from settings and boto3 clients, once per cold start.
+"""The composition root: builds adapters and use cases from settings, once per cold start.
 
-Clients are created on first use (not at import time) and can be injected, so tests and the
-local stack pass their own (moto) clients.
+Clients are created on first use (not at import time) and can be injected, so tests and the local
+stack pass their own (moto) clients. Each piece is imported when first used, so a function's cold
+start imports only what it runs (verify never loads the idempotency utility, the scoring rules or the
+region registry). Page sizes are constructor arguments (``pages``), so tests can make pages small.
 """
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-import boto3
-from botocore.config import Config
-
-from healthcode.keys import KeyRing
 from healthcode.settings import Settings, settings
-from healthcode.store import DynamoHolders, DynamoStayIndex
 
-# Each use case is imported when first used, so a function's cold start imports only what it runs
-# (verify never loads the idempotency utility, the scoring rules or the region registry).
 if TYPE_CHECKING:
-    from healthcode.assessor import Assessor
-    from healthcode.authority import Authority
-    from healthcode.checkpoints import Checkpoints
-    from healthcode.events import SqsRecomputeQueue
-    from healthcode.partner_cities import PartnerAdmin, PartnerCities
-    from healthcode.partners import PartnerGate, PartnerRegistry
-    from healthcode.rescoring import Rescoring
-    from healthcode.residents import Residents
-    from healthcode.ruleset import RulesetBook
-    from healthcode.store import DynamoRuns
+    from healthcode.adapters.clients import Clients
+    from healthcode.adapters.holders import DynamoHolders
+    from healthcode.adapters.keyring import KeyRing
+    from healthcode.adapters.partners import DynamoPartners
+    from healthcode.adapters.queue import SqsRecomputeQueue
+    from healthcode.adapters.regions import DynamoRegions
+    from healthcode.adapters.rulesets import DynamoRulesets
+    from healthcode.adapters.runs import DynamoRuns
+    from healthcode.adapters.stays import DynamoStayIndex
+    from healthcode.api.partner_auth import PartnerGate
+    from healthcode.regions import RegionRegistry
+    from healthcode.usecases.authority import Authority
+    from healthcode.usecases.changes import Changes
+    from healthcode.usecases.checkpoints import Checkpoints
+    from healthcode.usecases.codecheck import CodeCheck
+    from healthcode.usecases.partners import PartnerAdmin, PartnerCities
+    from healthcode.usecases.recolor import Recolor
+    from healthcode.usecases.recompute import Recompute
+    from healthcode.usecases.residents import Residents
 
 
-# Fail fast and shed load: a few retries with jittered backoff, then the caller gets a 503 problem.
-CLIENT_CONFIG = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=2, read_timeout=5)
+@dataclass(frozen=True)
+class Pages:
+    """How many items one read of each paged query asks for."""
 
-
-@dataclass
-class Clients:
-    """boto3 clients, each made on first use unless given."""
-
-    given: dict[str, Any]
-
-    def get(self, service: str) -> Any:
-        if service not in self.given:
-            self.given[service] = boto3.client(service, config=CLIENT_CONFIG)  # type: ignore[call-overload]
-        return self.given[service]
+    due: int = 100
+    scan: int = 200
+    stays: int = 200
 
 
 class Services:
-    def __init__(self, config: Settings | None = None, **clients: Any) -> None:
+    def __init__(self, config: Settings | None = None, pages: Pages | None = None, **clients: Any) -> None:
+        from healthcode.adapters.clients import Clients
+
         self.settings = config or settings()
-        self.clients = Clients(dict(clients))
-        self._issuers: tuple[float, dict[str, Any]] | None = None
+        self.pages = pages or Pages()
+        self.clients: Clients = Clients(clients)
+
+    # ------------------------------------------------------------------ adapters
+    @cached_property
+    def holders(self) -> DynamoHolders:
+        from healthcode.adapters.holders import DynamoHolders
+
+        s, p = self.settings, self.pages
+        return DynamoHolders(self.clients.get("dynamodb"), s.holders_table, s.due_shards, p.due, p.scan)
 
     @cached_property
-    def dynamodb_resource(self) -> Any:
-        db = self.clients.get("dynamodb")
-        return boto3.resource("dynamodb", endpoint_url=db.meta.endpoint_url, region_name=db.meta.region_name)
+    def stays(self) -> DynamoStayIndex:
+        from healthcode.adapters.stays import DynamoStayIndex
+
+        return DynamoStayIndex(self.clients.get("dynamodb"), self.settings.stays_table, self.pages.stays)
 
     @cached_property
-    def rulebook(self) -> RulesetBook:
-        from aws_lambda_powertools.utilities.parameters import DynamoDBProvider
-
-        from healthcode.ruleset import RulesetBook
+    def rulesets(self) -> DynamoRulesets:
+        from healthcode.adapters.rulesets import DynamoRulesets
 
         table = self.settings.rulesets_table
-        provider = DynamoDBProvider(table_name=table, boto3_client=self.dynamodb_resource) if table else None
-        return RulesetBook(provider, max_age=self.settings.parameters_max_age)
+        db = self.clients.get("dynamodb") if table else None
+        resource = self.clients.dynamodb_resource() if table else None
+        return DynamoRulesets(db, table, resource, max_age=self.settings.parameters_max_age)
 
     @cached_property
     def runs(self) -> DynamoRuns | None:
-        from healthcode.store import DynamoRuns
+        from healthcode.adapters.runs import DynamoRuns
 
         return DynamoRuns(self.clients.get("dynamodb"), self.settings.runs_table) if self.settings.runs_table else None
 
     @cached_property
     def queue(self) -> SqsRecomputeQueue:
-        from healthcode.events import SqsRecomputeQueue
+        from healthcode.adapters.queue import SqsRecomputeQueue
 
         return SqsRecomputeQueue(self.clients.get("sqs"), self.settings.recompute_queue_url)
 
     @cached_property
-    def holders(self) -> DynamoHolders:
-        return DynamoHolders(self.clients.get("dynamodb"), self.settings.holders_table, self.settings.due_shards)
-
-    @cached_property
     def keys(self) -> KeyRing:
+        from healthcode.adapters.keyring import KeyRing
+
         s = self.settings
         return KeyRing(
             s,
@@ -96,103 +100,110 @@ class Services:
         )
 
     @cached_property
-    def stays(self) -> DynamoStayIndex:
-        return DynamoStayIndex(self.clients.get("dynamodb"), self.settings.stays_table)
+    def partners(self) -> DynamoPartners:
+        from healthcode.adapters.partners import DynamoPartners
+
+        s = self.settings
+        return DynamoPartners(
+            self.clients.get("dynamodb"), s.partners_table, self.clients.get("secretsmanager"), s.partner_secret_prefix
+        )
 
     @cached_property
-    def assessor(self) -> Assessor:
-        from healthcode.assessor import Assessor
-        from healthcode.events import EventBridgeColorEvents
+    def regions(self) -> DynamoRegions:
+        from healthcode.adapters.regions import DynamoRegions
+
+        return DynamoRegions(self.clients.get("dynamodb"), self.settings.regions_table)
+
+    @cached_property
+    def registry(self) -> RegionRegistry:
         from healthcode.regions import registry
-        from healthcode.store import DynamoHistory, DynamoRegions
+
+        return registry()
+
+    # ------------------------------------------------------------------ collaborators
+    @cached_property
+    def recolor(self) -> Recolor:
+        from healthcode.adapters.bus import EventBridgeColorEvents
+        from healthcode.adapters.history import DynamoHistory
+        from healthcode.usecases.recolor import Recolor
 
         s = self.settings
         db = self.clients.get("dynamodb")
-        return Assessor(
+        return Recolor(
             self.holders,
-            DynamoRegions(db, s.regions_table),
+            self.regions,
             DynamoHistory(db, s.history_table),
             EventBridgeColorEvents(self.clients.get("events"), s.event_bus_name),
-            self.rulebook,
-            registry(),
+            self.rulesets,
+            self.registry,
         )
 
+    @cached_property
+    def changes(self) -> Changes:
+        from healthcode.usecases.changes import Changes
+
+        return Changes(self.regions, self.registry, self.recolor, self.queue, self.keys)
+
+    @cached_property
+    def codecheck(self) -> CodeCheck:
+        from healthcode.adapters.scans import DynamoScanLog
+        from healthcode.usecases.codecheck import CodeCheck
+
+        scans = DynamoScanLog(self.clients.get("dynamodb"), self.settings.scans_table)
+        return CodeCheck(self.holders, scans, self.keys, self.partners if self.settings.partners_table else None)
+
+    # ------------------------------------------------------------------ use cases
     @cached_property
     def residents(self) -> Residents:
         from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 
-        from healthcode.residents import Residents
+        from healthcode.usecases.residents import Residents
 
         table = self.settings.idempotency_table
         persistence = (
             DynamoDBPersistenceLayer(table_name=table, boto3_client=self.clients.get("dynamodb")) if table else None
         )
-        return Residents(self.assessor, self.stays, self.keys, persistence)
+        return Residents(self.recolor, self.holders, self.stays, self.rulesets, self.registry, self.keys, persistence)
 
     @cached_property
-    def partners(self) -> PartnerRegistry:
-        from healthcode.partners import PartnerRegistry
+    def checkpoints(self) -> Checkpoints:
+        from healthcode.usecases.checkpoints import Checkpoints
 
-        s = self.settings
-        return PartnerRegistry(
-            self.clients.get("dynamodb"), s.partners_table, self.clients.get("secretsmanager"), s.partner_secret_prefix
+        return Checkpoints(self.codecheck)
+
+    @cached_property
+    def authority(self) -> Authority:
+        from healthcode.usecases.authority import Authority
+
+        assert self.runs is not None, "the admin function needs RUNS_TABLE"
+        return Authority(self.changes, self.rulesets, self.runs, self.queue)
+
+    @cached_property
+    def recompute(self) -> Recompute:
+        from healthcode.usecases.recompute import Recompute
+
+        return Recompute(
+            self.recolor, self.holders, self.stays, self.regions, self.registry, self.rulesets, self.queue, self.runs
         )
-
-    def partner_issuers(self, refresh: bool = False) -> dict[str, Any]:
-        """Trusted partner issuers and their keys, re-read once a minute; ``refresh`` (a code from an
-        issuer we do not know yet) re-reads sooner, at most every 10 seconds."""
-        if not self.settings.partners_table:
-            return {}
-        now = time.monotonic()
-        age = now - self._issuers[0] if self._issuers else float("inf")
-        if age > 60 or (refresh and age > 10):
-            self._issuers = (now, self.partners.trusted_issuers())
-        assert self._issuers is not None
-        return self._issuers[1]
-
-    @cached_property
-    def partner_gate(self) -> PartnerGate:
-        from healthcode.partners import PartnerGate
-
-        return PartnerGate(self.partners, self.clients.get("dynamodb"), self.settings.nonces_table)
 
     @cached_property
     def partner_cities(self) -> PartnerCities:
-        from healthcode.partner_cities import PartnerCities
-        from healthcode.regions import registry
+        from healthcode.usecases.partners import PartnerCities
 
-        return PartnerCities(self.checkpoints, self.authority, registry())
+        return PartnerCities(self.codecheck, self.changes, self.registry, self.rulesets)
 
     @cached_property
     def partner_admin(self) -> PartnerAdmin:
-        from healthcode.partner_cities import PartnerAdmin
+        from healthcode.usecases.partners import PartnerAdmin
 
         return PartnerAdmin(self.partners)
 
     @cached_property
-    def checkpoints(self) -> Checkpoints:
-        from healthcode.checkpoints import Checkpoints
-        from healthcode.store import DynamoScanLog
+    def partner_gate(self) -> PartnerGate:
+        from healthcode.adapters.nonces import DynamoNonces
+        from healthcode.api.partner_auth import PartnerGate
 
-        return Checkpoints(
-            self.holders,
-            DynamoScanLog(self.clients.get("dynamodb"), self.settings.scans_table),
-            self.keys,
-            self.partner_issuers,
-        )
-
-    @cached_property
-    def authority(self) -> Authority:
-        from healthcode.authority import Authority
-
-        rulesets = self.dynamodb_resource.Table(self.settings.rulesets_table)
-        return Authority(self.assessor, self.queue, self.keys, self.rescoring, self.runs, rulesets)
-
-    @cached_property
-    def rescoring(self) -> Rescoring:
-        from healthcode.rescoring import Rescoring
-
-        return Rescoring(self.assessor, self.stays, self.queue, self.runs)
+        return PartnerGate(self.partners, DynamoNonces(self.clients.get("dynamodb"), self.settings.nonces_table))
 
 
 _services: Services | None = None

@@ -69,7 +69,7 @@ def stack():
         [
             sys.executable,
             "-m",
-            "healthcode_local",
+            "healthcode_ops",
             "serve",
             "--no-demo",
             "--port",

@@ -11,7 +11,7 @@ from tests.people import application, resident_id
 
 def healthcode(stack, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "healthcode_local", "--url", stack.base, *args],
+        [sys.executable, "-m", "healthcode_ops", "--url", stack.base, *args],
         capture_output=True,
         text=True,
         timeout=60,

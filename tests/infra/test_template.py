@@ -52,6 +52,7 @@ def test_every_handler_in_the_template_resolves_to_a_callable():
         "RecomputeFunction",
         "PartnerFunction",
         "PartnerAuthorizerFunction",
+        "RotateKeysFunction",
     }
     for spec in T.functions.values():
         assert spec.module_path.is_file(), spec.module_path

@@ -10,7 +10,7 @@ import pytest
 from moto import mock_aws
 
 from healthcode import clock, wiring
-from healthcode.wiring import CLIENT_CONFIG
+from healthcode.adapters.clients import CLIENT_CONFIG
 from healthcode_local.aws import provision
 from healthcode_local.system import LocalSystem
 

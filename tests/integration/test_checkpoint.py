@@ -8,8 +8,8 @@ from datetime import timedelta
 
 import pytest
 
+from healthcode.adapters import keyring as key_tool
 from healthcode.tokens import TokenSigner, generate_signing_key
-from healthcode_local import keys as key_tool
 from tests.people import application
 
 

@@ -8,8 +8,9 @@ from datetime import timedelta
 
 import pytest
 
-from healthcode import wiring
-from healthcode.ruleset import load_ruleset
+from healthcode import messages, wiring
+from healthcode.scoring.ruleset import load_ruleset
+from healthcode.wiring import Pages
 from tests.people import application, resident_id
 
 
@@ -45,7 +46,7 @@ def test_a_published_ruleset_takes_effect_at_its_time_and_a_full_run_rescores_ev
     assert system.http("GET", "/v1/rulesets/current").json()["version"] == "v1"  # not yet in force
 
     system.at(system.now + timedelta(days=1))  # 2020-02-18 09:00: v2 is in force
-    wiring.services().rulebook.versions(force=True)
+    wiring.services().rulesets.versions(force=True)
     assert system.http("GET", "/v1/rulesets/current").json()["version"] == "v2"
     system.fire_schedule()  # the daily run notices the new ruleset and starts a full run
     system.deliver_queue()
@@ -72,29 +73,25 @@ def test_an_operator_starts_a_full_run_and_reads_its_progress(system):
 
 
 def test_a_worker_near_its_timeout_re_enqueues_and_nothing_is_counted_or_changed_twice(system):
+    # Given 9 holders, a new ruleset in force and a scan page of 4 holders
     system.admin("PUT", "/admin/v1/regions/330106", {"name": "西湖区", "level": 3})
     system.deliver_queue()
     populate(system, 9)
     system.admin("POST", "/admin/v1/rulesets", {"document": v2("2020-02-17T00:00:00+08:00")})
-    wiring.services().rulebook.versions(force=True)
-    svc = wiring.services().rescoring
-    run_id = svc.start_run(system.now, "test", segments=1)
+    system.configure(pages=Pages(scan=4))
+    run_id = system.admin("POST", "/admin/v1/rescoring", {"scope": "all", "segments": 1}).json()["run_id"]
+    svc = wiring.services().recompute
     sqs = system.p.clients["sqs"]
     url = system.p.physical("RecomputeQueue")
-    message = json.loads(sqs.receive_message(QueueUrl=url)["Messages"][0]["Body"])
+    message = messages.parse(sqs.receive_message(QueueUrl=url)["Messages"][0]["Body"])
     budget = iter([100.0, 0.0])  # one page, then "the timeout is near"
-    import healthcode.store as store
-
-    original = store.DynamoHolders.scan_segment
-    store.DynamoHolders.scan_segment = lambda self, seg, total, key, limit=4: original(self, seg, total, key, 4)
-    try:
-        svc.handle(message, system.now, lambda: next(budget, 0.0))
-        progress = system.admin("GET", f"/admin/v1/rescoring/{run_id}").json()
-        assert progress["holders_read"] == 4 and not progress["finished"]
-        svc.handle(message, system.now)  # the original message delivered again: resumes, counts nothing twice
-        system.deliver_queue()  # the continuation: nothing left to do
-    finally:
-        store.DynamoHolders.scan_segment = original
+    # When the worker stops after one page, and the original message is delivered again
+    svc.handle(message, system.now, lambda: next(budget, 0.0))
+    progress = system.admin("GET", f"/admin/v1/rescoring/{run_id}").json()
+    assert progress["holders_read"] == 4 and not progress["finished"]
+    svc.handle(message, system.now)  # the original message delivered again: resumes, counts nothing twice
+    system.deliver_queue()  # the continuation: nothing left to do
+    # Then every holder was read and changed exactly once
     progress = system.admin("GET", f"/admin/v1/rescoring/{run_id}").json()
     assert progress["finished"] and progress["holders_read"] == 9 and progress["holders_changed"] == 9
     history = system.p.clients["dynamodb"].scan(TableName=system.p.physical("HistoryTable"))["Items"]
@@ -103,23 +100,20 @@ def test_a_worker_near_its_timeout_re_enqueues_and_nothing_is_counted_or_changed
 
 
 def test_a_region_change_continues_from_where_a_timed_out_worker_stopped(system):
+    # Given 6 holders who stayed in 滨江区, a stays page of 2, and a region change queued
     populate(system, 6, region="330108")
+    system.configure(pages=Pages(stays=2))
     system.admin("PUT", "/admin/v1/regions/330108", {"name": "滨江区", "level": 5})
     sqs = system.p.clients["sqs"]
     url = system.p.physical("RecomputeQueue")
     got = sqs.receive_message(QueueUrl=url)["Messages"][0]
     sqs.delete_message(QueueUrl=url, ReceiptHandle=got["ReceiptHandle"])
-    import healthcode.store as store
-
-    original = store.DynamoStayIndex.holders
-    store.DynamoStayIndex.holders = lambda self, county, since, key=None, limit=2: original(self, county, since, key, 2)
     budget = iter([100.0, 100.0, 0.0])
-    try:
-        changed = wiring.services().rescoring.handle(json.loads(got["Body"]), system.now, lambda: next(budget, 0.0))
-        assert changed == 4
-        assert system.deliver_queue() == 1  # the continuation message
-    finally:
-        store.DynamoStayIndex.holders = original
+    # When the worker stops after two pages
+    changed = wiring.services().recompute.handle(messages.parse(got["Body"]), system.now, lambda: next(budget, 0.0))
+    # Then it changed 4, and its continuation changes the rest
+    assert changed == 4
+    assert system.deliver_queue() == 1  # the continuation message
     assert {d["color"] for d in holder_docs(system)} == {"red"}
 
 

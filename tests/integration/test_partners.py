@@ -191,7 +191,7 @@ def test_a_partner_whose_keys_are_published_at_a_url_is_recognised(system):
     body = json.dumps(public_jwks([key])).encode()
 
     class Jwks(http.server.BaseHTTPRequestHandler):
-        def do_GET(self):  # noqa: N802
+        def do_GET(self):
             self.send_response(200)
             self.send_header("content-type", "application/json")
             self.end_headers()

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from healthcode.ruleset import load_ruleset
 from healthcode.scoring import Assessment, Checkin, Facts, State, evaluate
+from healthcode.scoring.ruleset import load_ruleset
 
 RULES = load_ruleset("v1")
 SHANGHAI = ZoneInfo("Asia/Shanghai")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from healthcode.partners import sign
+from healthcode.api.signing import sign
 
 SECRET = "ningbo-test-secret-0001"
 VECTORS = [

@@ -1,17 +1,17 @@
-"""Use case of checkpoints: scan a code, pass or stop from the holder's colour now."""
+"""Reading a scanned code: the signature, the issuer (ours or a partner city's), the holder's colour
+now, the instruction for the person at the gate, and the scan log entry. A collaborator shared by the
+checkpoint and partner-city use cases."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from healthcode.models import VerificationRequest, VerificationView
-from healthcode.scoring import Color
+from healthcode.models import VerificationView
+from healthcode.scoring.rules import Color
 
 if TYPE_CHECKING:
-    from healthcode.keys import KeyRing
-    from healthcode.store import HolderRepository, ScanLog
+    from healthcode.adapters.base import HolderRepository, Keys, PartnerDirectory, ScanLog
 
 INSTRUCTIONS = {
     Color.GREEN: "Pass.",
@@ -27,29 +27,28 @@ UNUSABLE = {
 }
 
 
-class Checkpoints:
+class CodeCheck:
     """Scan a code: pass or stop, from the holder's colour now."""
 
     def __init__(
-        self,
-        holders: HolderRepository,
-        scans: ScanLog,
-        keys: KeyRing,
-        partner_issuers: Callable[..., dict[str, Any]] | None = None,
+        self, holders: HolderRepository, scans: ScanLog, keys: Keys, partners: PartnerDirectory | None
     ) -> None:
         self._holders = holders
         self._scans = scans
         self._keys = keys
-        self._partner_issuers = partner_issuers or (lambda refresh=False: {})
+        self._partners = partners
 
-    def verify(self, req: VerificationRequest, now: datetime) -> VerificationView:
-        partners = self._partner_issuers()
-        check = self._keys.verifier(partners).check(req.token, now)
+    def _trusted(self, refresh: bool = False) -> dict[str, dict[str, object]]:
+        return self._partners.trusted_issuers(refresh) if self._partners is not None else {}
+
+    def __call__(self, token: str, checkpoint_id: str, now: datetime) -> VerificationView:
+        partners = self._trusted()
+        check = self._keys.verifier(partners).check(token, now)
         if check.status == "unknown_issuer":  # perhaps a partner registered a moment ago
-            partners = self._partner_issuers(refresh=True)
-            check = self._keys.verifier(partners).check(req.token, now)
+            partners = self._trusted(refresh=True)
+            check = self._keys.verifier(partners).check(token, now)
         if check.unknown_kid:
-            check = self._keys.verifier(partners, refresh=True).check(req.token, now)
+            check = self._keys.verifier(partners, refresh=True).check(token, now)
         color: Color | None = None
         masked: str | None = None
         status = check.status
@@ -64,7 +63,7 @@ class Checkpoints:
                 status = "unknown_code"
             else:
                 color, masked = Color(record.color), record.masked_name
-        self._scans.record(req.checkpoint_id, check.code_id or "-", color.value if color else None, status, now)
+        self._scans.record(checkpoint_id, check.code_id or "-", color.value if color else None, status, now)
         if color is not None:
             decision = "pass" if color is Color.GREEN else "stop"
             instruction = INSTRUCTIONS[color]
@@ -72,12 +71,14 @@ class Checkpoints:
                 instruction += f" The code shown says {check.color}; the holder's colour is now {color.value}."
         else:
             decision, instruction = "stop", UNUSABLE[status]
-        return VerificationView(
-            decision=decision,
-            color=color,
-            code_status=status,  # type: ignore[arg-type]
-            instruction=instruction,
-            masked_name=masked,
-            checked_at=now,
-            issuer=check.issuer,
+        return VerificationView.model_validate(
+            {
+                "decision": decision,
+                "color": color,
+                "code_status": status,
+                "instruction": instruction,
+                "masked_name": masked,
+                "checked_at": now,
+                "issuer": check.issuer,
+            }
         )

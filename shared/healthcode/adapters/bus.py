@@ -1,28 +1,19 @@
-"""Outgoing messages: ``ColorChanged`` events on the EventBridge bus, rescoring work on the queue."""
+"""``ColorChanged`` events on the EventBridge bus (for notifications and partners)."""
 
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING
 
 from aws_lambda_powertools import Logger
 
 if TYPE_CHECKING:
     from mypy_boto3_events import EventBridgeClient
-    from mypy_boto3_sqs import SQSClient
 
     from healthcode.models import ColorChange
 
 logger = Logger(child=True)
 SOURCE = "healthcode"
-
-
-class ColorEvents(Protocol):
-    def color_changed(self, change: ColorChange, sub: str | None) -> None: ...
-
-
-class RecomputeQueue(Protocol):
-    def send(self, message: dict[str, Any]) -> None: ...
 
 
 class EventBridgeColorEvents:
@@ -46,12 +37,3 @@ class EventBridgeColorEvents:
             return
         if failed:
             logger.error("ColorChanged not published", extra={"event": detail, "result": out.get("Entries")})
-
-
-class SqsRecomputeQueue:
-    def __init__(self, client: SQSClient, url: str) -> None:
-        self._sqs = client
-        self._url = url
-
-    def send(self, message: dict[str, Any]) -> None:
-        self._sqs.send_message(QueueUrl=self._url, MessageBody=json.dumps(message, sort_keys=True))

@@ -90,42 +90,5 @@ def _aware(t: datetime) -> datetime:
 @lru_cache(maxsize=8)
 def load_ruleset(version: str = DEFAULT_VERSION) -> Ruleset:
     """Load a bundled ruleset version (cached: the documents are immutable)."""
-    text = resources.files("healthcode").joinpath("rulesets", f"{version}.json").read_text("utf-8")
+    text = resources.files("healthcode.scoring.rulesets").joinpath(f"{version}.json").read_text("utf-8")
     return Ruleset.from_document(json.loads(text))
-
-
-class RulesetBook:
-    """The published ruleset versions; the one in force at ``now`` is the latest whose effective time
-    has come. Read through the Powertools DynamoDB parameters provider (cached ``max_age`` seconds);
-    with nothing published, the bundled v1 is in force.
-    """
-
-    PATH = "rulesets"
-
-    def __init__(self, provider: Any | None, max_age: int = 60) -> None:
-        self._provider = provider  # aws_lambda_powertools.utilities.parameters.DynamoDBProvider
-        self._max_age = max_age
-
-    def versions(self, force: bool = False) -> list[Ruleset]:
-        published: dict[str, Any] = {}
-        if self._provider is not None:
-            published = self._provider.get_multiple(
-                self.PATH, max_age=self._max_age, transform="json", force_fetch=force
-            )
-        books = [Ruleset.from_document(doc) for doc in published.values()]
-        if DEFAULT_VERSION not in published:
-            books.append(load_ruleset(DEFAULT_VERSION))
-        return sorted(books, key=lambda r: r.effective_from)
-
-    def at(self, now: datetime) -> Ruleset:
-        in_force = [r for r in self.versions() if r.effective_from <= now]
-        return in_force[-1] if in_force else load_ruleset(DEFAULT_VERSION)
-
-    def publish(self, table: Any, document: dict[str, Any]) -> Ruleset:
-        """Store a new version (never overwrites one). ``table`` is a boto3 DynamoDB Table resource."""
-        ruleset = Ruleset.from_document(document)
-        table.put_item(
-            Item={"id": self.PATH, "sk": ruleset.version, "value": json.dumps(document, ensure_ascii=False)},
-            ConditionExpression="attribute_not_exists(sk)",
-        )
-        return ruleset

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
+from typing import TYPE_CHECKING
 
-from healthcode.errors import FieldError, invalid
+from healthcode.errors import FieldError, InvalidInput
 from healthcode.identity import IdType, id_number_problem, normalize_id_number
-from healthcode.models import ApplicationRequest, CaseListRequest
-from healthcode.regions import RegionRegistry
+
+if TYPE_CHECKING:
+    from healthcode.models import ApplicationRequest, CaseEntry, CaseListRequest
+    from healthcode.regions import RegionRegistry
 
 
 def _region(errors: list[FieldError], field: str, code: str, registry: RegionRegistry) -> None:
@@ -42,12 +46,16 @@ def check_application(req: ApplicationRequest, today: date, registry: RegionRegi
     if len(set(req.symptoms)) != len(req.symptoms):
         errors.append(FieldError("symptoms", "each symptom once"))
     if errors:
-        raise invalid("The declaration has problems; nothing was saved.", errors)
+        raise InvalidInput("The declaration has problems; nothing was saved.", errors)
 
 
 def check_cases(req: CaseListRequest, today: date) -> None:
+    check_entries(req.cases, today)
+
+
+def check_entries(entries: Sequence[CaseEntry], today: date) -> None:
     errors: list[FieldError] = []
-    for i, case in enumerate(req.cases):
+    for i, case in enumerate(entries):
         where = f"cases[{i}]"
         problem = id_number_problem(IdType(case.id_type), normalize_id_number(case.id_number), today)
         if problem:
@@ -58,4 +66,4 @@ def check_cases(req: CaseListRequest, today: date) -> None:
             elif case.on > today:
                 errors.append(FieldError(f"{where}.on", "must not be in the future"))
     if errors:
-        raise invalid("The case list has problems; nothing was recorded.", errors)
+        raise InvalidInput("The case list has problems; nothing was recorded.", errors)

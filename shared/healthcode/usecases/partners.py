@@ -8,43 +8,42 @@ from typing import TYPE_CHECKING
 
 from aws_lambda_powertools import Logger
 
-from healthcode.errors import not_found
+from healthcode.errors import NotFound
 from healthcode.models import (
+    SECRET_OVERLAP,
     CaseEntry,
-    CaseListRequest,
     ContactReport,
     ContactReportsView,
+    Partner,
     PartnerRequest,
     PartnerVerificationRequest,
     PartnerVerificationView,
     PartnerView,
-    RegionLevelRequest,
     RegionRisk,
     RegionRisksView,
     RejectedRegion,
-    VerificationRequest,
 )
-from healthcode.partners import ROTATION_OVERLAP, Partner
+from healthcode.scoring.rules import local_day
+from healthcode.usecases.validation import check_entries
 
 if TYPE_CHECKING:
-    from healthcode.authority import Authority
-    from healthcode.checkpoints import Checkpoints
-    from healthcode.partners import PartnerRegistry
+    from healthcode.adapters.base import PartnerDirectory, RulesetStore
     from healthcode.regions import RegionRegistry
+    from healthcode.usecases.changes import Changes
+    from healthcode.usecases.codecheck import CodeCheck
 
 logger = Logger(child=True)
 
 
 class PartnerCities:
-    def __init__(self, checkpoints: Checkpoints, authority: Authority, regions: RegionRegistry) -> None:
-        self._checkpoints = checkpoints
-        self._authority = authority
+    def __init__(self, codecheck: CodeCheck, changes: Changes, regions: RegionRegistry, rulesets: RulesetStore) -> None:
+        self._check = codecheck
+        self._changes = changes
         self._regions = regions
+        self._rulesets = rulesets
 
     def verify(self, req: PartnerVerificationRequest, partner: Partner, now: datetime) -> PartnerVerificationView:
-        seen = self._checkpoints.verify(
-            VerificationRequest(token=req.token, checkpoint_id=f"partner:{partner.partner_id}"), now
-        )
+        seen = self._check(req.token, f"partner:{partner.partner_id}", now)
         return PartnerVerificationView(
             decision=seen.decision, color=seen.color, code_status=seen.code_status, checked_at=seen.checked_at
         )
@@ -63,25 +62,22 @@ class PartnerCities:
                     )
                 )
             else:
-                self._authority.set_region_level(
-                    risk.region,
-                    RegionLevelRequest(name=region.name, level=risk.level),
-                    f"partner:{partner.partner_id}",
-                    now,
-                )
+                self._changes.set_level(risk.region, region.name, risk.level, f"partner:{partner.partner_id}", now)
                 accepted.append(risk.region)
         return RegionRisksView(accepted=accepted, rejected=rejected)
 
     def contact_reports(self, reports: list[ContactReport], partner: Partner, now: datetime) -> ContactReportsView:
-        cases = CaseListRequest(
-            cases=[CaseEntry(id_type=r.id_type, id_number=r.id_number, status=r.kind, on=r.on) for r in reports]
+        entries = [CaseEntry(id_type=r.id_type, id_number=r.id_number, status=r.kind, on=r.on) for r in reports]
+        check_entries(entries, local_day(now, self._rulesets.at(now)))
+        known = self._changes.record_listings(entries, now)
+        logger.info(
+            "contact reports recorded", extra={"entries": len(entries), "known": known, "by": partner.partner_id}
         )
-        recorded = self._authority.record_cases(cases, f"partner:{partner.partner_id}", now)
-        return ContactReportsView(accepted=recorded.accepted, known_holders=recorded.known_holders)
+        return ContactReportsView(accepted=len(entries), known_holders=known)
 
 
 class PartnerAdmin:
-    def __init__(self, registry: PartnerRegistry) -> None:
+    def __init__(self, registry: PartnerDirectory) -> None:
         self._registry = registry
 
     def register(self, partner_id: str, req: PartnerRequest, now: datetime) -> PartnerView:
@@ -105,9 +101,9 @@ class PartnerAdmin:
     def rotate(self, partner_id: str, now: datetime) -> PartnerView:
         partner = self._registry.get(partner_id)
         if partner is None:
-            raise not_found(f"No partner {partner_id}.")
+            raise NotFound(f"No partner {partner_id}.")
         secret = self._registry.rotate_secret(partner_id, now)
-        return self._view(partner, secret=secret, previous_until=now + ROTATION_OVERLAP)
+        return self._view(partner, secret=secret, previous_until=now + SECRET_OVERLAP)
 
     @staticmethod
     def _view(p: Partner, secret: str | None = None, previous_until: datetime | None = None) -> PartnerView:

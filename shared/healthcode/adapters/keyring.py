@@ -3,10 +3,15 @@
 * signing key secret: ``{"active_kid": ..., "keys": [private JWK, ...]}`` (several during rotation)
 * JWKS parameter: the public keys, published at ``/.well-known/jwks.json`` and used by verify
 * holder key secret: the HMAC key that turns an ID number into a holder id
+
+:func:`rotate` is the signing-key rotation every deployment runs (the scheduled ``rotate_keys``
+function, ``healthcode keys rotate``, the local stack at first start): publish first, then sign with
+the new key, so no checkpoint ever sees a token signed by a key it cannot find.
 """
 
 from __future__ import annotations
 
+import json
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -25,6 +30,7 @@ class KeyRing:
         self, settings: Settings, secrets: SecretsManagerClient | None = None, ssm: SSMClient | None = None
     ) -> None:
         self._settings = settings
+        self._clients = (secrets, ssm)
         self._secrets = SecretsProvider(boto3_client=secrets) if secrets is not None else None
         self._ssm = SSMProvider(boto3_client=ssm) if ssm is not None else None
         self._signer: tuple[Any, TokenSigner] | None = None
@@ -34,7 +40,7 @@ class KeyRing:
     def _secret(self, name: str, transform: str | None = None) -> Any:
         if self._secrets is None:
             raise RuntimeError("no Secrets Manager client was given")
-        return self._secrets.get(name, max_age=self._settings.parameters_max_age, transform=transform)  # type: ignore[call-overload]
+        return self._secrets.get(name, max_age=self._settings.parameters_max_age, transform=transform)
 
     def signer(self) -> TokenSigner:
         from healthcode.tokens import TokenSigner  # JOSE is imported only by functions that sign
@@ -51,12 +57,13 @@ class KeyRing:
     def jwks(self, force: bool = False) -> dict[str, Any]:
         if self._ssm is None:
             raise RuntimeError("no SSM client was given")
-        return self._ssm.get(  # type: ignore[return-value]
+        keys: dict[str, Any] = self._ssm.get(
             self._settings.jwks_parameter,
             max_age=self._settings.parameters_max_age,
             transform="json",
             force_fetch=force,
         )
+        return keys
 
     def verifier(self, partners: dict[str, Any] | None = None, refresh: bool = False) -> TokenVerifier:
         """The verifier for the published keys. ``refresh`` re-reads them (a code signed by a key just
@@ -71,7 +78,47 @@ class KeyRing:
             self._verifier = (trusted, TokenVerifier(trusted))
         return self._verifier[1]
 
+    def rotate(self) -> str:
+        """Rotate this deployment's signing key (see :func:`rotate`); returns the new key id."""
+        secrets, ssm = self._clients
+        if secrets is None or ssm is None:
+            raise RuntimeError("rotation needs Secrets Manager and SSM clients")
+        kid = rotate(secrets, ssm, self._settings.signing_key_secret, self._settings.jwks_parameter)
+        self.clear_cache()
+        return kid
+
     def clear_cache(self) -> None:
         for provider in (self._secrets, self._ssm):
             if provider is not None:
                 provider.clear_cache()
+
+
+KEEP_KEYS = 2  # the active key and the one before it (tokens live 5 minutes)
+
+
+def current_keys(secrets: Any, secret_id: str) -> dict[str, Any] | None:
+    try:
+        value = secrets.get_secret_value(SecretId=secret_id).get("SecretString")
+    except secrets.exceptions.ResourceNotFoundException:
+        return None
+    return json.loads(value) if value else None
+
+
+def rotate(secrets: Any, ssm: Any, secret_id: str, parameter: str) -> str:
+    """Generate a new signing key, publish it, then make it active. Returns the new key id."""
+    from healthcode.tokens import generate_signing_key, public_jwks
+
+    doc = current_keys(secrets, secret_id) or {"keys": []}
+    new = generate_signing_key()
+    keys = [new, *doc["keys"]][:KEEP_KEYS]
+    ssm.put_parameter(Name=parameter, Value=json.dumps(public_jwks(keys)), Type="String", Overwrite=True)
+    secrets.put_secret_value(SecretId=secret_id, SecretString=json.dumps({"active_kid": new["kid"], "keys": keys}))
+    return str(new["kid"])
+
+
+def ensure(secrets: Any, ssm: Any, secret_id: str, parameter: str) -> str:
+    """A signing key exists (generated at first start); returns the active key id."""
+    doc = current_keys(secrets, secret_id)
+    if doc and doc.get("keys"):
+        return str(doc["active_kid"])
+    return rotate(secrets, ssm, secret_id, parameter)

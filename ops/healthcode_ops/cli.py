@@ -1,7 +1,9 @@
-"""``healthcode``: run the local stack, and operator commands against any base URL (local or deployed).
+"""``healthcode``: operator commands against any base URL (local or deployed), and the local stack.
 
-    healthcode serve [--port 8080] [--no-demo]      the whole system locally
+    healthcode serve [--port 8080] [--no-demo]      the whole system locally (needs the dev install)
     healthcode token SUB [--roles checkpoint,...]   a dev bearer token (local stack only)
+    healthcode keys rotate --secret ARN --parameter NAME
+                                                    rotate the QR signing key of a deployment
     healthcode region set CODE LEVEL [--name N]     set a region's risk level
     healthcode region load FILE.csv                 code,name,level per line
     healthcode cases submit FILE.csv                id_type,id_number,status,on per line
@@ -17,12 +19,8 @@ from __future__ import annotations
 import argparse
 import csv
 import json
-import logging
 import os
-import signal
 import sys
-import threading
-import warnings
 from typing import Any
 
 import requests
@@ -62,40 +60,14 @@ def _print(r: requests.Response) -> int:
     return 0 if r.ok else 1
 
 
-def serve(args: argparse.Namespace) -> int:
-    from healthcode_local.stack import LocalStack
+def rotate_keys(secret: str, parameter: str) -> int:
+    """The same rotation the deployed RotateKeysFunction runs monthly (AWS credentials from the environment)."""
+    import boto3
 
-    # routes that count nothing make Powertools warn on every request: noise for a person reading the log
-    warnings.filterwarnings("ignore", message="No application metrics to publish")
-    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
-    logging.getLogger("hc-local").setLevel(logging.INFO)  # one line per request
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # not one per moto call
-    stack = LocalStack(args.host, args.port, args.aws_port, quiet=not args.verbose)
-    stack.start()
-    if not args.verbose:  # the handlers' JSON logs only when asked for (metrics: see LocalSystem quiet)
-        os.environ["POWERTOOLS_LOG_LEVEL"] = "WARNING"
-    if args.demo:
-        from healthcode_local import demo_data
+    from healthcode.adapters.keyring import rotate
 
-        def call(method: str, path: str, body: Any, sub: str, roles: list[str]) -> tuple[int, Any]:
-            r = stack.handle(
-                method,
-                path,
-                {"authorization": f"Bearer {stack.idp.mint(sub, roles)}", "content-type": "application/json"},
-                json.dumps(body).encode(),
-            )
-            return r.status, r.json()
-
-        demo_data.load(call, stack.clock.now().astimezone(stack.schedule.zone).date())
-        stack.pump()
-    print(f"healthcode local stack: API {stack.url}  (AWS endpoint http://127.0.0.1:{stack.aws_port})", flush=True)
-    print("  dev: POST /dev/tokens {sub, roles}; GET|PUT /dev/clock {now}. Ctrl-C stops.", flush=True)
-    stopping = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stopping.set())
-    stopping.wait()
-    stack.stop()
-    print("stopped", flush=True)
+    kid = rotate(boto3.client("secretsmanager"), boto3.client("ssm"), secret, parameter)
+    print(f"active signing key: {kid}")
     return 0
 
 
@@ -134,9 +106,18 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("code", help="a holder's code view")
     p.add_argument("sub")
 
+    keys = sub.add_parser("keys", help="signing keys of a deployment").add_subparsers(dest="action", required=True)
+    p = keys.add_parser("rotate", help="publish a new QR signing key, then sign with it")
+    p.add_argument("--secret", required=True, help="SigningKeySecret ARN (stack output)")
+    p.add_argument("--parameter", required=True, help="JwksParameter name (stack output)")
+
     args = parser.parse_args(argv)
     if args.command == "serve":
+        from healthcode_local.serve import serve  # the emulator: only in a development install
+
         return serve(args)
+    if args.command == "keys":
+        return rotate_keys(args.secret, args.parameter)
     client = Client(args.url, args.token)
     if args.command == "token":
         print(client.dev_token(args.sub, [r for r in args.roles.split(",") if r]))

@@ -13,7 +13,7 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 )
 from aws_lambda_powertools.utilities.idempotency.serialization.pydantic import PydanticSerializer
 
-from healthcode.errors import FieldError, conflict, invalid, not_found
+from healthcode.errors import Conflict, FieldError, InvalidInput, NotFound
 from healthcode.identity import holder_id, mask_name, mask_phone, normalize_id_number
 from healthcode.models import (
     ApplicationRequest,
@@ -26,25 +26,35 @@ from healthcode.models import (
     StoredStay,
     TokenView,
 )
-from healthcode.scoring import local_day
-from healthcode.validation import check_application
+from healthcode.scoring.rules import local_day
+from healthcode.usecases.validation import check_application
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.idempotency.persistence.base import BasePersistenceLayer
 
-    from healthcode.assessor import Assessor
-    from healthcode.keys import KeyRing
-    from healthcode.store import StayIndex
+    from healthcode.adapters.base import HolderRepository, Keys, RulesetStore, StayIndex
+    from healthcode.regions import RegionRegistry
+    from healthcode.usecases.recolor import Recolor
 
 
 class Residents:
     """Apply, see one's code, check in."""
 
     def __init__(
-        self, assessor: Assessor, stays: StayIndex, keys: KeyRing, idempotency: BasePersistenceLayer | None = None
+        self,
+        recolor: Recolor,
+        holders: HolderRepository,
+        stays: StayIndex,
+        rulesets: RulesetStore,
+        registry: RegionRegistry,
+        keys: Keys,
+        idempotency: BasePersistenceLayer | None = None,
     ) -> None:
-        self._assessor = assessor
+        self._recolor = recolor
+        self._holders = holders
         self._stays = stays
+        self._rulesets = rulesets
+        self._registry = registry
         self._keys = keys
         self.idempotency_config = IdempotencyConfig(
             event_key_jmespath="[sub, key]", payload_validation_jmespath="request", expires_after_seconds=24 * 3600
@@ -65,33 +75,32 @@ class Residents:
         if not key or self._apply_once is None:
             return self.apply(sub, req, now)
         if len(key) > 128:
-            raise invalid(
+            raise InvalidInput(
                 "The Idempotency-Key header is too long.", [FieldError("Idempotency-Key", "at most 128 characters")]
             )
         command = {"sub": sub, "key": key, "request": req.model_dump(mode="json"), "now": now.isoformat()}
         try:
             return self._apply_once(command=command)
         except IdempotencyValidationError as exc:
-            raise conflict("This Idempotency-Key was used for a different declaration.") from exc
+            raise Conflict("This Idempotency-Key was used for a different declaration.") from exc
         except IdempotencyAlreadyInProgressError as exc:
-            raise conflict("A request with this Idempotency-Key is still being processed; retry shortly.") from exc
+            raise Conflict("A request with this Idempotency-Key is still being processed; retry shortly.") from exc
 
     def _apply_command(self, command: dict[str, Any]) -> CodeView:
         req = ApplicationRequest.model_validate(command["request"])
         return self.apply(command["sub"], req, datetime.fromisoformat(command["now"]))
 
     def apply(self, sub: str, req: ApplicationRequest, now: datetime) -> CodeView:
-        rules, registry = self._assessor.rules_at(now), self._assessor.registry
-        today = local_day(now, rules)
-        check_application(req, today, registry)
+        today = local_day(now, self._rulesets.at(now))
+        check_application(req, today, self._registry)
         hid = holder_id(self._keys.holder_key(), req.id_type, normalize_id_number(req.id_number))
-        bound = self._assessor.holders.find_by_sub(sub)
+        bound = self._holders.find_by_sub(sub)
         if bound is not None and bound.holder_id != hid:
-            raise conflict("This account already holds a code for another identity document.")
+            raise Conflict("This account already holds a code for another identity document.")
 
         def change(cur: Holder | None) -> Holder:
             if cur is not None and cur.sub is not None and cur.sub != sub:
-                raise conflict("This identity document is already bound to another account.")
+                raise Conflict("This identity document is already bound to another account.")
             base = cur or Holder(holder_id=hid)
             # A declaration adds to what was declared before: a stay can be updated (left_on) but
             # not withdrawn by re-applying (corrections go through an appeal), so re-applying
@@ -129,19 +138,19 @@ class Residents:
         # The stays index is written first: an entry without a saved holder only costs a no-op
         # rescoring later, while a holder without its entries would miss a region change.
         self._stays.record(hid, ((s.region, s.left_on) for s in req.travel_history))
-        saved, _ = self._assessor.rescore_and_save(hid, now, "application", change)
+        saved, _ = self._recolor(hid, now, "application", change)
         assert saved is not None
         return self.view(saved, now)
 
     def code(self, sub: str, now: datetime) -> CodeView:
         h = self._mine(sub)
-        saved, _ = self._assessor.rescore_and_save(h.holder_id, now, "time passed")  # catches up, writes only on change
+        saved, _ = self._recolor(h.holder_id, now, "time passed")  # catches up, writes only on change
         assert saved is not None
         return self.view(saved, now)
 
     def check_in(self, sub: str, req: CheckinRequest, now: datetime) -> CodeView:
         h = self._mine(sub)
-        today = local_day(now, self._assessor.rules_at(now))
+        today = local_day(now, self._rulesets.at(now))
         entry = StoredCheckin(on=today, temperature=float(req.temperature), symptoms=sorted(set(req.symptoms)), at=now)
 
         def change(cur: Holder | None) -> Holder:
@@ -149,14 +158,18 @@ class Residents:
             # a second check-in on the same day replaces the first
             return cur.model_copy(update={"checkins": [c for c in cur.checkins if c.on != today] + [entry]})
 
-        saved, _ = self._assessor.rescore_and_save(h.holder_id, now, "check-in", change)
+        saved, _ = self._recolor(h.holder_id, now, "check-in", change)
         assert saved is not None
         return self.view(saved, now)
 
+    def current_ruleset(self, now: datetime) -> dict[str, Any]:
+        """The ruleset document in force (published, so anyone can check how a colour is computed)."""
+        return self._rulesets.at(now).document
+
     def _mine(self, sub: str) -> Holder:
-        h = self._assessor.holders.find_by_sub(sub)
+        h = self._holders.find_by_sub(sub)
         if h is None:
-            raise not_found("You have no health code yet: apply first (POST /v1/applications).")
+            raise NotFound("You have no health code yet: apply first (POST /v1/applications).")
         return h
 
     def view(self, h: Holder, now: datetime) -> CodeView:

@@ -1,8 +1,9 @@
-"""Bridges stored holders and the pure rules: build facts, score, write the result back, record changes.
+"""The one colour-write path: build facts from a stored holder, score them with the pure rules, write
+the result back conditionally, record a colour change in History and as a ``ColorChanged`` event.
 
 Every colour computation (apply, check-in, code view, every recompute path) goes through
-:meth:`Assessor.rescore_and_save`, so they all get the same optimistic-locking retry, history
-record and ``ColorChanged`` event.
+:meth:`Recolor.__call__`, so they all get the same optimistic-locking retry, history record and event.
+Use cases hold a ``Recolor``; it is a collaborator, not a use case (it knows nothing of who asked).
 """
 
 from __future__ import annotations
@@ -13,16 +14,14 @@ from typing import TYPE_CHECKING
 
 from aws_lambda_powertools import Logger
 
-from healthcode.errors import VersionConflict, unavailable
+from healthcode.errors import Unavailable, VersionConflict
 from healthcode.models import ColorChange, Holder, QuarantineView, ReasonView, StoredEpisode, StoredState
-from healthcode.scoring import Checkin, Contact, Episode, Facts, State, Stay, SymptomReport, evaluate
+from healthcode.scoring.rules import Checkin, Color, Contact, Episode, Facts, State, Stay, SymptomReport, evaluate
 
 if TYPE_CHECKING:
-    from healthcode.events import ColorEvents
+    from healthcode.adapters.base import ColorEvents, HistoryLog, HolderRepository, RegionLevels, RulesetStore
     from healthcode.regions import RegionRegistry
-    from healthcode.ruleset import Ruleset, RulesetBook
-    from healthcode.scoring import Assessment
-    from healthcode.store import HistoryLog, HolderRepository, RegionRepository
+    from healthcode.scoring.rules import Assessment
 
 logger = Logger(child=True)
 MAX_ATTEMPTS = 5
@@ -87,40 +86,36 @@ def _changed(old: Holder, new: Holder) -> bool:
     return any(getattr(old, k) != getattr(new, k) for k in keys)
 
 
-class Assessor:
+class Recolor:
     def __init__(
         self,
         holders: HolderRepository,
-        regions: RegionRepository,
+        regions: RegionLevels,
         history: HistoryLog,
         events: ColorEvents,
-        rulebook: RulesetBook,
+        rulesets: RulesetStore,
         registry: RegionRegistry,
     ) -> None:
-        self.holders = holders
-        self.regions = regions
-        self.history = history
-        self.events = events
-        self.rulebook = rulebook
-        self.registry = registry
-
-    def rules_at(self, now: datetime) -> Ruleset:
-        """The ruleset in force at ``now``."""
-        return self.rulebook.at(now)
+        self._holders = holders
+        self._regions = regions
+        self._history = history
+        self._events = events
+        self._rulesets = rulesets
+        self._registry = registry
 
     def levels(self, h: Holder, overrides: Mapping[str, int] | None = None) -> dict[str, int]:
         codes = {s.region for s in h.stays}
         if overrides is None:
-            wanted = {a for c in codes for a in self.registry.ancestors(c)}
-            overrides = self.regions.overrides(wanted) if wanted else {}
-        return {c: self.registry.effective_level(c, overrides) for c in codes}
+            wanted = {a for c in codes for a in self._registry.ancestors(c)}
+            overrides = self._regions.overrides(wanted) if wanted else {}
+        return {c: self._registry.effective_level(c, overrides) for c in codes}
 
     def assess(self, h: Holder, now: datetime, overrides: Mapping[str, int] | None = None) -> Holder:
-        names = {s.region: self.registry.full_name(s.region) for s in h.stays}
-        a = evaluate(facts_of(h), state_of(h), self.levels(h, overrides), self.rules_at(now), now, names)
+        names = {s.region: self._registry.full_name(s.region) for s in h.stays}
+        a = evaluate(facts_of(h), state_of(h), self.levels(h, overrides), self._rulesets.at(now), now, names)
         return with_assessment(h, a, now)
 
-    def rescore_and_save(
+    def __call__(
         self,
         holder_id: str,
         now: datetime,
@@ -141,7 +136,7 @@ class Assessor:
         """
         for attempt in range(MAX_ATTEMPTS):
             if attempt or current is None:
-                current = self.holders.get(holder_id)
+                current = self._holders.get(holder_id)
             updated = change(current) if change else current
             if updated is None:
                 return None, False
@@ -149,14 +144,14 @@ class Assessor:
                 if current is not None and updated == current:
                     return current, False
                 try:
-                    return self.holders.save(updated), True
+                    return self._holders.save(updated), True
                 except VersionConflict:
                     continue
             scored = self.assess(updated, now, overrides)
             if current is not None and updated == current and not _changed(current, scored):
                 return current, False  # nothing new in, nothing new out: no write
             try:
-                saved = self.holders.save(scored)
+                saved = self._holders.save(scored)
             except VersionConflict:
                 logger.info("version conflict, re-reading", extra={"holder_id": holder_id, "cause": cause})
                 continue
@@ -164,19 +159,19 @@ class Assessor:
             if old_color != saved.color:
                 self._record_change(saved, old_color, now, cause)
             return saved, True
-        raise unavailable("The holder is being changed by someone else; try again.", retry_after=1)
+        raise Unavailable("The holder is being changed by someone else; try again.", retry_after=1)
 
-    def _record_change(self, h: Holder, old_color: object, now: datetime, cause: str) -> None:
+    def _record_change(self, h: Holder, old_color: Color | None, now: datetime, cause: str) -> None:
         change = ColorChange(
             holder_id=h.holder_id,
             version=h.version,
             at=now,
-            old_color=old_color,  # type: ignore[arg-type]
+            old_color=old_color,
             new_color=h.color,
             score=h.score,
             reasons=h.reasons,
             ruleset_version=h.ruleset_version,
             cause=cause,
         )
-        self.history.append(change)
-        self.events.color_changed(change, h.sub)
+        self._history.append(change)
+        self._events.color_changed(change, h.sub)

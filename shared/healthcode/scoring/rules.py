@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, NamedTuple
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
 
-    from healthcode.ruleset import Ruleset
+    from healthcode.scoring.ruleset import Ruleset
 
 
 class Color(StrEnum):

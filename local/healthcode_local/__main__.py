@@ -1,5 +1,0 @@
-import sys
-
-from healthcode_local.cli import main
-
-sys.exit(main())

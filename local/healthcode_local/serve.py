@@ -1,0 +1,49 @@
+"""``healthcode serve``: the whole system on this machine (moto, the HTTP front, schedules, demo data)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import signal
+import threading
+import warnings
+from typing import Any
+
+
+def serve(args: argparse.Namespace) -> int:
+    from healthcode_local.stack import LocalStack
+
+    # routes that count nothing make Powertools warn on every request: noise for a person reading the log
+    warnings.filterwarnings("ignore", message="No application metrics to publish")
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
+    logging.getLogger("hc-local").setLevel(logging.INFO)  # one line per request
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # not one per moto call
+    stack = LocalStack(args.host, args.port, args.aws_port, quiet=not args.verbose)
+    stack.start()
+    if not args.verbose:  # the handlers' JSON logs only when asked for (metrics: see LocalSystem quiet)
+        os.environ["POWERTOOLS_LOG_LEVEL"] = "WARNING"
+    if args.demo:
+        from healthcode_local import demo_data
+
+        def call(method: str, path: str, body: Any, sub: str, roles: list[str]) -> tuple[int, Any]:
+            r = stack.handle(
+                method,
+                path,
+                {"authorization": f"Bearer {stack.idp.mint(sub, roles)}", "content-type": "application/json"},
+                json.dumps(body).encode(),
+            )
+            return r.status, r.json()
+
+        demo_data.load(call, stack.clock.now().astimezone(stack.schedule.zone).date())
+        stack.pump()
+    print(f"healthcode local stack: API {stack.url}  (AWS endpoint http://127.0.0.1:{stack.aws_port})", flush=True)
+    print("  dev: POST /dev/tokens {sub, roles}; GET|PUT /dev/clock {now}. Ctrl-C stops.", flush=True)
+    stopping = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stopping.set())
+    stopping.wait()
+    stack.stop()
+    print("stopped", flush=True)
+    return 0

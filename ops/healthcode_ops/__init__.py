@@ -1,0 +1,1 @@
+"""Operator tooling: the ``healthcode`` CLI (works against any base URL) and signing-key rotation."""

@@ -1,0 +1,106 @@
+"""The interfaces the use cases depend on. Each is implemented once over AWS (the other modules of
+this package) and once in memory for unit tests (``tests/fakes.py``).
+
+Adapters turn every AWS failure a caller can cause or must see into a domain error
+(:mod:`healthcode.errors`): a lost conditional write is :class:`VersionConflict` or :class:`Conflict`,
+a spent nonce :class:`Unauthorized`, a partner over its rate :class:`RateLimited`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from healthcode.messages import RecomputeMessage
+    from healthcode.models import CodeRecord, ColorChange, Holder, Partner
+    from healthcode.scoring.ruleset import Ruleset
+    from healthcode.tokens import TokenSigner, TokenVerifier
+
+StartKey = dict[str, Any] | None  # where a paged read resumes (opaque to the use cases)
+
+
+class HolderRepository(Protocol):
+    def get(self, holder_id: str) -> Holder | None: ...
+    def find_by_sub(self, sub: str) -> Holder | None: ...
+    def code_status(self, code_id: str) -> CodeRecord | None: ...
+    def save(self, holder: Holder) -> Holder:
+        """Write if nobody wrote since it was read (else :class:`VersionConflict`); returns it bumped."""
+        ...
+
+    def due(self, day: date) -> Iterator[Holder]: ...
+    def scan_segment(self, segment: int, total: int, start_key: StartKey) -> tuple[list[Holder], StartKey]: ...
+
+
+class RegionLevels(Protocol):
+    """Levels the authority (or a partner) set; every other region is level 1 or inherits one."""
+
+    def overrides(self, codes: Iterable[str] | None = None) -> dict[str, int]: ...
+    def put(self, code: str, name: str, level: int, parent: str | None, by: str, at: datetime) -> None: ...
+
+
+class StayIndex(Protocol):
+    def record(self, holder_id: str, stays: Iterable[tuple[str, date | None]]) -> None: ...
+    def holders(self, county: str, since: date, start_key: StartKey = None) -> tuple[list[str], StartKey]: ...
+
+
+class ScanLog(Protocol):
+    def record(self, checkpoint_id: str, code_id: str, color: str | None, status: str, at: datetime) -> None: ...
+
+
+class HistoryLog(Protocol):
+    def append(self, change: ColorChange) -> None: ...
+
+
+class RunLog(Protocol):
+    """Full rescoring runs and their per-segment progress (advanced conditionally: counted once)."""
+
+    def create(self, run_id: str, segments: int, ruleset_version: str, by: str, at: datetime) -> bool: ...
+    def get(self, run_id: str) -> dict[str, Any] | None: ...
+    def advance(
+        self, run_id: str, segment: int, page: int, next_key: StartKey, read: int, changed: int, at: datetime
+    ) -> bool: ...
+
+
+class RulesetStore(Protocol):
+    def at(self, now: datetime) -> Ruleset:
+        """The ruleset in force at ``now``."""
+        ...
+
+    def publish(self, ruleset: Ruleset) -> None:
+        """Store a new version; :class:`Conflict` if that version exists."""
+        ...
+
+
+class PartnerDirectory(Protocol):
+    def get(self, partner_id: str) -> Partner | None: ...
+    def put(self, partner: Partner) -> None: ...
+    def secrets_of(self, partner_id: str, now: datetime) -> list[str]: ...
+    def rotate_secret(self, partner_id: str, now: datetime) -> str: ...
+    def trusted_issuers(self, refresh: bool = False) -> dict[str, dict[str, Any]]: ...
+
+
+class NonceStore(Protocol):
+    def spend(self, partner_id: str, nonce: str, now: datetime) -> None:
+        """Use a nonce once; :class:`Unauthorized` on a replay."""
+        ...
+
+    def count(self, partner: Partner, now: datetime) -> None:
+        """Count one request; :class:`RateLimited` past the partner's rate."""
+        ...
+
+
+class Keys(Protocol):
+    def holder_key(self) -> bytes: ...
+    def signer(self) -> TokenSigner: ...
+    def verifier(self, partners: dict[str, Any] | None = None, refresh: bool = False) -> TokenVerifier: ...
+    def jwks(self, force: bool = False) -> dict[str, Any]: ...
+
+
+class ColorEvents(Protocol):
+    def color_changed(self, change: ColorChange, sub: str | None) -> None: ...
+
+
+class RecomputeQueue(Protocol):
+    def send(self, message: RecomputeMessage) -> None: ...

@@ -1,0 +1,155 @@
+"""The holders table: one item per holder, every write conditional on ``version``.
+
+A holder is stored as a few indexed attributes plus one compact JSON document, so an item stays small
+(capacity units follow size) and the verify index projects only what a checkpoint needs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator, Mapping
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+from healthcode.adapters.base import StartKey
+from healthcode.errors import VersionConflict
+from healthcode.models import CodeRecord, Holder
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+
+def _s(value: str) -> dict[str, str]:
+    return {"S": value}
+
+
+def due_shard(holder_id: str, shards: int) -> str:
+    """Spread the due index over a few partition keys so the daily job never reads one hot key."""
+    return f"due#{int(hashlib.blake2s(holder_id.encode(), digest_size=2).hexdigest(), 16) % shards}"
+
+
+class DynamoHolders:
+    """Holders table: one item per holder, conditional on ``version`` for every write."""
+
+    _DOC_EXCLUDE = frozenset({"holder_id", "version", "sub", "code_id"})
+
+    def __init__(
+        self, client: DynamoDBClient, table: str, shards: int = 8, due_page: int = 100, scan_page: int = 200
+    ) -> None:
+        self._db = client
+        self._table = table
+        self._shards = shards
+        self._due_page = due_page
+        self._scan_page = scan_page
+
+    def _to_holder(self, item: Mapping[str, Any]) -> Holder:
+        doc = json.loads(item["doc"]["S"])
+        doc["holder_id"] = item["holder_id"]["S"]
+        doc["version"] = int(item["version"]["N"])
+        if "sub" in item:
+            doc["sub"] = item["sub"]["S"]
+        if "code_id" in item:
+            doc["code_id"] = item["code_id"]["S"]
+        return Holder.model_validate(doc)
+
+    def get(self, holder_id: str) -> Holder | None:
+        item = self._db.get_item(TableName=self._table, Key={"holder_id": _s(holder_id)}, ConsistentRead=True).get(
+            "Item"
+        )
+        return self._to_holder(item) if item else None
+
+    def find_by_sub(self, sub: str) -> Holder | None:
+        out = self._db.query(
+            TableName=self._table,
+            IndexName="by_sub",
+            KeyConditionExpression="#s = :s",
+            ExpressionAttributeNames={"#s": "sub"},
+            ExpressionAttributeValues={":s": _s(sub)},
+            Limit=1,
+        )
+        items = out.get("Items", [])
+        return self.get(items[0]["holder_id"]["S"]) if items else None
+
+    def code_status(self, code_id: str) -> CodeRecord | None:
+        # One eventually consistent read of a small projected item: 0.5 read units.
+        out = self._db.query(
+            TableName=self._table,
+            IndexName="by_code",
+            KeyConditionExpression="code_id = :c",
+            ExpressionAttributeValues={":c": _s(code_id)},
+            Limit=1,
+        )
+        items = out.get("Items", [])
+        if not items:
+            return None
+        return CodeRecord(items[0]["color"]["S"], items[0].get("masked_name", {}).get("S", ""))
+
+    def item(self, holder: Holder) -> dict[str, Any]:
+        """The stored form of ``holder``: indexed attributes plus one compact JSON document."""
+        doc = holder.model_dump_json(exclude=self._DOC_EXCLUDE, exclude_defaults=True)
+        item: dict[str, Any] = {
+            "holder_id": _s(holder.holder_id),
+            "version": {"N": str(holder.version)},
+            "color": _s(holder.color.value),
+            "masked_name": _s(holder.masked_name),
+            "doc": _s(doc),
+        }
+        if holder.sub:
+            item["sub"] = _s(holder.sub)
+        if holder.code_id:
+            item["code_id"] = _s(holder.code_id)
+        if holder.due_on is not None and holder.applied:
+            item["due_shard"] = _s(due_shard(holder.holder_id, self._shards))
+            item["due_on"] = _s(holder.due_on.isoformat())
+        return item
+
+    def save(self, holder: Holder) -> Holder:
+        """Write ``holder`` if nobody wrote it since it was read (its ``version``); return it bumped."""
+        saved = holder.model_copy(update={"version": holder.version + 1})
+        item = self.item(saved)
+        if holder.version == 0:
+            cond: dict[str, Any] = {"ConditionExpression": "attribute_not_exists(holder_id)"}
+        else:
+            cond = {
+                "ConditionExpression": "version = :v",
+                "ExpressionAttributeValues": {":v": {"N": str(holder.version)}},
+            }
+        try:
+            self._db.put_item(TableName=self._table, Item=item, **cond)
+        except self._db.exceptions.ConditionalCheckFailedException as exc:
+            raise VersionConflict(holder.holder_id) from exc
+        return saved
+
+    def due(self, day: date) -> Iterator[Holder]:
+        """Holders whose due date is ``day`` or earlier, page by page from the sparse index (never a
+        scan). The index projects whole holders, so each due holder costs one item read; a copy the
+        index has not caught up with fails its conditional write and is re-read."""
+        for shard in range(self._shards):
+            kwargs: dict[str, Any] = {
+                "TableName": self._table,
+                "IndexName": "by_due",
+                "KeyConditionExpression": "due_shard = :s AND due_on <= :d",
+                "ExpressionAttributeValues": {":s": _s(f"due#{shard}"), ":d": _s(day.isoformat())},
+                "Limit": self._due_page,
+            }
+            while True:
+                out = self._db.query(**kwargs)
+                for it in out.get("Items", []):
+                    yield self._to_holder(it)
+                if "LastEvaluatedKey" not in out:
+                    break
+                kwargs["ExclusiveStartKey"] = out["LastEvaluatedKey"]
+
+    def scan_segment(self, segment: int, total: int, start_key: StartKey) -> tuple[list[Holder], StartKey]:
+        """One page of one parallel-scan segment (full rescoring when a new ruleset takes effect)."""
+        kwargs: dict[str, Any] = {
+            "TableName": self._table,
+            "Segment": segment,
+            "TotalSegments": total,
+            "Limit": self._scan_page,
+        }
+        if start_key:
+            kwargs["ExclusiveStartKey"] = start_key
+        out = self._db.scan(**kwargs)
+        return [self._to_holder(it) for it in out.get("Items", [])], out.get("LastEvaluatedKey")

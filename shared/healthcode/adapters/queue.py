@@ -1,0 +1,21 @@
+"""The recompute queue: rescoring work as typed messages (:mod:`healthcode.messages`)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from healthcode.messages import dump
+
+if TYPE_CHECKING:
+    from mypy_boto3_sqs import SQSClient
+
+    from healthcode.messages import RecomputeMessage
+
+
+class SqsRecomputeQueue:
+    def __init__(self, client: SQSClient, url: str) -> None:
+        self._sqs = client
+        self._url = url
+
+    def send(self, message: RecomputeMessage) -> None:
+        self._sqs.send_message(QueueUrl=self._url, MessageBody=dump(message))

@@ -1,0 +1,63 @@
+"""Published ruleset versions, in the rulesets table, read through the Powertools DynamoDB provider."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from healthcode.errors import Conflict
+from healthcode.scoring.ruleset import DEFAULT_VERSION, Ruleset, load_ruleset
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+PATH = "rulesets"
+
+
+class DynamoRulesets:
+    """The ruleset in force at ``now`` is the latest published one whose effective time has come.
+
+    Read through the Powertools DynamoDB parameters provider (cached ``max_age`` seconds); with
+    nothing published, the bundled v1 is in force.
+    """
+
+    def __init__(self, client: DynamoDBClient | None, table: str, resource: Any = None, max_age: int = 60) -> None:
+        self._db = client
+        self._table = table
+        self._max_age = max_age
+        self._provider: Any = None
+        if client is not None and table:
+            from aws_lambda_powertools.utilities.parameters import DynamoDBProvider
+
+            self._provider = DynamoDBProvider(table_name=table, boto3_client=resource)
+
+    def versions(self, force: bool = False) -> list[Ruleset]:
+        published: dict[str, Any] = {}
+        if self._provider is not None:
+            published = self._provider.get_multiple(PATH, max_age=self._max_age, transform="json", force_fetch=force)
+        books = [Ruleset.from_document(doc) for doc in published.values()]
+        if DEFAULT_VERSION not in published:
+            books.append(load_ruleset(DEFAULT_VERSION))
+        return sorted(books, key=lambda r: r.effective_from)
+
+    def at(self, now: datetime) -> Ruleset:
+        in_force = [r for r in self.versions() if r.effective_from <= now]
+        return in_force[-1] if in_force else load_ruleset(DEFAULT_VERSION)
+
+    def publish(self, ruleset: Ruleset) -> None:
+        """Store a new version; a version is never overwritten (:class:`Conflict`)."""
+        if self._db is None:
+            raise RuntimeError("no rulesets table configured")
+        try:
+            self._db.put_item(
+                TableName=self._table,
+                Item={
+                    "id": {"S": PATH},
+                    "sk": {"S": ruleset.version},
+                    "value": {"S": json.dumps(ruleset.document, ensure_ascii=False)},
+                },
+                ConditionExpression="attribute_not_exists(sk)",
+            )
+        except self._db.exceptions.ConditionalCheckFailedException as exc:
+            raise Conflict(f"Ruleset version {ruleset.version} exists already; versions are never replaced.") from exc

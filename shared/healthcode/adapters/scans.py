@@ -1,0 +1,34 @@
+"""The checkpoint scan log (28 days, by TTL)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+SCAN_RETENTION = timedelta(days=28)
+
+
+def _s(value: str) -> dict[str, str]:
+    return {"S": value}
+
+
+class DynamoScanLog:
+    def __init__(self, client: DynamoDBClient, table: str) -> None:
+        self._db = client
+        self._table = table
+
+    def record(self, checkpoint_id: str, code_id: str, color: str | None, status: str, at: datetime) -> None:
+        stamp = at.astimezone(UTC).isoformat(timespec="milliseconds")
+        item = {
+            "checkpoint_id": _s(checkpoint_id),
+            "scanned_at": _s(f"{stamp}#{code_id}"),
+            "code_id": _s(code_id),
+            "status": _s(status),
+            "expires_at": {"N": str(int((at + SCAN_RETENTION).timestamp()))},
+        }
+        if color:
+            item["color"] = _s(color)
+        self._db.put_item(TableName=self._table, Item=item)

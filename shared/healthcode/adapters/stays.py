@@ -1,0 +1,64 @@
+"""Who stayed in which county: the index a region change pages through (expires with the window)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, date, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from healthcode.adapters.base import StartKey
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+STAY_RETENTION_DAYS = 15  # the 14-day window, plus the day a stay leaves it
+
+
+def _s(value: str) -> dict[str, str]:
+    return {"S": value}
+
+
+class DynamoStayIndex:
+    """Who stayed in which county, expiring with the 14-day window (TTL deletes late: filter in code)."""
+
+    def __init__(self, client: DynamoDBClient, table: str, page: int = 200) -> None:
+        self._db = client
+        self._table = table
+        self._page = page
+
+    def record(self, holder_id: str, stays: Iterable[tuple[str, date | None]]) -> None:
+        latest: dict[str, date | None] = {}
+        for region, left_on in stays:
+            county = region[:6]
+            if county in latest:
+                known = latest[county]
+                if known is None or (left_on is not None and left_on <= known):
+                    continue
+            latest[county] = left_on
+        requests = []
+        for county, left_on in latest.items():
+            item: dict[str, Any] = {"county": _s(county), "holder_id": _s(holder_id)}
+            if left_on is not None:
+                item["left_on"] = _s(left_on.isoformat())
+                expires = datetime.combine(left_on + timedelta(days=STAY_RETENTION_DAYS + 1), datetime.min.time(), UTC)
+                item["expires_at"] = {"N": str(int(expires.timestamp()))}
+            requests.append({"PutRequest": {"Item": item}})
+        for i in range(0, len(requests), 25):
+            batch = {self._table: requests[i : i + 25]}
+            while batch:
+                batch = self._db.batch_write_item(RequestItems=batch).get("UnprocessedItems") or {}
+
+    def holders(self, county: str, since: date, start_key: StartKey = None) -> tuple[list[str], StartKey]:
+        """One page of the holders who stayed in ``county`` and left it on ``since`` or later."""
+        kwargs: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": "county = :c",
+            "FilterExpression": "attribute_not_exists(left_on) OR left_on >= :since",
+            "ExpressionAttributeValues": {":c": _s(county), ":since": _s(since.isoformat())},
+            "ProjectionExpression": "holder_id",
+            "Limit": self._page,
+        }
+        if start_key:
+            kwargs["ExclusiveStartKey"] = start_key
+        out = self._db.query(**kwargs)
+        return [it["holder_id"]["S"] for it in out.get("Items", [])], out.get("LastEvaluatedKey")

@@ -1,0 +1,104 @@
+"""The one mapping from domain errors to HTTP problems (RFC 9457 ``application/problem+json``)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aws_lambda_powertools.event_handler import Response
+from pydantic import BaseModel
+
+from healthcode.errors import (
+    Conflict,
+    DomainError,
+    Forbidden,
+    InvalidInput,
+    MalformedRequest,
+    NotFound,
+    RateLimited,
+    TooLarge,
+    Unauthorized,
+    Unavailable,
+    UnsupportedMediaType,
+)
+from healthcode.models import GatewayMessage, Problem
+
+PROBLEM_JSON = "application/problem+json"
+
+# error class -> (status, title, problem type)
+_MAPPING: dict[type[DomainError], tuple[int, str, str]] = {
+    MalformedRequest: (400, "Malformed request", "/problems/malformed-request"),
+    Unauthorized: (401, "Unauthorized", "/problems/unauthorized"),
+    Forbidden: (403, "Forbidden", "/problems/forbidden"),
+    NotFound: (404, "Not found", "/problems/not-found"),
+    Conflict: (409, "Conflict", "/problems/conflict"),
+    TooLarge: (413, "Payload too large", "/problems/payload-too-large"),
+    UnsupportedMediaType: (415, "Unsupported media type", "/problems/unsupported-media-type"),
+    InvalidInput: (422, "Invalid input", "/problems/invalid-input"),
+    RateLimited: (429, "Too many requests", "/problems/rate-limited"),
+    Unavailable: (503, "Service unavailable", "/problems/unavailable"),
+}
+_INTERNAL = (500, "Internal error", "about:blank")
+
+
+def status_of(error: DomainError) -> int:
+    return _entry(error)[0]
+
+
+def _entry(error: DomainError) -> tuple[int, str, str]:
+    for cls in type(error).__mro__:
+        if cls in _MAPPING:
+            return _MAPPING[cls]
+    return (400, "Bad request", "about:blank")
+
+
+def problem(error: DomainError | None, instance: str | None = None) -> tuple[int, dict[str, str], str]:
+    """Status, headers and body of the problem for ``error`` (None: an unexpected failure, a 500)."""
+    status, title, kind = _entry(error) if error is not None else _INTERNAL
+    detail = error.detail if error is not None else "Something went wrong on our side."
+    body: dict[str, Any] = {"type": kind, "title": title, "status": status, "detail": detail}
+    if instance:
+        body["instance"] = instance
+    if error is not None and error.errors:
+        body["errors"] = [{"field": e.field, "message": e.message} for e in error.errors]
+    headers = {"Content-Type": PROBLEM_JSON}
+    if isinstance(error, Unauthorized):
+        headers["WWW-Authenticate"] = "Bearer"
+    retry_after = getattr(error, "retry_after", None)
+    if retry_after is not None:
+        headers["Retry-After"] = str(retry_after)
+    return status, headers, json.dumps(body, ensure_ascii=False)
+
+
+def problem_response(error: DomainError | None, path: str | None = None) -> Response[str]:
+    status, headers, body = problem(error, path)
+    content_type = headers.pop("Content-Type")
+    return Response(status_code=status, content_type=content_type, body=body, headers=headers or None)
+
+
+_DESCRIPTIONS = {
+    400: "Malformed request (not JSON)",
+    401: "No valid bearer token",
+    403: "The caller lacks the role this route needs",
+    404: "Not found",
+    409: "Conflicts with the stored state",
+    413: "Body too large",
+    415: "The body is not application/json",
+    429: "Too many requests: retry after the Retry-After header's seconds",
+    422: "Invalid input: the fields that are wrong are listed",
+    503: "Temporarily unavailable: retry after the Retry-After header's seconds",
+}
+
+
+def documented(status: int, model: type[BaseModel] | None, *problems: int, description: str = "OK") -> dict[int, Any]:
+    """OpenAPI responses of a route: its answer and the problems it can give."""
+    ok: dict[str, Any] = {"description": description}
+    if model is not None:
+        ok["content"] = {"application/json": {"model": model}}
+    out: dict[int, Any] = {status: ok}
+    for p in problems:
+        out[p] = {"description": _DESCRIPTIONS[p], "content": {PROBLEM_JSON: {"model": Problem}}}
+    for refused in (401, 403):  # refused by the API's authorizers before any function runs: API Gateway's body
+        if refused in out:
+            out[refused]["content"]["application/json"] = {"model": GatewayMessage}
+    return out

@@ -1,0 +1,176 @@
+"""Recompute colours when time passes, regions change, lists arrive or a new ruleset takes effect.
+
+Every job reads only what changed and pages through it; a worker close to its timeout puts its
+continuation back on the queue (nothing lost, nothing done twice: holder writes are conditional and
+idempotent, run progress advances conditionally). Jobs arrive as typed messages
+(:mod:`healthcode.messages`).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from aws_lambda_powertools import Logger
+
+from healthcode.messages import Daily, FullRunSegment, HoldersListed, RegionChanged, segments
+from healthcode.scoring.rules import local_day
+from healthcode.scoring.ruleset import DEFAULT_VERSION
+
+if TYPE_CHECKING:
+    from healthcode.adapters.base import (
+        HolderRepository,
+        RecomputeQueue,
+        RegionLevels,
+        RulesetStore,
+        RunLog,
+        StartKey,
+        StayIndex,
+    )
+    from healthcode.messages import RecomputeMessage
+    from healthcode.models import Holder
+    from healthcode.regions import RegionRegistry
+    from healthcode.usecases.recolor import Recolor
+
+logger = Logger(child=True)
+TimeLeft = Callable[[], float]  # seconds before the invocation times out
+MARGIN_S = 20.0  # stop and re-enqueue when less than this is left (a page takes a few seconds at most)
+DEFAULT_SEGMENTS = 16
+
+
+def _forever() -> float:
+    return math.inf
+
+
+class Recompute:
+    def __init__(
+        self,
+        recolor: Recolor,
+        holders: HolderRepository,
+        stays: StayIndex,
+        regions: RegionLevels,
+        registry: RegionRegistry,
+        rulesets: RulesetStore,
+        queue: RecomputeQueue,
+        runs: RunLog | None,
+        segments: int = DEFAULT_SEGMENTS,
+        margin_s: float = MARGIN_S,
+    ) -> None:
+        self._recolor = recolor
+        self._holders = holders
+        self._stays = stays
+        self._regions = regions
+        self._registry = registry
+        self._rulesets = rulesets
+        self._queue = queue
+        self._runs = runs
+        self._segments = segments
+        self._margin = margin_s
+
+    def handle(self, message: RecomputeMessage, now: datetime, time_left: TimeLeft = _forever) -> int:
+        """Process one message; returns how many holders changed."""
+        match message:
+            case RegionChanged():
+                return self.region_changed(message, now, time_left)
+            case HoldersListed():
+                return self.holders(message.holder_ids, now, message.cause)
+            case Daily():
+                return self.daily(now, time_left)
+            case FullRunSegment():
+                return self.segment(message, now, time_left)
+        raise ValueError(f"unknown recompute message {message!r}")
+
+    # ------------------------------------------------------------------ daily
+    def daily(self, now: datetime, time_left: TimeLeft = _forever) -> int:
+        """Rescore the holders whose due date has come; start a full run if a new ruleset took effect."""
+        self.start_run_for_new_ruleset(now)
+        today = local_day(now, self._rulesets.at(now))
+        overrides = self._regions.overrides()
+        changed = 0
+        for holder in self._holders.due(today):
+            if time_left() < self._margin:
+                # the rest are still due: the next message carries on with them
+                self._queue.send(Daily(continued=True))
+                break
+            changed += self._rescore(holder.holder_id, now, "time passed", overrides, holder)
+        return changed
+
+    # ------------------------------------------------------------------ region levels
+    def region_changed(self, message: RegionChanged, now: datetime, time_left: TimeLeft = _forever) -> int:
+        """Rescore exactly the holders who stayed in the region (or below it) within the window."""
+        code = message.code
+        rules = self._rulesets.at(now)
+        since = local_day(now, rules) - timedelta(days=rules.stay_window)
+        overrides = self._regions.overrides()
+        counties = self._registry.counties_under(code)
+        changed = 0
+        cause = f"risk level of region {code} changed"
+        for index in range(message.county, len(counties)):
+            key: StartKey = message.start_key if index == message.county else None
+            while True:
+                if time_left() < self._margin:
+                    self._queue.send(RegionChanged(code=code, at=message.at, county=index, start_key=key))
+                    return changed
+                ids, key = self._stays.holders(counties[index], since, key)
+                for hid in ids:
+                    changed += self._rescore(hid, now, cause, overrides)
+                if key is None:
+                    break
+        return changed
+
+    # ------------------------------------------------------------------ case lists
+    def holders(self, holder_ids: Iterable[str], now: datetime, cause: str) -> int:
+        return sum(self._rescore(hid, now, cause, None) for hid in holder_ids)
+
+    # ------------------------------------------------------------------ full runs
+    def start_run_for_new_ruleset(self, now: datetime) -> str | None:
+        """Start one full run when a published ruleset has taken effect (its id makes it once only)."""
+        version = self._rulesets.at(now).version
+        if version == DEFAULT_VERSION or self._runs is None:
+            return None
+        run_id = f"ruleset-{version}"
+        if not self._runs.create(run_id, self._segments, version, "ruleset activation", now):
+            return None
+        for message in segments(run_id, self._segments):
+            self._queue.send(message)
+        logger.info("full rescoring started", extra={"run": run_id, "segments": self._segments, "ruleset": version})
+        return run_id
+
+    def segment(self, message: FullRunSegment, now: datetime, time_left: TimeLeft = _forever) -> int:
+        assert self._runs is not None
+        run_id, segment, total = message.run, message.segment, message.total
+        run = self._runs.get(run_id)
+        if run is None:
+            raise ValueError(f"no rescoring run {run_id}")
+        page = int(run[f"page_{segment}"])
+        if page < 0:
+            return 0  # this segment is finished (a duplicate delivery)
+        # The run record, not the message, says where the segment stands: a re-delivered or stale
+        # message resumes from the last page recorded.
+        key: StartKey = json.loads(run[f"key_{segment}"]) if page > 0 else None
+        overrides = self._regions.overrides()
+        changed_total = 0
+        while True:
+            if time_left() < self._margin:
+                self._queue.send(FullRunSegment(run=run_id, segment=segment, total=total, page=page))
+                return changed_total
+            holders, next_key = self._holders.scan_segment(segment, total, key)
+            changed = sum(
+                self._rescore(h.holder_id, now, "new ruleset in force", overrides, h) for h in holders if h.applied
+            )
+            if not self._runs.advance(run_id, segment, page, next_key, len(holders), changed, now):
+                return changed_total  # another delivery of this segment got here first; it carries on
+            changed_total += changed
+            if next_key is None:
+                return changed_total
+            page, key = page + 1, next_key
+
+    # ------------------------------------------------------------------
+    def _rescore(
+        self, hid: str, now: datetime, cause: str, overrides: Mapping[str, int] | None, current: Holder | None = None
+    ) -> int:
+        _, wrote = self._recolor(hid, now, cause, overrides=overrides, current=current)
+        return int(wrote)
