@@ -5,10 +5,13 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class Settings(BaseModel):
+    # Every other environment variable is kept too, so a new table needs no new field: see table().
+    model_config = ConfigDict(extra="allow")
+
     holders_table: str = Field(alias="HOLDERS_TABLE")
     regions_table: str = Field(alias="REGIONS_TABLE")
     stays_table: str = Field(alias="STAYS_TABLE")
@@ -29,6 +32,12 @@ class Settings(BaseModel):
     token_ttl_seconds: int = Field(300, alias="TOKEN_TTL_SECONDS")
     due_shards: int = Field(8, alias="DUE_SHARDS")
     parameters_max_age: int = Field(300, alias="PARAMETERS_MAX_AGE")
+
+    def table(self, name: str) -> str:
+        """The physical name of a table from its ``<NAME>_TABLE`` variable ("" when the function has none)."""
+        return str((self.model_extra or {}).get(f"{name.upper()}_TABLE", "")) or str(
+            getattr(self, f"{name.lower()}_table", "")
+        )
 
 
 @lru_cache(maxsize=1)

@@ -1,0 +1,268 @@
+"""In-memory implementations of the Protocols in ``healthcode.adapters.base``, for use-case unit tests.
+
+They behave like the DynamoDB adapters where a use case can tell the difference (conditional writes
+raise the same domain errors, paged reads page), and keep what was written where a test can look.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from healthcode.adapters.base import StartKey
+from healthcode.errors import Conflict, RateLimited, Unauthorized, VersionConflict
+from healthcode.messages import RecomputeMessage
+from healthcode.models import SECRET_OVERLAP, CodeRecord, ColorChange, Holder, Partner
+from healthcode.regions import registry
+from healthcode.scoring.ruleset import Ruleset, load_ruleset
+from healthcode.tokens import TokenSigner, TokenVerifier, generate_signing_key, public_jwks
+from healthcode.usecases.recolor import Recolor
+
+ISSUER = "https://healthcode.test"
+
+
+class FakeHolders:
+    def __init__(self, page: int = 100) -> None:
+        self.items: dict[str, Holder] = {}
+        self.page = page
+        self.conflicts_to_raise = 0  # the next N saves lose to a "concurrent writer"
+
+    def get(self, holder_id: str) -> Holder | None:
+        return self.items.get(holder_id)
+
+    def find_by_sub(self, sub: str) -> Holder | None:
+        return next((h for h in self.items.values() if h.sub == sub), None)
+
+    def code_status(self, code_id: str) -> CodeRecord | None:
+        h = next((h for h in self.items.values() if h.code_id == code_id), None)
+        return CodeRecord(h.color.value, h.masked_name) if h else None
+
+    def save(self, holder: Holder) -> Holder:
+        stored = self.items.get(holder.holder_id)
+        if self.conflicts_to_raise:
+            self.conflicts_to_raise -= 1
+            raise VersionConflict(holder.holder_id)
+        if (stored.version if stored else 0) != holder.version:
+            raise VersionConflict(holder.holder_id)
+        saved = holder.model_copy(update={"version": holder.version + 1})
+        self.items[holder.holder_id] = saved
+        return saved
+
+    def due(self, day: date) -> Iterator[Holder]:
+        yield from [h for h in self.items.values() if h.applied and h.due_on is not None and h.due_on <= day]
+
+    def scan_segment(self, segment: int, total: int, start_key: StartKey) -> tuple[list[Holder], StartKey]:
+        mine = sorted(h for i, h in enumerate(sorted(self.items)) if i % total == segment)
+        start = int((start_key or {}).get("at", 0))
+        page = [self.items[k] for k in mine[start : start + self.page]]
+        end = start + self.page
+        return page, ({"at": end} if end < len(mine) else None)
+
+
+class FakeRegionLevels:
+    def __init__(self) -> None:
+        self.levels: dict[str, int] = {}
+        self.writes: list[tuple[str, str, int, str]] = []
+
+    def overrides(self, codes: Iterable[str] | None = None) -> dict[str, int]:
+        wanted = set(codes) if codes is not None else set(self.levels)
+        return {c: lvl for c, lvl in self.levels.items() if c in wanted}
+
+    def put(self, code: str, name: str, level: int, parent: str | None, by: str, at: datetime) -> None:
+        self.levels[code] = level
+        self.writes.append((code, name, level, by))
+
+
+class FakeStays:
+    def __init__(self, page: int = 200) -> None:
+        self.entries: dict[tuple[str, str], date | None] = {}
+        self.page = page
+
+    def record(self, holder_id: str, stays: Iterable[tuple[str, date | None]]) -> None:
+        for region, left_on in stays:
+            self.entries[(region[:6], holder_id)] = left_on
+
+    def holders(self, county: str, since: date, start_key: StartKey = None) -> tuple[list[str], StartKey]:
+        ids = sorted(h for (c, h), left in self.entries.items() if c == county and (left is None or left >= since))
+        start = int((start_key or {}).get("at", 0))
+        end = start + self.page
+        return ids[start:end], ({"at": end} if end < len(ids) else None)
+
+
+@dataclass
+class FakeScanLog:
+    scans: list[tuple[str, str, str | None, str]] = field(default_factory=list)
+
+    def record(self, checkpoint_id: str, code_id: str, color: str | None, status: str, at: datetime) -> None:
+        self.scans.append((checkpoint_id, code_id, color, status))
+
+
+@dataclass
+class FakeHistory:
+    changes: list[ColorChange] = field(default_factory=list)
+
+    def append(self, change: ColorChange) -> None:
+        self.changes.append(change)
+
+
+@dataclass
+class FakeEvents:
+    published: list[tuple[ColorChange, str | None]] = field(default_factory=list)
+
+    def color_changed(self, change: ColorChange, sub: str | None) -> None:
+        self.published.append((change, sub))
+
+
+@dataclass
+class FakeQueue:
+    sent: list[RecomputeMessage] = field(default_factory=list)
+
+    def send(self, message: RecomputeMessage) -> None:
+        self.sent.append(message)
+
+    def take(self) -> list[RecomputeMessage]:
+        out, self.sent = self.sent, []
+        return out
+
+
+class FakeRuns:
+    def __init__(self) -> None:
+        self.runs: dict[str, dict[str, Any]] = {}
+
+    def create(self, run_id: str, segments: int, ruleset_version: str, by: str, at: datetime) -> bool:
+        if run_id in self.runs:
+            return False
+        self.runs[run_id] = {
+            "run_id": run_id,
+            "segments_total": segments,
+            "segments_done": 0,
+            "holders_read": 0,
+            "holders_changed": 0,
+            "ruleset_version": ruleset_version,
+            "started_by": by,
+            "started_at": at.isoformat(),
+            **{f"page_{i}": 0 for i in range(segments)},
+        }
+        return True
+
+    def get(self, run_id: str) -> dict[str, Any] | None:
+        return dict(self.runs[run_id]) if run_id in self.runs else None
+
+    def advance(
+        self, run_id: str, segment: int, page: int, next_key: StartKey, read: int, changed: int, at: datetime
+    ) -> bool:
+        run = self.runs[run_id]
+        if run[f"page_{segment}"] != page:
+            return False
+        run["holders_read"] += read
+        run["holders_changed"] += changed
+        if next_key is None:
+            run[f"page_{segment}"] = -1
+            run["segments_done"] += 1
+        else:
+            run[f"page_{segment}"] = page + 1
+            run[f"key_{segment}"] = json.dumps(next_key)
+        return True
+
+
+class FakeRulesets:
+    def __init__(self) -> None:
+        self.published: dict[str, Ruleset] = {}
+
+    def at(self, now: datetime) -> Ruleset:
+        in_force = sorted(
+            (r for r in [load_ruleset("v1"), *self.published.values()] if r.effective_from <= now),
+            key=lambda r: r.effective_from,
+        )
+        return in_force[-1]
+
+    def publish(self, ruleset: Ruleset) -> None:
+        if ruleset.version in self.published or ruleset.version == "v1":
+            raise Conflict(f"Ruleset version {ruleset.version} exists already; versions are never replaced.")
+        self.published[ruleset.version] = ruleset
+
+
+class FakePartners:
+    def __init__(self) -> None:
+        self.partners: dict[str, Partner] = {}
+        self.secrets: dict[str, list[str]] = {}
+
+    def get(self, partner_id: str) -> Partner | None:
+        return self.partners.get(partner_id)
+
+    def put(self, partner: Partner) -> None:
+        self.partners[partner.partner_id] = partner
+
+    def secrets_of(self, partner_id: str, now: datetime) -> list[str]:
+        return list(self.secrets.get(partner_id, []))
+
+    def rotate_secret(self, partner_id: str, now: datetime) -> str:
+        new = f"secret-{len(self.secrets.get(partner_id, [])) + 1}"
+        self.secrets[partner_id] = [new, *self.secrets.get(partner_id, [])][:2]
+        assert SECRET_OVERLAP  # the previous one stays valid for the overlap (not modelled in time here)
+        return new
+
+    def trusted_issuers(self, refresh: bool = False) -> dict[str, dict[str, Any]]:
+        return {p.issuer: p.jwks for p in self.partners.values() if p.issuer and p.jwks}
+
+
+class FakeNonces:
+    def __init__(self) -> None:
+        self.spent: set[tuple[str, str]] = set()
+        self.counts: dict[str, int] = {}
+
+    def spend(self, partner_id: str, nonce: str, now: datetime) -> None:
+        if (partner_id, nonce) in self.spent:
+            raise Unauthorized("This nonce was used already (a replay).")
+        self.spent.add((partner_id, nonce))
+
+    def count(self, partner: Partner, now: datetime) -> None:
+        n = self.counts.get(partner.partner_id, 0)
+        if n >= partner.rate_limit_per_minute:
+            raise RateLimited(f"More than {partner.rate_limit_per_minute} requests this minute.", retry_after=30)
+        self.counts[partner.partner_id] = n + 1
+
+
+class FakeKeys:
+    """Real ES256 signing and verification (pure crypto) with a key made for the test."""
+
+    def __init__(self) -> None:
+        self.private = generate_signing_key()
+        self._jwks = public_jwks([self.private])
+
+    def holder_key(self) -> bytes:
+        return b"test-holder-key"
+
+    def signer(self) -> TokenSigner:
+        return TokenSigner(self.private, ISSUER, 300)
+
+    def verifier(self, partners: dict[str, Any] | None = None, refresh: bool = False) -> TokenVerifier:
+        return TokenVerifier({**(partners or {}), ISSUER: self._jwks})
+
+    def jwks(self, force: bool = False) -> dict[str, Any]:
+        return self._jwks
+
+
+@dataclass
+class World:
+    """Every fake, and the collaborators built on them as the composition root would."""
+
+    holders: FakeHolders = field(default_factory=FakeHolders)
+    regions: FakeRegionLevels = field(default_factory=FakeRegionLevels)
+    stays: FakeStays = field(default_factory=FakeStays)
+    scans: FakeScanLog = field(default_factory=FakeScanLog)
+    history: FakeHistory = field(default_factory=FakeHistory)
+    events: FakeEvents = field(default_factory=FakeEvents)
+    queue: FakeQueue = field(default_factory=FakeQueue)
+    runs: FakeRuns = field(default_factory=FakeRuns)
+    rulesets: FakeRulesets = field(default_factory=FakeRulesets)
+    partners: FakePartners = field(default_factory=FakePartners)
+    nonces: FakeNonces = field(default_factory=FakeNonces)
+    keys: FakeKeys = field(default_factory=FakeKeys)
+
+    def __post_init__(self) -> None:
+        self.registry = registry()
+        self.recolor = Recolor(self.holders, self.regions, self.history, self.events, self.rulesets, self.registry)
