@@ -111,6 +111,7 @@ class QuarantineView(_Response):
     checkins_required: int | None
     checkins_done: int
     started_on: date
+    note: str | None = Field(default=None, description="e.g. why today's check-in does not count")
 
 
 class TokenView(_Response):

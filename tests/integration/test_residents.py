@@ -36,6 +36,7 @@ def test_three_days_in_a_level5_district_gives_red_with_reasons_and_the_date_it_
         "checkins_required": 14,
         "checkins_done": 0,
         "started_on": "2020-02-17",
+        "note": None,
     }
     assert (
         view["green_eligible_on"] == "2020-03-01"

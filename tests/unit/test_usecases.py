@@ -320,3 +320,16 @@ def test_the_partner_gate_refuses_replays_and_over_rate_callers():
         gate.admit(event("n1"), NOW)
     with pytest.raises(RateLimited):
         gate.admit(event("n2"), NOW)
+
+
+def test_a_cough_reported_at_a_check_in_stands_when_a_clean_check_in_follows_the_same_day(w):
+    # Given a green holder who reports a cough at 08:00 and checks in clean at 09:00 the same day
+    r = residents(w)
+    r.apply("u1", declare(), NOW)
+    day1 = NOW + timedelta(days=1)
+    r.check_in("u1", CheckinRequest(temperature=36.6, symptoms=["cough"]), day1.replace(hour=8))
+    view = r.check_in("u1", CheckinRequest(temperature=36.5, symptoms=[]), day1.replace(hour=9))
+    # Then the cough still counts (10 points) and the stored check-in keeps it with the later temperature
+    assert view.score == 10 and any("cough" in reason.detail for reason in view.reasons)
+    (holder,) = w.holders.items.values()
+    assert [(c.temperature, c.symptoms) for c in holder.checkins] == [(36.5, ["cough"])]

@@ -113,6 +113,7 @@ class Quarantine(NamedTuple):
     checkins_required: int | None
     checkins_done: int
     started_on: date
+    note: str | None = None  # e.g. why today's check-in does not count
 
 
 class Assessment(NamedTuple):
@@ -134,6 +135,13 @@ class _Source(NamedTuple):
     detail: str
     until: date | None  # last day it counts; None: no end in sight (ongoing stay, case)
     grows: bool = False  # ongoing stay whose points rise each day
+    ongoing: bool = False  # a stay still going on: while it lasts, the episode cannot end
+    level: int = 0  # stays: the region's level (to group many stays into one reason line)
+    days: int = 0  # stays: days counted
+
+
+MAX_STAY_LINES = 5  # more stays than this are summed up per level in the reasons
+LEVELS = range(1, 6)
 
 
 # ----------------------------------------------------------------------------- rules
@@ -150,11 +158,34 @@ def is_clean(checkin: Checkin, rules: Ruleset) -> bool:
     return checkin.temperature < rules.fever_temperature and not checkin.symptoms
 
 
+def merge_checkins(checkins: Iterable[Checkin]) -> tuple[Checkin, ...]:
+    """One check-in per day, in the order given: a later one replaces the temperature, but a symptom
+    once reported that day stays reported (so that day is not clean)."""
+    by_day: dict[date, Checkin] = {}
+    for c in checkins:
+        earlier = by_day.get(c.on)
+        if earlier is None:
+            by_day[c.on] = c
+        else:
+            symptoms = tuple(sorted(set(earlier.symptoms) | set(c.symptoms)))
+            by_day[c.on] = Checkin(c.on, c.temperature, symptoms)
+    return tuple(by_day.values())
+
+
+def _check_levels(levels: Mapping[str, int]) -> None:
+    for code, level in levels.items():
+        if type(level) is not int or level not in LEVELS:
+            raise ValueError(f"risk level {level!r} of region {code} is outside 1..5")
+
+
 def _sources(
-    facts: Facts, levels: Mapping[str, int], rules: Ruleset, today: date, names: Mapping[str, str]
+    facts: Facts, levels: Mapping[str, int], rules: Ruleset, today: date, names: Mapping[str, str], present: set[str]
 ) -> list[_Source]:
+    """The risk sources that earn points today; ``present`` receives the key of every fact still in
+    the window, including those that earn nothing today (a stay in a region now at level 1)."""
     out: list[_Source] = []
     if facts.case:
+        present.add("case")
         pts = rules.case_points.get(facts.case, 0)
         out.append(_Source("case", facts.case, pts, f"listed by the health authority as a {facts.case} case", None))
 
@@ -167,6 +198,7 @@ def _sources(
         if key in seen:
             continue
         seen.add(key)
+        present.add(key)
         label = "close contact" if c.kind == "close_contact" else "secondary contact"
         out.append(
             _Source(
@@ -187,20 +219,22 @@ def _sources(
         level = levels.get(s.region, 1)
         days = min(max((end - s.arrived_on).days, rules.stay_min_days), rules.stay_max_days)
         pts = rules.stay_base[level] + rules.stay_per_day[level] * days
+        key = f"stay:{s.region}:{s.arrived_on.isoformat()}"
+        present.add(key)
         if pts <= 0:
             continue
-        place = names.get(s.region, s.region)
+        name = names.get(s.region)
+        place = f"{name} ({s.region}, risk level {level})" if name else f"region {s.region} (risk level {level})"
         until = None if s.left_on is None else s.left_on + timedelta(days=rules.stay_window)
-        span = f"since {s.arrived_on.isoformat()}" if s.left_on is None else f"until {s.left_on.isoformat()}"
+        if s.left_on is None:
+            span = f"since {s.arrived_on.isoformat()}, still there: quarantine cannot end while the stay goes on"
+        else:
+            span = f"until {s.left_on.isoformat()}"
         grows = s.left_on is None and rules.stay_per_day[level] > 0 and days < rules.stay_max_days
+        plural = "s" if days != 1 else ""
         out.append(
             _Source(
-                f"stay:{s.region}:{s.arrived_on.isoformat()}",
-                "stay",
-                pts,
-                f"{days} day{'s' if days != 1 else ''} in {place} ({s.region}, risk level {level}) {span}",
-                until,
-                grows,
+                key, "stay", pts, f"{days} day{plural} in {place} {span}", until, grows, s.left_on is None, level, days
             )
         )
 
@@ -210,7 +244,9 @@ def _sources(
             return
         until = day + timedelta(days=rules.symptom_window - 1)
         kinds = set(names_)
+        present.update(f"symptom:{day.isoformat()}:{k}" for k in kinds)
         if "fever" in kinds or (temperature is not None and temperature >= rules.fever_temperature):
+            present.add(f"symptom:{day.isoformat()}:fever")
             kinds.discard("fever")
             t = f" ({temperature:.1f} °C)" if temperature is not None and temperature >= rules.fever_temperature else ""
             out.append(_Source(f"symptom:{day.isoformat()}:fever", "fever", rules.fever_points, f"fever{t}", until))
@@ -223,7 +259,7 @@ def _sources(
 
     for r in facts.reports:
         symptoms_on(r.on, r.symptoms, r.temperature)
-    for ci in facts.checkins:
+    for ci in merge_checkins(facts.checkins):
         symptoms_on(ci.on, ci.symptoms, ci.temperature)
     return out
 
@@ -234,14 +270,27 @@ def _total(sources: list[_Source], rules: Ruleset) -> tuple[int, list[Reason]]:
     reasons: list[Reason] = []
     fever: list[_Source] = []
     symptom_days: dict[str, list[str]] = {}
+    group_stays = sum(1 for s in sources if s.factor == "stay") > MAX_STAY_LINES
+    stay_levels: dict[int, list[_Source]] = {}
     for s in sources:
-        if s.factor == "fever":
+        if s.factor == "stay" and group_stays:
+            score += s.points
+            stay_levels.setdefault(s.level, []).append(s)
+        elif s.factor == "fever":
             fever.append(s)
         elif s.factor == "symptom":
             symptom_days.setdefault(s.detail, []).append(s.key.split(":")[1])
         else:
             score += s.points
             reasons.append(Reason(s.factor, s.points, s.detail))
+    for level in sorted(stay_levels, reverse=True):
+        group = stay_levels[level]
+        days_in_all = sum(s.days for s in group)
+        ongoing = sum(1 for s in group if s.ongoing)
+        detail = f"{len(group)} stays in level-{level} regions, {days_in_all} days in all"
+        if ongoing:
+            detail += f" ({ongoing} still going on: quarantine cannot end while a stay goes on)"
+        reasons.append(Reason("stay", sum(s.points for s in group), detail))
     if fever:
         days = sorted({s.key.split(":")[1] for s in fever})
         detail = fever[-1].detail + " reported on " + ", ".join(days)
@@ -265,25 +314,26 @@ def _color(score: int, rules: Ruleset) -> Color:
 
 def _count_checkins(
     checkins: Iterable[Checkin], started_on: date, today: date, required: int | None, rules: Ruleset
-) -> tuple[int, date | None]:
+) -> tuple[int, date | None, int]:
     """Walk the days after ``started_on``: a clean check-in adds one, a missed day or symptoms restart.
 
-    Returns the run still unbroken today (no check-in yet today is not a missed day) and the first
-    day the run reached ``required`` (None if it never did).
+    Returns the run still unbroken today (no check-in yet today is not a missed day), the first day a
+    run reached ``required`` (None if none did) and the longest run so far.
     """
     by_day = {c.on: c for c in checkins if started_on < c.on <= today}
-    run = 0
+    run = best = 0
     day = started_on + timedelta(days=1)
     while day <= today:
         c = by_day.get(day)
         if c is not None and is_clean(c, rules):
             run += 1
+            best = max(best, run)
             if required and run >= required:
-                return run, day
+                return run, day, best
         elif not (day == today and c is None):
             run = 0
         day += timedelta(days=1)
-    return run, None
+    return run, None, best
 
 
 def _undischarged(sources: list[_Source], discharged: Mapping[str, tuple[int, date]]) -> list[_Source]:
@@ -294,21 +344,40 @@ def _undischarged(sources: list[_Source], discharged: Mapping[str, tuple[int, da
 
 def _discharge(discharged: dict[str, tuple[int, date]], sources: Iterable[_Source], today: date) -> None:
     for s in sources:
-        # remember it while it could still count: ongoing sources for a generous horizon
+        # remembered while its fact is in the window (see ``present``); ``until`` says how long at most
         until = s.until if s.until is not None else today + timedelta(days=3650)
         prev = discharged.get(s.key)
         if prev is None or prev[0] < s.points:
             discharged[s.key] = (s.points, until)
 
 
-def _green_by_window(und: list[_Source], today: date, rules: Ruleset) -> date | None:
-    """The first day the remaining risk, left alone, drops below yellow as sources leave the window."""
-    ends = sorted({s.until for s in und if s.until is not None and s.until >= today})
-    for end in ends:
-        day = end + timedelta(days=1)
-        still = [s for s in und if s.until is None or s.until >= day]
-        if _color(_total(still, rules)[0], rules) is Color.GREEN:
-            return day
+def _first_green_day(
+    und: list[_Source], started_on: date, checkins: tuple[Checkin, ...], today: date, rules: Ruleset
+) -> date | None:
+    """The first day the holder is green if every day from today that has no check-in yet gets a clean
+    one (today too: the day is not over). The colour steps down as risk leaves the window, and each
+    colour needs its own number of clean check-ins, counting those already done in the episode."""
+    run, _, best = _count_checkins(checkins, started_on, today, None, rules)
+    settled = today <= started_on or any(c.on == today for c in checkins)
+    start = today + timedelta(days=1) if settled else today
+    first_run = run + 1  # the run on ``start``
+    exits = sorted(
+        {s.until + timedelta(days=1) for s in und if s.until is not None and s.until + timedelta(days=1) > start}
+    )
+    bounds = [start, *exits]
+    for i, seg_start in enumerate(bounds):
+        still = [s for s in und if s.until is None or s.until >= seg_start]
+        color = _color(_total(still, rules)[0], rules)
+        if color is Color.GREEN:
+            return seg_start
+        required = rules.checkins_required.get(color.value)
+        if not required:
+            continue
+        if best >= required:
+            return seg_start
+        by_checkins = max(seg_start, start + timedelta(days=required - first_run))
+        if i + 1 == len(bounds) or by_checkins < bounds[i + 1]:
+            return by_checkins
     return None
 
 
@@ -329,7 +398,8 @@ def evaluate(
     state:
         the episode and discharged risk remembered from the previous evaluation.
     levels:
-        region code -> risk level 1..5 for every region in ``facts.stays`` (missing: level 1).
+        region code -> risk level 1..5 for every region in ``facts.stays`` (missing: level 1); any
+        other level is refused with ``ValueError``.
     rules:
         the ruleset in force.
     now:
@@ -338,21 +408,26 @@ def evaluate(
         optional code -> name, used only to make reasons readable.
     """
     today = local_day(now, rules)
+    _check_levels(levels)
     names = region_names or {}
-    sources = _sources(facts, levels, rules, today, names)
-    keys = {s.key for s in sources}
-    discharged = {k: v for k, v in state.discharged.items() if v[1] >= today and k in keys}
+    checkins = merge_checkins(facts.checkins)
+    present: set[str] = set()
+    sources = _sources(facts, levels, rules, today, names, present)
+    # Discharged risk stays discharged while its fact is in the window, even on days it earns nothing
+    # (a region set to level 1 and back): only new or increased risk starts an episode again.
+    discharged = {k: v for k, v in state.discharged.items() if v[1] >= today and k in present}
     episode = state.episode
 
     # A case episode ends only by clearance: when the authority no longer lists the case,
     # everything that episode was for is discharged.
-    if episode is not None and episode.is_case and "case" not in keys:
+    if episode is not None and episode.is_case and "case" not in present:
         _discharge(discharged, (s for s in sources if s.key in episode.covers), today)
         episode = None
 
     und = _undischarged(sources, discharged)
     score, reasons = _total(und, rules)
     color = _color(score, rules)
+    exposed = any(s.ongoing for s in und)  # a stay still going on: the episode cannot end
 
     if color is Color.GREEN:
         episode = None
@@ -360,14 +435,15 @@ def evaluate(
         is_case = any(s.key == "case" for s in und)
         new_risk = episode is None or any(s.key not in episode.covers or s.points > episode.covers[s.key] for s in und)
         if new_risk:
-            # the colour is always the one the score gives, so reasons and colour never disagree
+            # quarantine runs from the last exposure; the colour is the one the score gives (the worse)
             episode = Episode(color, today, {s.key: s.points for s in und}, is_case)
         else:
             assert episode is not None
+            # the episode's colour follows its remaining risk (stepping down), its count goes on
             episode = Episode(color, episode.started_on, episode.covers, is_case)
             required = rules.checkins_required.get(color.value)
-            if not is_case and required:
-                _, done_on = _count_checkins(facts.checkins, episode.started_on, today, required, rules)
+            if not is_case and not exposed and required:
+                _, done_on, _ = _count_checkins(checkins, episode.started_on, today, required, rules)
                 if done_on is not None:
                     _discharge(discharged, und, today)
                     und = _undischarged(sources, discharged)
@@ -380,17 +456,17 @@ def evaluate(
     if episode is not None:
         q_key = "case" if episode.is_case else episode.color.value
         required = rules.checkins_required.get(q_key)
-        run, _ = _count_checkins(facts.checkins, episode.started_on, today, None, rules)
-        quarantine = Quarantine(rules.quarantine_kind[q_key], required, run, episode.started_on)
-        if not episode.is_case and required:
-            checked_today = any(c.on == today for c in facts.checkins if c.on > episode.started_on)
-            first = max(episode.started_on + timedelta(days=1), today + timedelta(days=1) if checked_today else today)
-            by_checkins = first + timedelta(days=required - run - 1)
-            by_window = _green_by_window(und, today, rules)
-            green_on = min(by_checkins, by_window) if by_window else by_checkins
+        run, _, _ = _count_checkins(checkins, episode.started_on, today, None, rules)
+        note = None
+        if episode.started_on == today and any(c.on == today and is_clean(c, rules) for c in checkins):
+            note = "Today's check-in came before this quarantine started today; counting starts tomorrow."
+        quarantine = Quarantine(rules.quarantine_kind[q_key], required, run, episode.started_on, note)
+        if not episode.is_case and not exposed and required:
+            green_on = _first_green_day(und, episode.started_on, checkins, today, rules)
 
     # The scheduler only needs a holder when time alone can change the colour: a risk source
-    # leaves the window, or an ongoing stay earns more points tomorrow.
+    # leaves the window (the colour steps down, or an episode's count is met at the lower colour),
+    # or an ongoing stay earns more points tomorrow.
     due: date | None = None
     if color is not Color.GREEN:
         ends = [s.until + timedelta(days=1) for s in und if s.until is not None and s.until >= today]

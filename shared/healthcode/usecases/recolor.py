@@ -61,6 +61,7 @@ def with_assessment(h: Holder, a: Assessment, now: datetime) -> Holder:
                 checkins_required=q.checkins_required,
                 checkins_done=q.checkins_done,
                 started_on=q.started_on,
+                note=q.note,
             )
             if q
             else None,

@@ -155,8 +155,12 @@ class Residents:
 
         def change(cur: Holder | None) -> Holder:
             assert cur is not None
-            # a second check-in on the same day replaces the first
-            return cur.model_copy(update={"checkins": [c for c in cur.checkins if c.on != today] + [entry]})
+            # a second check-in on the same day replaces the first's temperature; its symptoms stay reported
+            earlier = next((c for c in cur.checkins if c.on == today), None)
+            merged = entry
+            if earlier is not None:
+                merged = entry.model_copy(update={"symptoms": sorted(set(earlier.symptoms) | set(entry.symptoms))})
+            return cur.model_copy(update={"checkins": [c for c in cur.checkins if c.on != today] + [merged]})
 
         saved, _ = self._recolor(h.holder_id, now, "check-in", change)
         assert saved is not None
