@@ -101,7 +101,12 @@ class Bench:
         self.mock.stop()
 
     def call(self, method: str, path: str, body: Any = None, sub: str = "u", roles: str = "") -> Any:
-        r = self.system.http(method, path, body, claims={"sub": sub, "roles": roles})
+        claims = {"sub": sub, "scope": roles}
+        if isinstance(body, dict) and "id_number" in body:  # residents verified as who they declare
+            claims["verified_id"] = f"{body['id_type']}:{body['id_number']}"
+        if isinstance(body, dict) and "checkpoint_id" in body:
+            claims["checkpoints"] = body["checkpoint_id"]
+        r = self.system.http(method, path, body, claims=claims)
         assert r.status < 300, r.body
         return r.json()
 
@@ -162,7 +167,7 @@ class Bench:
 
 # ----------------------------------------------------------------------------- per operation
 def bench_operations(b: Bench, repeats: int) -> dict[str, Any]:
-    b.call("PUT", "/admin/v1/regions/420111", {"name": "洪山区", "level": 5}, roles="[health_admin]")
+    b.call("PUT", "/admin/v1/regions/420111", {"name": "洪山区", "level": 5}, roles="health_admin")
     b.system.deliver_queue()
     out: dict[str, Any] = {}
 
@@ -186,7 +191,7 @@ def bench_operations(b: Bench, repeats: int) -> dict[str, Any]:
     b.now = NOW + timedelta(seconds=10)
     _, out["verify"] = b.measured(
         lambda: [
-            b.call("POST", "/v1/verifications", {"token": t, "checkpoint_id": "gate"}, roles="[checkpoint]")
+            b.call("POST", "/v1/verifications", {"token": t, "checkpoint_id": "gate"}, roles="checkpoint")
             for t in tokens
         ]
     )
@@ -208,7 +213,7 @@ def bench_verify_ratio(b: Bench, repeats: int) -> dict[str, Any]:
 
     fn = handler.load()
     body = json.dumps({"token": token, "checkpoint_id": "gate-1"})
-    claims = {"sub": "gate", "roles": "[checkpoint]"}
+    claims = {"sub": "gate", "scope": "checkpoint", "checkpoints": "gate-1"}
 
     events = iter(
         [
@@ -310,7 +315,7 @@ def bench_region(population: int, stayed: int) -> dict[str, Any]:
     b = Bench()
     try:
         b.bulk_holders(population, 0, prefix="r", stays_in="330106", stayed=stayed)
-        b.call("PUT", "/admin/v1/regions/330106", {"name": "西湖区", "level": 5}, roles="[health_admin]")
+        b.call("PUT", "/admin/v1/regions/330106", {"name": "西湖区", "level": 5}, roles="health_admin")
         svc = wiring.services()
         sqs, url = b.clients["sqs"], b.p.physical("RecomputeQueue")
         message = messages.parse(sqs.receive_message(QueueUrl=url)["Messages"][0]["Body"])
@@ -338,9 +343,7 @@ def bench_full_run(population: int) -> dict[str, Any]:
     try:
         b.bulk_holders(population, 0, prefix="f")
         svc = wiring.services()
-        run_id = b.call("POST", "/admin/v1/rescoring", {"scope": "all", "segments": 1}, roles="[health_admin]")[
-            "run_id"
-        ]
+        run_id = b.call("POST", "/admin/v1/rescoring", {"scope": "all", "segments": 1}, roles="health_admin")["run_id"]
         sqs, url = b.clients["sqs"], b.p.physical("RecomputeQueue")
         message = messages.parse(sqs.receive_message(QueueUrl=url)["Messages"][0]["Body"])
         t = time.perf_counter()

@@ -25,30 +25,49 @@ ISSUER = "https://healthcode.test"
 
 
 class FakeHolders:
-    def __init__(self, page: int = 100) -> None:
+    def __init__(self, page: int = 100, max_dependants: int = 5) -> None:
         self.items: dict[str, Holder] = {}
+        self.accounts: dict[str, str] = {}  # sub -> holder id
+        self.guardians: dict[str, set[str]] = {}  # sub -> dependants' holder ids
         self.page = page
+        self.max_dependants = max_dependants
         self.conflicts_to_raise = 0  # the next N saves lose to a "concurrent writer"
 
     def get(self, holder_id: str) -> Holder | None:
         return self.items.get(holder_id)
 
     def find_by_sub(self, sub: str) -> Holder | None:
-        return next((h for h in self.items.values() if h.sub == sub), None)
+        return self.items.get(self.accounts[sub]) if sub in self.accounts else None
+
+    def dependants(self, sub: str) -> list[Holder]:
+        return [self.items[h] for h in sorted(self.guardians.get(sub, ())) if self.items[h].guardian == sub]
 
     def code_status(self, code_id: str) -> CodeRecord | None:
         h = next((h for h in self.items.values() if h.code_id == code_id), None)
         return CodeRecord(h.color.value, h.masked_name) if h else None
 
-    def save(self, holder: Holder) -> Holder:
+    def save(self, holder: Holder, previous: Holder | None = None) -> Holder:
         stored = self.items.get(holder.holder_id)
         if self.conflicts_to_raise:
             self.conflicts_to_raise -= 1
             raise VersionConflict(holder.holder_id)
         if (stored.version if stored else 0) != holder.version:
             raise VersionConflict(holder.holder_id)
+        hid = holder.holder_id
+        binds = holder.sub and holder.sub != (previous.sub if previous else None)
+        adds = holder.guardian and holder.guardian != (previous.guardian if previous else None)
+        if binds and self.accounts.get(holder.sub, hid) != hid:
+            raise Conflict("This account already holds a code for another identity document.")
+        if adds and len(self.guardians.get(holder.guardian, set()) - {hid}) >= self.max_dependants:
+            raise Conflict(f"An account may apply for at most {self.max_dependants} dependants.")
+        if binds:
+            self.accounts[holder.sub] = hid
+        if adds:
+            self.guardians.setdefault(holder.guardian, set()).add(hid)
+        if previous and previous.guardian and previous.guardian != holder.guardian:
+            self.guardians.get(previous.guardian, set()).discard(hid)
         saved = holder.model_copy(update={"version": holder.version + 1})
-        self.items[holder.holder_id] = saved
+        self.items[hid] = saved
         return saved
 
     def due(self, day: date) -> Iterator[Holder]:
@@ -78,15 +97,17 @@ class FakeRegionLevels:
 
 class FakeStays:
     def __init__(self, page: int = 200) -> None:
-        self.entries: dict[tuple[str, str], date | None] = {}
+        self.entries: dict[tuple[str, str, date, str], date | None] = {}  # (county, holder, arrived, region)
         self.page = page
 
-    def record(self, holder_id: str, stays: Iterable[tuple[str, date | None]]) -> None:
-        for region, left_on in stays:
-            self.entries[(region[:6], holder_id)] = left_on
+    def record(self, holder_id: str, stays: Iterable[tuple[str, date, date | None]]) -> None:
+        for region, arrived_on, left_on in stays:
+            self.entries[(region[:6], holder_id, arrived_on, region)] = left_on
 
     def holders(self, county: str, since: date, start_key: StartKey = None) -> tuple[list[str], StartKey]:
-        ids = sorted(h for (c, h), left in self.entries.items() if c == county and (left is None or left >= since))
+        ids = sorted(
+            {h for (c, h, _, _), left in self.entries.items() if c == county and (left is None or left >= since)}
+        )
         start = int((start_key or {}).get("at", 0))
         end = start + self.page
         return ids[start:end], ({"at": end} if end < len(ids) else None)
@@ -94,10 +115,10 @@ class FakeStays:
 
 @dataclass
 class FakeScanLog:
-    scans: list[tuple[str, str, str | None, str]] = field(default_factory=list)
+    scans: list[tuple[str, str, str | None, str, str]] = field(default_factory=list)
 
-    def record(self, checkpoint_id: str, code_id: str, color: str | None, status: str, at: datetime) -> None:
-        self.scans.append((checkpoint_id, code_id, color, status))
+    def record(self, checkpoint_id: str, code_id: str, color: str | None, status: str, at: datetime, by: str) -> None:
+        self.scans.append((checkpoint_id, code_id, color, status, by))
 
 
 @dataclass

@@ -27,8 +27,8 @@ from healthcode.models import (
 from healthcode.wiring import services
 
 logger = Logger()
-ROLE = "health_admin"
-app = build_resolver(roles={"/admin/": ROLE})
+SCOPE = "health_admin"
+app = build_resolver(scopes={"/admin/": SCOPE})
 
 
 @app.put(

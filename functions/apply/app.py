@@ -12,7 +12,7 @@ from healthcode import clock
 from healthcode.api.callers import caller
 from healthcode.api.problems import documented
 from healthcode.api.resolver import build_resolver, json_response
-from healthcode.models import ApplicationRequest, CheckinRequest, CodeView
+from healthcode.models import ApplicationRequest, CheckinRequest, CodeView, DependantsView
 from healthcode.wiring import services
 
 logger = Logger()
@@ -23,15 +23,15 @@ app = build_resolver()
 @app.post(
     "/v1/applications",
     summary="Declare (apply): returns the code view",
-    responses=documented(200, CodeView, 400, 401, 409, 413, 415, 422, 503),
+    responses=documented(200, CodeView, 400, 401, 403, 409, 413, 415, 422, 503),
 )
 def post_application(
     body: ApplicationRequest,
     idempotency_key: Annotated[str | None, Header(alias="idempotency-key", max_length=128)] = None,
 ):
-    who = caller(app)
-    key = idempotency_key
-    view: CodeView = services().residents.apply_once(who.sub, key, body, clock.now())
+    svc = services()
+    who = caller(app, svc.settings.identity_claim)
+    view: CodeView = svc.residents.apply_once(who.sub, who.identity, idempotency_key, body, clock.now())
     metrics.add_metric(name="Applications", unit=MetricUnit.Count, value=1)
     return json_response(view)
 
@@ -54,6 +54,15 @@ def post_checkin(body: CheckinRequest):
     view = services().residents.check_in(caller(app).sub, body, clock.now())
     metrics.add_metric(name="Checkins", unit=MetricUnit.Count, value=1)
     return json_response(view)
+
+
+@app.get(
+    "/v1/dependants",
+    summary="The codes of the dependants I applied for",
+    responses=documented(200, DependantsView, 401, 503),
+)
+def get_dependants():
+    return json_response(services().residents.dependants(caller(app).sub, clock.now()))
 
 
 @app.get("/v1/rulesets/current", summary="The ruleset in force (public)", responses=documented(200, None))

@@ -8,6 +8,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from healthcode import clock
+from healthcode.api.callers import caller
 from healthcode.api.problems import documented
 from healthcode.api.resolver import build_resolver, json_response
 from healthcode.models import VerificationRequest, VerificationView
@@ -15,7 +16,7 @@ from healthcode.wiring import services
 
 logger = Logger()
 metrics = Metrics()
-app = build_resolver(roles={"/v1/verifications": "checkpoint"})
+app = build_resolver(scopes={"/v1/verifications": "checkpoint"})
 
 
 @app.post(
@@ -24,7 +25,8 @@ app = build_resolver(roles={"/v1/verifications": "checkpoint"})
     responses=documented(200, VerificationView, 400, 401, 403, 413, 415, 422, 503),
 )
 def post_verification(body: VerificationRequest):
-    view = services().checkpoints.verify(body, clock.now())
+    who = caller(app)
+    view = services().checkpoints.verify(body, who.sub, who.checkpoints, clock.now())
     metrics.add_metric(name=f"Scan_{view.decision}", unit=MetricUnit.Count, value=1)
     return json_response(view)
 

@@ -28,10 +28,13 @@ def serve(args: argparse.Namespace) -> int:
         from healthcode_local import demo_data
 
         def call(method: str, path: str, body: Any, sub: str, roles: list[str]) -> tuple[int, Any]:
+            # the demo residents are verified as the people they declare
+            who = {"id_type": body["id_type"], "id_number": body["id_number"]} if "id_number" in body else None
+            token = stack.idp.mint(sub, roles, identity=who)
             r = stack.handle(
                 method,
                 path,
-                {"authorization": f"Bearer {stack.idp.mint(sub, roles)}", "content-type": "application/json"},
+                {"authorization": f"Bearer {token}", "content-type": "application/json"},
                 json.dumps(body).encode(),
             )
             return r.status, r.json()
@@ -39,7 +42,10 @@ def serve(args: argparse.Namespace) -> int:
         demo_data.load(call, stack.clock.now().astimezone(stack.schedule.zone).date())
         stack.pump()
     print(f"healthcode local stack: API {stack.url}  (AWS endpoint http://127.0.0.1:{stack.aws_port})", flush=True)
-    print("  dev: POST /dev/tokens {sub, roles}; GET|PUT /dev/clock {now}. Ctrl-C stops.", flush=True)
+    print(
+        "  dev: POST /dev/tokens {sub, roles, identity?, checkpoints?}; GET|PUT /dev/clock {now}. Ctrl-C stops.",
+        flush=True,
+    )
     stopping = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stopping.set())

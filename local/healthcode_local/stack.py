@@ -65,9 +65,10 @@ class DevIdentityProvider:
     Expiry is checked on the real clock, like API Gateway: moving the dev clock does not expire tokens.
     """
 
-    def __init__(self, issuer: str, audience: str) -> None:
+    def __init__(self, issuer: str, audience: str, identity_claim: str = "verified_id") -> None:
         self.issuer = issuer
         self.audience = audience
+        self.identity_claim = identity_claim
         self._key = ECKey.generate_key("P-256", auto_kid=True)
 
     def mint(
@@ -75,6 +76,8 @@ class DevIdentityProvider:
         sub: str,
         roles: list[str],
         *,
+        identity: dict[str, str] | None = None,
+        checkpoints: list[str] | None = None,
         audience: str | None = None,
         issuer: str | None = None,
         expires_in: int | None = None,
@@ -86,10 +89,14 @@ class DevIdentityProvider:
             "iss": issuer or self.issuer,
             "aud": audience or self.audience,
             "sub": sub,
-            "roles": roles,
+            "scope": " ".join(roles),  # each role is the OAuth scope of the same name
             "iat": now,
             "exp": now + ttl,
         }
+        if identity is not None:  # what real-name verification at the identity provider asserts
+            claims[self.identity_claim] = f"{identity['id_type']}:{identity['id_number']}"
+        if checkpoints:
+            claims["checkpoints"] = " ".join(checkpoints)
         return jwt.encode({"alg": "ES256", "kid": self._key.kid}, claims, self._key)
 
     def claims(self, authorization: str | None) -> dict[str, str] | None:
@@ -177,7 +184,7 @@ class LocalStack:
         self.system = LocalSystem(provision(clients, template), quiet=self.quiet)
         clock.set_source(self.clock.now)
         params = template.parameter_defaults()
-        self.idp = DevIdentityProvider(params["JwtIssuer"], params["JwtAudience"])
+        self.idp = DevIdentityProvider(params["JwtIssuer"], params["JwtAudience"], params["IdentityClaim"])
         daily = next(
             e
             for e in template.functions["RecomputeFunction"].properties["Events"].values()
@@ -251,12 +258,22 @@ class LocalStack:
             return _json(400, {"detail": "not JSON"})
         if route == "/dev/tokens" and method == "POST":
             sub, roles = data.get("sub"), data.get("roles", [])
+            identity, checkpoints = data.get("identity"), data.get("checkpoints")
             extra = {k: data[k] for k in ("audience", "issuer", "expires_in") if k in data}
-            if not isinstance(sub, str) or not sub or not isinstance(roles, list):
-                return _json(
-                    422, {"detail": "expected {sub: string, roles: [string]} (+ audience, issuer, expires_in)"}
-                )
-            return _json(200, {"token": self.idp.mint(sub, [str(r) for r in roles], **extra)})
+            valid_identity = identity is None or (
+                isinstance(identity, dict)
+                and all(isinstance(identity.get(k), str) for k in ("id_type", "id_number"))
+                and set(identity) == {"id_type", "id_number"}
+            )
+            valid_checkpoints = checkpoints is None or (
+                isinstance(checkpoints, list) and all(isinstance(c, str) for c in checkpoints)
+            )
+            if not isinstance(sub, str) or not sub or not isinstance(roles, list) or not valid_identity:
+                return _json(422, {"detail": DEV_TOKEN_CONTRACT})
+            if not valid_checkpoints:
+                return _json(422, {"detail": DEV_TOKEN_CONTRACT})
+            token = self.idp.mint(sub, [str(r) for r in roles], identity=identity, checkpoints=checkpoints, **extra)
+            return _json(200, {"token": token})
         if route == "/dev/clock" and method == "GET":
             return _json(200, {"now": self.clock.now().isoformat()})
         if route == "/dev/clock" and method == "PUT":
@@ -272,6 +289,12 @@ class LocalStack:
             fired = self.pump()  # a schedule the new time has passed fires now, before this answer
             return _json(200, {"now": self.clock.now().isoformat(), "fired": fired})
         return _json(404, {"message": "Not Found"})
+
+
+DEV_TOKEN_CONTRACT = (
+    "expected {sub: string, roles: [string]}, optionally identity: {id_type, id_number} (the verified identity),"
+    " checkpoints: [string] (the checkpoints it scans for), audience, issuer, expires_in"
+)
 
 
 def _json(status: int, body: Any) -> HttpResult:

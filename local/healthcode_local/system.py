@@ -65,6 +65,9 @@ class LocalSystem:
         jwt_route = not route.public and route.authorizer is None
         if jwt_route and claims is None:  # the HTTP API's JWT authorizer refuses it
             return HttpResult(401, {"content-type": "application/json"}, '{"message":"Unauthorized"}')
+        if jwt_route and route.scopes and not set(str((claims or {}).get("scope", "")).split(" ")) & set(route.scopes):
+            # the JWT authorizer's AuthorizationScopes: none of the route's scopes is in the token
+            return HttpResult(403, {"content-type": "application/json"}, '{"message":"Forbidden"}')
         text = raw_body if raw_body is not None else (json.dumps(body) if body is not None else None)
         hdrs = {"content-type": "application/json", **(headers or {})}
         event = http_event(

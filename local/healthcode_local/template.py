@@ -27,7 +27,8 @@ class Route:
     path: str  # as in the template: /admin/v1/regions/{code}
     function: str  # logical id
     public: bool  # no authorizer
-    authorizer: str | None = None  # a Lambda authorizer's name; None: the API's default (JWT)
+    authorizer: str | None = None  # a Lambda authorizer's name; None: a JWT authorizer (the API's default)
+    scopes: tuple[str, ...] = ()  # AuthorizationScopes: the token's scope claim must hold one of them
 
     @property
     def pattern(self) -> re.Pattern[str]:
@@ -102,16 +103,25 @@ class Template:
                     continue
                 p = event["Properties"]
                 auth = p.get("Auth", {}).get("Authorizer")
+                lambda_authorizer = auth not in (None, "NONE") and "JwtConfiguration" not in self._authorizer(auth)
                 out.append(
                     Route(
                         p["Method"].upper(),
                         p["Path"],
                         logical,
                         auth == "NONE",
-                        auth if auth not in (None, "NONE") else None,
+                        auth if lambda_authorizer else None,
+                        tuple(p.get("Auth", {}).get("AuthorizationScopes", ())),
                     )
                 )
         return out
+
+    def _authorizer(self, name: str) -> Mapping[str, Any]:
+        for api in self.of_type("AWS::Serverless::HttpApi").values():
+            found = api.get("Auth", {}).get("Authorizers", {}).get(name)
+            if found is not None:
+                return dict(found)
+        return {}
 
     def route_for(self, method: str, path: str) -> tuple[Route, dict[str, str]] | None:
         for r in self.routes:

@@ -6,6 +6,7 @@ import base64
 import hashlib
 import hmac
 import re
+import unicodedata
 from datetime import date
 from enum import StrEnum
 
@@ -63,13 +64,28 @@ def holder_id(key: bytes, id_type: IdType | str, number: str) -> str:
     return base64.urlsafe_b64encode(mac).rstrip(b"=").decode()
 
 
+# Control, format (bidi overrides, zero-width), surrogate, private-use, unassigned, line/paragraph separators
+_HIDDEN = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
+
+
+def name_problem(name: str) -> str | None:
+    """Why a name cannot be shown as it is (it would hide or reorder what a checkpoint reads), or None."""
+    bad = sorted({f"U+{ord(c):04X}" for c in name if unicodedata.category(c) in _HIDDEN})
+    if bad:
+        return f"must not contain control, bidi or zero-width characters ({', '.join(bad[:5])})"
+    if not name.strip():
+        return "must not be blank"
+    return None
+
+
 def mask_name(name: str) -> str:
-    """王珍波 -> 王*波, 王波 -> 王*, John Smith -> J********h: what a checkpoint or partner sees."""
+    """王珍波 -> 王*波, 王波 -> 王*, 王 -> 王*, John Smith -> J********h: what a checkpoint or partner sees.
+
+    Always one visible character first, then at least one ``*``.
+    """
     name = name.strip()
-    if len(name) <= 1:
-        return "*"
-    if len(name) == 2:
-        return name[0] + "*"
+    if len(name) <= 2:
+        return name[:1] + "*"
     return name[0] + "*" * (len(name) - 2) + name[-1]
 
 

@@ -86,6 +86,10 @@ class ApplicationRequest(_Request):
     symptoms: Annotated[list[Symptom], Field(max_length=7)]
     temperature: Temperature | None = None
     attestation: StrictBool
+    dependant: StrictBool = Field(
+        default=False,
+        description="true: a verified adult applies for a dependant (a child, an elderly person without a phone)",
+    )
 
     @field_validator("attestation")
     @classmethod
@@ -98,6 +102,9 @@ class ApplicationRequest(_Request):
 class CheckinRequest(_Request):
     temperature: Temperature
     symptoms: Annotated[list[Symptom], Field(max_length=7)]
+    dependant_id: Annotated[StrictStr, Field(pattern=r"^[0-9a-f]{32}$")] | None = Field(
+        default=None, description="check in for one of your dependants (its dependant_id)"
+    )
 
 
 class ReasonView(_Response):
@@ -129,6 +136,14 @@ class CodeView(_Response):
     green_eligible_on: date | None
     masked_name: str
     token: TokenView
+
+
+class DependantCode(CodeView):
+    dependant_id: str = Field(description="names this dependant in check-ins")
+
+
+class DependantsView(_Response):
+    dependants: list[DependantCode]
 
 
 # ----------------------------------------------------------------------------- checkpoint
@@ -231,6 +246,7 @@ class StoredStay(_Stored):
     region: str
     arrived_on: date
     left_on: date | None
+    confirmed_on: date | None = None  # ongoing: the last day a declaration said the holder was still there
 
 
 class StoredContact(_Stored):
@@ -277,7 +293,8 @@ class Holder(_Stored):
 
     holder_id: str
     version: int = 0
-    sub: str | None = None
+    sub: str | None = None  # the holder's own account (verified as this identity)
+    guardian: str | None = None  # the account that applied for this holder as a dependant
     code_id: str | None = None
     id_type: IdType | None = None
     masked_name: str = ""
@@ -302,7 +319,7 @@ class Holder(_Stored):
 
     @property
     def applied(self) -> bool:
-        return self.sub is not None
+        return self.sub is not None or self.guardian is not None
 
 
 class ColorChange(_Stored):

@@ -59,7 +59,15 @@ class Services:
         from healthcode.adapters.holders import DynamoHolders
 
         s, p = self.settings, self.pages
-        return DynamoHolders(self.clients.get("dynamodb"), s.holders_table, s.due_shards, p.due, p.scan)
+        return DynamoHolders(
+            self.clients.get("dynamodb"),
+            s.holders_table,
+            s.due_shards,
+            p.due,
+            p.scan,
+            accounts_table=s.accounts_table,
+            max_dependants=s.max_dependants,
+        )
 
     @cached_property
     def stays(self) -> DynamoStayIndex:

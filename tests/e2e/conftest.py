@@ -36,22 +36,43 @@ class Api:
     def __init__(self, base: str) -> None:
         self.base = base
         self.http = requests.Session()
-        self._tokens: dict[tuple[str, tuple[str, ...]], str] = {}
+        self._tokens: dict[tuple, str] = {}
 
-    def token(self, sub: str, *roles: str) -> str:
-        key = (sub, roles)
+    def token(
+        self, sub: str, *roles: str, identity: tuple[str, str] | None = None, checkpoints: tuple[str, ...] = ()
+    ) -> str:
+        key = (sub, roles, identity, checkpoints)
         if key not in self._tokens:
-            r = self.http.post(f"{self.base}/dev/tokens", json={"sub": sub, "roles": list(roles)}, timeout=10)
+            body: dict = {"sub": sub, "roles": list(roles)}
+            if identity:
+                body["identity"] = {"id_type": identity[0], "id_number": identity[1]}
+            if checkpoints:
+                body["checkpoints"] = list(checkpoints)
+            r = self.http.post(f"{self.base}/dev/tokens", json=body, timeout=10)
             r.raise_for_status()
             self._tokens[key] = r.json()["token"]
         return self._tokens[key]
 
     def call(
-        self, method: str, path: str, body=None, *, sub: str | None = None, roles: tuple[str, ...] = (), headers=None
+        self,
+        method: str,
+        path: str,
+        body=None,
+        *,
+        sub: str | None = None,
+        roles: tuple[str, ...] = (),
+        identity: tuple[str, str] | None = None,
+        headers=None,
     ):
+        """Without ``identity``, a resident is honest: verified as the person a declaration names; a
+        checkpoint account is assigned the checkpoint its scan names."""
         h = dict(headers or {})
         if sub:
-            h["authorization"] = f"Bearer {self.token(sub, *roles)}"
+            body_ = body if isinstance(body, dict) else {}
+            if identity is None and "id_number" in body_ and not body_.get("dependant"):
+                identity = (body_["id_type"], body_["id_number"])
+            checkpoints = (body_["checkpoint_id"],) if "checkpoint" in roles and "checkpoint_id" in body_ else ()
+            h["authorization"] = f"Bearer {self.token(sub, *roles, identity=identity, checkpoints=checkpoints)}"
         return self.http.request(method, f"{self.base}{path}", json=body, headers=h, timeout=30)
 
     def set_clock(self, iso: str) -> list[str]:

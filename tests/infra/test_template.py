@@ -153,3 +153,13 @@ def test_the_layer_requirements_pin_what_pyproject_pins():
 def test_the_local_python_is_the_lambda_runtime_version():
     runtime = T.doc["Globals"]["Function"]["Runtime"]
     assert runtime == f"python{sys.version_info.major}.{sys.version_info.minor}"
+
+
+def test_routes_that_need_a_scope_declare_it_to_the_gateways_jwt_authorizer():
+    for route in T.routes:
+        if route.path.startswith("/admin/"):
+            assert route.scopes == ("health_admin",), route
+        elif route.path == "/v1/verifications":
+            assert route.scopes == ("checkpoint",), route
+        else:
+            assert route.scopes == (), route  # residents, partners (their own authorizer) and public routes

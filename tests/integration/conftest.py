@@ -15,6 +15,7 @@ from healthcode_local.aws import provision
 from healthcode_local.system import LocalSystem
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
+IDENTITY_CLAIM = "verified_id"
 SERVICES = ("dynamodb", "sqs", "events", "secretsmanager", "ssm")
 
 
@@ -27,14 +28,29 @@ class Harness(LocalSystem):
         self.now = now
         self.set_clock(now)
 
-    def resident(self, sub: str):
-        return lambda method, path, body=None, **kw: self.http(method, path, body, claims={"sub": sub}, **kw)
+    def resident(self, sub: str, identity: tuple[str, str] | None = None):
+        """A resident's app. Without ``identity`` the resident is honest: verified as the person each
+        declaration names (as real-name verification at the identity provider would assert)."""
 
-    def checkpoint(self, body):
-        return self.http("POST", "/v1/verifications", body, claims={"sub": "gate-1", "roles": "[checkpoint]"})
+        def call(method, path, body=None, **kw):
+            claims = {"sub": sub}
+            who = identity
+            if who is None and isinstance(body, dict) and "id_number" in body and not body.get("dependant"):
+                who = (body["id_type"], body["id_number"])
+            if who is not None:
+                claims[IDENTITY_CLAIM] = f"{who[0]}:{who[1]}"
+            return self.http(method, path, body, claims=claims, **kw)
+
+        return call
+
+    def checkpoint(self, body, sub: str = "gate-1", checkpoints: str | None = None):
+        """A checkpoint account; by default it is assigned the checkpoint the scan names."""
+        assigned = checkpoints if checkpoints is not None else str(body.get("checkpoint_id", ""))
+        claims = {"sub": sub, "scope": "checkpoint", "checkpoints": assigned}
+        return self.http("POST", "/v1/verifications", body, claims=claims)
 
     def admin(self, method, path, body=None):
-        return self.http(method, path, body, claims={"sub": "officer-1", "roles": "[health_admin]"})
+        return self.http(method, path, body, claims={"sub": "officer-1", "scope": "health_admin"})
 
     def holder_items(self) -> list[dict]:
         return self.p.clients["dynamodb"].scan(TableName=self.p.physical("HoldersTable"))["Items"]

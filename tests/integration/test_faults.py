@@ -11,7 +11,7 @@ from moto.dynamodb.models import DynamoDBBackend
 from tests.people import application
 
 
-class Throttled(DynamodbException):
+class ThrottlingError(DynamodbException):  # a transaction's cancellation reason says ThrottlingError
     def __init__(self) -> None:
         super().__init__(
             ERROR_TYPE_PREFIX + "ProvisionedThroughputExceededException",
@@ -33,7 +33,7 @@ class Throttle:
         def refusing(backend, table_name, *args, **kwargs):
             if table_name == throttle.table and throttle.seen < throttle.times:
                 throttle.seen += 1
-                raise Throttled()
+                raise ThrottlingError()
             return throttle.original(backend, table_name, *args, **kwargs)
 
         setattr(DynamoDBBackend, self.method, refusing)
@@ -116,10 +116,18 @@ def test_an_apply_retried_after_a_client_timeout_returns_the_first_answer_and_wr
     writes = []
     db = system.p.clients["dynamodb"]
     holders = system.p.physical("HoldersTable")
-    hook = lambda params, **kw: writes.append(1) if params.get("TableName") == holders else None  # noqa: E731
-    db.meta.events.register("provide-client-params.dynamodb.PutItem", hook)
+
+    def hook(params, **kw):  # a holder write, alone or in a transaction with its account
+        tables = [params.get("TableName")] + [
+            next(iter(t.values()))["TableName"] for t in params.get("TransactItems", [])
+        ]
+        writes.extend(1 for t in tables if t == holders)
+
+    for operation in ("PutItem", "TransactWriteItems"):
+        db.meta.events.register(f"provide-client-params.dynamodb.{operation}", hook)
     first = me("POST", "/v1/applications", application(), headers={"Idempotency-Key": "retry-me"})
     # the app timed out waiting and sends the same request again
     again = me("POST", "/v1/applications", application(), headers={"Idempotency-Key": "retry-me"})
-    db.meta.events.unregister("provide-client-params.dynamodb.PutItem", hook)
+    for operation in ("PutItem", "TransactWriteItems"):
+        db.meta.events.unregister(f"provide-client-params.dynamodb.{operation}", hook)
     assert again.json() == first.json() and len(writes) == 1

@@ -160,7 +160,7 @@ def test_partner_admin_needs_the_health_admin_role(system):
         "PUT",
         "/admin/v1/partners/x1",
         {"name": "x", "jurisdiction": "33", "scopes": [], "rate_limit_per_minute": 1},
-        claims={"sub": "c", "roles": "[checkpoint]"},
+        claims={"sub": "c", "scope": "checkpoint", "checkpoints": "g"},
     )
     assert r.status == 403
     assert system.admin("POST", "/admin/v1/partners/nobody/secret").status == 404

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 
+from healthcode_local.lambda_events import http_event
 from tests.people import application, resident_id
 
 
@@ -153,10 +154,27 @@ def test_a_poison_message_fails_alone_and_goes_to_the_dead_letter_queue(system):
     ],
 )
 def test_admin_routes_refuse_residents_and_checkpoints(system, method, path, body):
-    for roles in (None, "[checkpoint]", "[resident]"):
-        claims = {"sub": "someone"} | ({"roles": roles} if roles else {})
-        r = system.http(method, path, body, claims=claims)
-        assert r.status == 403 and "health_admin" in r.json()["detail"]
+    malformed = [
+        {"scope": s}
+        for s in ("checkpoint", "resident", "[health_admin]", "x,health_admin", "Health_Admin", "health_admin,")
+    ] + [{"roles": r} for r in ("checkpoint health_admin", "x,health_admin", "[health_admin]", "health_admin")]
+    for extra in [{}, *malformed]:
+        claims = {"sub": "someone"} | extra
+        # refused at the gateway (the route's AuthorizationScopes) ...
+        assert system.http(method, path, body, claims=claims).status == 403
+        # ... and by the handler itself, matching exact scope values only
+        route, params = system.template.route_for(method, path)
+        event = http_event(
+            method,
+            path,
+            route.path,
+            body=json.dumps(body),
+            path_parameters=params or None,
+            claims=claims,
+            now=system.now,
+        )
+        direct = system.invoke(route.function, event)
+        assert direct["statusCode"] == 403 and "health_admin" in json.loads(direct["body"])["detail"], extra
     assert system.p.clients["dynamodb"].scan(TableName=system.p.physical("RegionsTable"))["Items"] == []
 
 

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from pytest_socket import SocketBlockedError
 
-from healthcode.errors import Conflict, InvalidInput, NotFound, RateLimited, Unauthorized, Unavailable
+from healthcode.errors import Conflict, Forbidden, InvalidInput, NotFound, RateLimited, Unauthorized, Unavailable
 from healthcode.messages import Daily, FullRunSegment, HoldersListed, RegionChanged
 from healthcode.models import (
     ApplicationRequest,
@@ -51,6 +51,11 @@ def residents(w: World) -> Residents:
     return Residents(w.recolor, w.holders, w.stays, w.rulesets, w.registry, w.keys)
 
 
+def own(w: World, sub: str, req: ApplicationRequest, now: datetime = NOW):
+    """An honest resident: verified as the person the declaration names."""
+    return residents(w).apply(sub, (req.id_type, req.id_number), req, now)
+
+
 def changes(w: World, holder_batch: int = 50) -> Changes:
     return Changes(w.regions, w.registry, w.recolor, w.queue, w.keys, holder_batch)
 
@@ -77,7 +82,7 @@ def test_unit_tests_cannot_reach_the_network():
 def test_a_resident_with_a_fever_gets_a_yellow_code_with_its_reason_and_history(w):
     # Given a declaration with 38.2 °C
     # When the resident applies
-    view = residents(w).apply("u1", declare(temperature=38.2), NOW)
+    view = own(w, "u1", declare(temperature=38.2), NOW)
     # Then the code is yellow (fever 30 points), the change is in History and published once
     assert view.color == "yellow" and view.score == 30
     assert [r.factor for r in view.reasons] == ["fever"]
@@ -89,21 +94,32 @@ def test_a_resident_with_a_fever_gets_a_yellow_code_with_its_reason_and_history(
 def test_re_applying_adds_to_the_declaration_and_never_duplicates_the_holder(w):
     # Given an application with a stay in 西湖区
     stay = {"region": "330106", "arrived_on": "2020-02-10", "left_on": "2020-02-12"}
-    residents(w).apply("u1", declare(travel_history=[stay]), NOW)
+    own(w, "u1", declare(travel_history=[stay]), NOW)
     # When the same person applies again without it
-    residents(w).apply("u1", declare(travel_history=[]), NOW)
+    own(w, "u1", declare(travel_history=[]), NOW)
     # Then there is one holder, still with the stay, and the stays index knows it
     assert len(w.holders.items) == 1
     (holder,) = w.holders.items.values()
     assert [s.region for s in holder.stays] == ["330106"]
-    assert ("330106", holder.holder_id) in w.stays.entries
+    assert ("330106", holder.holder_id, date(2020, 2, 10), "330106") in w.stays.entries
 
 
 def test_one_identity_cannot_be_bound_to_a_second_account(w):
-    residents(w).apply("u1", declare(), NOW)
+    own(w, "u1", declare(), NOW)
     with pytest.raises(Conflict):
-        residents(w).apply("u2", declare(), NOW)
+        own(w, "u2", declare(), NOW)  # the same verified person, from another account
     assert {h.sub for h in w.holders.items.values()} == {"u1"}
+
+
+def test_nobody_applies_with_an_id_number_that_is_not_their_verified_identity(w):
+    # Given a stranger verified as someone else, declaring another person's ID number
+    stranger = (declare().id_type, resident_id(seq="999"))
+    # When they apply, Then they are refused and nothing is stored, whether or not that number has a code
+    with pytest.raises(Forbidden):
+        residents(w).apply("stranger", stranger, declare(), NOW)
+    with pytest.raises(Forbidden):
+        residents(w).apply("nobody", None, declare(), NOW)
+    assert w.holders.items == {} and w.stays.entries == {}
 
 
 def test_a_resident_without_a_code_is_told_to_apply(w):
@@ -113,7 +129,7 @@ def test_a_resident_without_a_code_is_told_to_apply(w):
 
 def test_a_second_check_in_on_the_same_day_replaces_the_first(w):
     r = residents(w)
-    r.apply("u1", declare(), NOW)
+    own(w, "u1", declare())
     r.check_in("u1", CheckinRequest(temperature=36.4, symptoms=[]), NOW + timedelta(days=1))
     r.check_in("u1", CheckinRequest(temperature=36.6, symptoms=[]), NOW + timedelta(days=1, hours=2))
     (holder,) = w.holders.items.values()
@@ -125,13 +141,13 @@ def test_a_write_that_keeps_losing_to_concurrent_writers_is_shed_not_lost(w):
     w.holders.conflicts_to_raise = 99
     # When a resident applies, Then the answer is "try again" and nothing was written
     with pytest.raises(Unavailable):
-        residents(w).apply("u1", declare(), NOW)
+        own(w, "u1", declare(), NOW)
     assert w.holders.items == {} and w.history.changes == []
 
 
 def test_a_write_that_loses_once_is_re_read_and_saved(w):
     w.holders.conflicts_to_raise = 1
-    assert residents(w).apply("u1", declare(temperature=38.0), NOW).color == "yellow"
+    assert own(w, "u1", declare(temperature=38.0), NOW).color == "yellow"
     assert len(w.history.changes) == 1
 
 
@@ -157,7 +173,7 @@ def test_an_unknown_region_is_refused_and_nothing_is_stored_or_queued(w):
 def test_a_case_list_rescores_only_people_who_applied_in_batches(w):
     # Given two residents who applied, and a list naming them and one person who has not applied
     for n, seq in enumerate(("101", "102")):
-        residents(w).apply(f"u{n}", declare(id_number=resident_id(seq=seq)), NOW)
+        own(w, f"u{n}", declare(id_number=resident_id(seq=seq)), NOW)
     cases = [
         {"id_type": "resident_id", "id_number": resident_id(seq=s), "status": "confirmed"}
         for s in ("101", "102", "103")
@@ -197,13 +213,13 @@ def test_a_ruleset_that_is_not_one_is_refused_and_a_version_is_never_replaced(w)
 def stayed_in(w: World, n: int, region: str = "330108") -> None:
     for i in range(n):
         stay = {"region": region, "arrived_on": "2020-02-10", "left_on": "2020-02-15"}
-        residents(w).apply(f"s{i}", declare(id_number=resident_id(seq=f"{200 + i}"), travel_history=[stay]), NOW)
+        own(w, f"s{i}", declare(id_number=resident_id(seq=f"{200 + i}"), travel_history=[stay]), NOW)
 
 
 def test_a_region_change_rescores_exactly_those_who_stayed_there(w):
     # Given 3 holders who stayed in 滨江区 and one who did not
     stayed_in(w, 3)
-    residents(w).apply("elsewhere", declare(id_number=resident_id(seq="299")), NOW)
+    own(w, "elsewhere", declare(id_number=resident_id(seq="299")), NOW)
     w.regions.levels["330108"] = 5
     # When the region message is processed
     changed = recompute(w).handle(RegionChanged(code="330108"), NOW)
@@ -226,7 +242,7 @@ def test_a_region_worker_near_its_timeout_hands_the_rest_to_a_continuation(w):
 
 def test_the_daily_job_rescores_due_holders_only(w):
     # Given a holder whose fever leaves the window after 14 days
-    residents(w).apply("u1", declare(temperature=38.2), NOW)
+    own(w, "u1", declare(temperature=38.2), NOW)
     (holder,) = w.holders.items.values()
     assert holder.due_on == date(2020, 3, 2)
     # When the daily job runs the day before and on the due day
@@ -251,7 +267,7 @@ def test_a_full_run_segment_counts_each_holder_once_even_when_delivered_twice(w)
 
 def test_a_checkpoint_sees_the_colour_now_not_the_colour_in_the_code(w):
     # Given a green code shown, and the holder listed as confirmed since
-    token = residents(w).apply("u1", declare(), NOW).token.value
+    token = own(w, "u1", declare(), NOW).token.value
     changes(w).record_listings(
         CaseListRequest.model_validate(
             {"cases": [{"id_type": "resident_id", "id_number": resident_id(), "status": "confirmed"}]}
@@ -260,15 +276,33 @@ def test_a_checkpoint_sees_the_colour_now_not_the_colour_in_the_code(w):
     )
     recompute(w).handle(w.queue.take()[0], NOW)
     # When a checkpoint scans it
-    seen = Checkpoints(codecheck(w)).verify(VerificationRequest(token=token, checkpoint_id="gate-1"), NOW)
+    seen = Checkpoints(codecheck(w)).verify(
+        VerificationRequest(token=token, checkpoint_id="gate-1"), "gate-account", {"gate-1"}, NOW
+    )
     # Then it stops the holder, says why, and logs the scan with the colour seen
     assert seen.decision == "stop" and seen.color == "red" and "says green" in seen.instruction
-    assert w.scans.scans[-1][0] == "gate-1" and w.scans.scans[-1][2] == "red"
+    assert w.scans.scans[-1] == ("gate-1", seen_code_id(token), "red", "valid", "gate-account")
 
 
 def test_garbage_is_a_stop_with_a_status_not_an_error(w):
-    seen = Checkpoints(codecheck(w)).verify(VerificationRequest(token="not-a-token", checkpoint_id="g"), NOW)
+    seen = Checkpoints(codecheck(w)).verify(
+        VerificationRequest(token="not-a-token", checkpoint_id="g"), "a", {"g"}, NOW
+    )
     assert (seen.decision, seen.code_status) == ("stop", "malformed")
+
+
+def seen_code_id(token: str) -> str:
+    import base64
+    import json
+
+    return json.loads(base64.urlsafe_b64decode(token.split(".")[1] + "=="))["cid"]
+
+
+def test_a_checkpoint_account_scans_only_for_its_own_checkpoints(w):
+    token = own(w, "u1", declare()).token.value
+    with pytest.raises(Forbidden, match="gate-2"):
+        Checkpoints(codecheck(w)).verify(VerificationRequest(token=token, checkpoint_id="gate-2"), "a", {"gate-1"}, NOW)
+    assert w.scans.scans == []
 
 
 def ningbo() -> Partner:
@@ -325,7 +359,7 @@ def test_the_partner_gate_refuses_replays_and_over_rate_callers():
 def test_a_cough_reported_at_a_check_in_stands_when_a_clean_check_in_follows_the_same_day(w):
     # Given a green holder who reports a cough at 08:00 and checks in clean at 09:00 the same day
     r = residents(w)
-    r.apply("u1", declare(), NOW)
+    own(w, "u1", declare())
     day1 = NOW + timedelta(days=1)
     r.check_in("u1", CheckinRequest(temperature=36.6, symptoms=["cough"]), day1.replace(hour=8))
     view = r.check_in("u1", CheckinRequest(temperature=36.5, symptoms=[]), day1.replace(hour=9))

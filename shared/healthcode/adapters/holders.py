@@ -1,23 +1,33 @@
-"""The holders table: one item per holder, every write conditional on ``version``.
+"""The holders table: one item per holder, every write conditional on ``version``; and the accounts
+table: which holder an account is bound to and which dependants it applied for.
 
 A holder is stored as a few indexed attributes plus one compact JSON document, so an item stays small
-(capacity units follow size) and the verify index projects only what a checkpoint needs.
+(capacity units follow size) and the verify index projects only what a checkpoint needs. A write that
+binds an account (a first application, a dependant added, a dependant taking over their own code)
+writes the holder and the account items in one transaction, each conditional: an account holds one
+identity, an identity one account, a guardian at most ``max_dependants`` dependants.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import random
+import time
 from collections.abc import Iterator, Mapping
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from healthcode.adapters.base import StartKey
-from healthcode.errors import VersionConflict
+from healthcode.errors import Conflict, Unavailable, VersionConflict
 from healthcode.models import CodeRecord, Holder
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
+
+
+TRANSACTION_ATTEMPTS = 3
+THROTTLED_REASONS = frozenset({"ThrottlingError", "ProvisionedThroughputExceeded", "RequestLimitExceeded"})
 
 
 def _s(value: str) -> dict[str, str]:
@@ -35,10 +45,19 @@ class DynamoHolders:
     _DOC_EXCLUDE = frozenset({"holder_id", "version", "sub", "code_id"})
 
     def __init__(
-        self, client: DynamoDBClient, table: str, shards: int = 8, due_page: int = 100, scan_page: int = 200
+        self,
+        client: DynamoDBClient,
+        table: str,
+        shards: int = 8,
+        due_page: int = 100,
+        scan_page: int = 200,
+        accounts_table: str = "",
+        max_dependants: int = 5,
     ) -> None:
         self._db = client
         self._table = table
+        self._accounts = accounts_table
+        self._max_dependants = max_dependants
         self._shards = shards
         self._due_page = due_page
         self._scan_page = scan_page
@@ -59,17 +78,17 @@ class DynamoHolders:
         )
         return self._to_holder(item) if item else None
 
+    def _account(self, sub: str) -> dict[str, Any]:
+        item = self._db.get_item(TableName=self._accounts, Key={"sub": _s(sub)}, ConsistentRead=True).get("Item")
+        return item or {}
+
     def find_by_sub(self, sub: str) -> Holder | None:
-        out = self._db.query(
-            TableName=self._table,
-            IndexName="by_sub",
-            KeyConditionExpression="#s = :s",
-            ExpressionAttributeNames={"#s": "sub"},
-            ExpressionAttributeValues={":s": _s(sub)},
-            Limit=1,
-        )
-        items = out.get("Items", [])
-        return self.get(items[0]["holder_id"]["S"]) if items else None
+        bound = self._account(sub).get("holder_id")
+        return self.get(bound["S"]) if bound else None
+
+    def dependants(self, sub: str) -> list[Holder]:
+        ids = sorted(self._account(sub).get("dependants", {}).get("SS", []))
+        return [h for h in (self.get(i) for i in ids) if h is not None and h.guardian == sub]
 
     def code_status(self, code_id: str) -> CodeRecord | None:
         # One eventually consistent read of a small projected item: 0.5 read units.
@@ -104,8 +123,12 @@ class DynamoHolders:
             item["due_on"] = _s(holder.due_on.isoformat())
         return item
 
-    def save(self, holder: Holder) -> Holder:
-        """Write ``holder`` if nobody wrote it since it was read (its ``version``); return it bumped."""
+    def save(self, holder: Holder, previous: Holder | None = None) -> Holder:
+        """Write ``holder`` if nobody wrote it since it was read (its ``version``); return it bumped.
+
+        ``previous``: the copy it was read as. When the write binds an account (``sub`` or ``guardian``
+        changed), the account items are written in the same transaction.
+        """
         saved = holder.model_copy(update={"version": holder.version + 1})
         item = self.item(saved)
         if holder.version == 0:
@@ -115,11 +138,94 @@ class DynamoHolders:
                 "ConditionExpression": "version = :v",
                 "ExpressionAttributeValues": {":v": {"N": str(holder.version)}},
             }
-        try:
-            self._db.put_item(TableName=self._table, Item=item, **cond)
-        except self._db.exceptions.ConditionalCheckFailedException as exc:
-            raise VersionConflict(holder.holder_id) from exc
+        accounts = self._account_writes(holder, previous)
+        if not accounts:
+            try:
+                self._db.put_item(TableName=self._table, Item=item, **cond)
+            except self._db.exceptions.ConditionalCheckFailedException as exc:
+                raise VersionConflict(holder.holder_id) from exc
+            return saved
+        writes = [{"Put": {"TableName": self._table, "Item": item, **cond}}] + [w for w, _ in accounts]
+        for attempt in range(TRANSACTION_ATTEMPTS):
+            try:
+                self._db.transact_write_items(TransactItems=writes)
+                return saved
+            except self._db.exceptions.TransactionCanceledException as exc:
+                reasons = [r.get("Code") for r in exc.response.get("CancellationReasons", [])]
+                if not any(code in THROTTLED_REASONS for code in reasons):
+                    self._refused(holder, accounts, reasons, exc)
+                if attempt + 1 == TRANSACTION_ATTEMPTS:
+                    raise Unavailable("The service is busy; try again shortly.", retry_after=2) from exc
+                # a throttled transaction is not retried by the SDK: back off with jitter, as it would
+                time.sleep(random.uniform(0, 0.05 * 2**attempt))
         return saved
+
+    @staticmethod
+    def _refused(
+        holder: Holder, accounts: list[tuple[dict[str, Any], str]], reasons: list[Any], exc: Exception
+    ) -> None:
+        """Turn a cancelled transaction into the domain error it means (always raises)."""
+        if reasons and reasons[0] == "ConditionalCheckFailed":
+            raise VersionConflict(holder.holder_id) from exc
+        for (_, refusal), code in zip(accounts, reasons[1:], strict=False):
+            if code == "ConditionalCheckFailed":
+                raise Conflict(refusal) from exc
+        raise VersionConflict(holder.holder_id) from exc  # a transaction conflict: re-read and retry
+
+    def _account_writes(self, holder: Holder, previous: Holder | None) -> list[tuple[dict[str, Any], str]]:
+        """The account items a write must change with the holder, each with the refusal if its condition fails."""
+        out: list[tuple[dict[str, Any], str]] = []
+        hid = {":h": _s(holder.holder_id)}
+        before_sub = previous.sub if previous else None
+        before_guardian = previous.guardian if previous else None
+        if holder.sub and holder.sub != before_sub:
+            out.append(
+                (
+                    {
+                        "Update": {
+                            "TableName": self._accounts,
+                            "Key": {"sub": _s(holder.sub)},
+                            "UpdateExpression": "SET holder_id = :h",
+                            "ConditionExpression": "attribute_not_exists(holder_id) OR holder_id = :h",
+                            "ExpressionAttributeValues": hid,
+                        }
+                    },
+                    "This account already holds a code for another identity document.",
+                )
+            )
+        if holder.guardian and holder.guardian != before_guardian:
+            out.append(
+                (
+                    {
+                        "Update": {
+                            "TableName": self._accounts,
+                            "Key": {"sub": _s(holder.guardian)},
+                            "UpdateExpression": "ADD dependants :hs",
+                            "ConditionExpression": "attribute_not_exists(dependants) OR size(dependants) < :n",
+                            "ExpressionAttributeValues": {
+                                ":hs": {"SS": [holder.holder_id]},
+                                ":n": {"N": str(self._max_dependants)},
+                            },
+                        }
+                    },
+                    f"An account may apply for at most {self._max_dependants} dependants.",
+                )
+            )
+        if before_guardian and before_guardian != holder.guardian:
+            out.append(
+                (
+                    {
+                        "Update": {
+                            "TableName": self._accounts,
+                            "Key": {"sub": _s(before_guardian)},
+                            "UpdateExpression": "DELETE dependants :hs",
+                            "ExpressionAttributeValues": {":hs": {"SS": [holder.holder_id]}},
+                        }
+                    },
+                    "The guardian's account changed meanwhile; try again.",
+                )
+            )
+        return out
 
     def due(self, day: date) -> Iterator[Holder]:
         """Holders whose due date is ``day`` or earlier, page by page from the sparse index (never a

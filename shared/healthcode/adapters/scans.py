@@ -20,13 +20,15 @@ class DynamoScanLog:
         self._db = client
         self._table = table
 
-    def record(self, checkpoint_id: str, code_id: str, color: str | None, status: str, at: datetime) -> None:
+    def record(self, checkpoint_id: str, code_id: str, color: str | None, status: str, at: datetime, by: str) -> None:
+        """``by``: who scanned (the checkpoint account, or ``partner:<id>``)."""
         stamp = at.astimezone(UTC).isoformat(timespec="milliseconds")
         item = {
             "checkpoint_id": _s(checkpoint_id),
             "scanned_at": _s(f"{stamp}#{code_id}"),
             "code_id": _s(code_id),
             "status": _s(status),
+            "scanned_by": _s(by),
             "expires_at": {"N": str(int((at + SCAN_RETENTION).timestamp()))},
         }
         if color:

@@ -26,18 +26,16 @@ class DynamoStayIndex:
         self._table = table
         self._page = page
 
-    def record(self, holder_id: str, stays: Iterable[tuple[str, date | None]]) -> None:
-        latest: dict[str, date | None] = {}
-        for region, left_on in stays:
-            county = region[:6]
-            if county in latest:
-                known = latest[county]
-                if known is None or (left_on is not None and left_on <= known):
-                    continue
-            latest[county] = left_on
+    def record(self, holder_id: str, stays: Iterable[tuple[str, date, date | None]]) -> None:
+        """One entry per stay (``region``, ``arrived_on``, ``left_on``): another stay in the same county
+        never overwrites it; re-recording a stay updates its end."""
         requests = []
-        for county, left_on in latest.items():
-            item: dict[str, Any] = {"county": _s(county), "holder_id": _s(holder_id)}
+        for region, arrived_on, left_on in stays:
+            item: dict[str, Any] = {
+                "county": _s(region[:6]),
+                "stay": _s(f"{holder_id}#{arrived_on.isoformat()}#{region}"),
+                "holder_id": _s(holder_id),
+            }
             if left_on is not None:
                 item["left_on"] = _s(left_on.isoformat())
                 expires = datetime.combine(left_on + timedelta(days=STAY_RETENTION_DAYS + 1), datetime.min.time(), UTC)
@@ -61,4 +59,5 @@ class DynamoStayIndex:
         if start_key:
             kwargs["ExclusiveStartKey"] = start_key
         out = self._db.query(**kwargs)
-        return [it["holder_id"]["S"] for it in out.get("Items", [])], out.get("LastEvaluatedKey")
+        ids = list(dict.fromkeys(it["holder_id"]["S"] for it in out.get("Items", [])))  # a holder's stays, once
+        return ids, out.get("LastEvaluatedKey")

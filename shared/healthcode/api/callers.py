@@ -1,29 +1,53 @@
-"""Who is calling: the claims the HTTP API's JWT authorizer validated, and the roles in them."""
+"""Who is calling: the claims the HTTP API's JWT authorizer validated.
+
+* ``sub``: the account.
+* ``scope``: OAuth scopes, space-delimited (RFC 6749 §3.3): ``checkpoint``, ``health_admin``. The
+  gateway checks a route's ``AuthorizationScopes`` before any function runs; the handler checks again,
+  by exact value only (``"[health_admin]"`` or ``"x,health_admin"`` is no scope of ours).
+* the verified-identity claim (its name is the ``IDENTITY_CLAIM`` setting, ``verified_id`` by default):
+  ``"<id_type>:<id_number>"`` as the identity provider's real-name verification asserted it.
+* ``checkpoints``: space-delimited ids of the checkpoints a checkpoint account scans for.
+"""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from healthcode.errors import Forbidden, Unauthorized
+from healthcode.identity import IdType, normalize_id_number
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
+
+_TOKEN = re.compile(r"^[A-Za-z0-9_.:-]+$")  # one scope or checkpoint id: no brackets, commas or spaces
+DEFAULT_IDENTITY_CLAIM = "verified_id"
 
 
 @dataclass(frozen=True, slots=True)
 class Caller:
     sub: str
-    roles: frozenset[str]
+    scopes: frozenset[str]
+    identity: tuple[IdType, str] | None = None  # verified (id type, normalized number)
+    checkpoints: frozenset[str] = frozenset()
 
 
-def roles_of(claim: Any) -> frozenset[str]:
-    # API Gateway passes array claims as a string like "[checkpoint health_admin]".
-    if isinstance(claim, list):
-        return frozenset(str(r) for r in claim)
-    if isinstance(claim, str):
-        return frozenset(r for r in claim.strip("[]").replace(",", " ").split() if r)
-    return frozenset()
+def _words(claim: Any) -> frozenset[str]:
+    """Space-delimited values, each kept only when it is exactly a plain token."""
+    if not isinstance(claim, str):
+        return frozenset()
+    return frozenset(w for w in claim.split(" ") if _TOKEN.match(w))
+
+
+def identity_of(claim: Any) -> tuple[IdType, str] | None:
+    if not isinstance(claim, str) or ":" not in claim:
+        return None
+    kind, _, number = claim.partition(":")
+    try:
+        return IdType(kind), normalize_id_number(number)
+    except ValueError:
+        return None
 
 
 def claims_of(event: dict[str, Any]) -> dict[str, Any]:
@@ -32,16 +56,18 @@ def claims_of(event: dict[str, Any]) -> dict[str, Any]:
     return claims
 
 
-def check(claims: dict[str, Any], role: str | None) -> Caller:
+def check(claims: dict[str, Any], scope: str | None, identity_claim: str = DEFAULT_IDENTITY_CLAIM) -> Caller:
     sub = claims.get("sub")
     if not isinstance(sub, str) or not sub:
         raise Unauthorized("A bearer token is required.")
-    who = Caller(sub, roles_of(claims.get("roles")))
-    if role is not None and role not in who.roles:
-        raise Forbidden(f"This operation needs the {role} role.")
+    who = Caller(
+        sub, _words(claims.get("scope")), identity_of(claims.get(identity_claim)), _words(claims.get("checkpoints"))
+    )
+    if scope is not None and scope not in who.scopes:
+        raise Forbidden(f"This operation needs the {scope} scope.")
     return who
 
 
-def caller(app: APIGatewayHttpResolver) -> Caller:
+def caller(app: APIGatewayHttpResolver, identity_claim: str = DEFAULT_IDENTITY_CLAIM) -> Caller:
     """The authenticated caller, from the claims the HTTP API's JWT authorizer validated."""
-    return check(claims_of(app.current_event.raw_event), None)
+    return check(claims_of(app.current_event.raw_event), None, identity_claim)

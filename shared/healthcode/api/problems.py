@@ -79,7 +79,7 @@ def problem_response(error: DomainError | None, path: str | None = None) -> Resp
 _DESCRIPTIONS = {
     400: "Malformed request (not JSON)",
     401: "No valid bearer token",
-    403: "The caller lacks the role this route needs",
+    403: "The caller lacks the scope this route needs, or may not act for this person or checkpoint",
     404: "Not found",
     409: "Conflicts with the stored state",
     413: "Body too large",

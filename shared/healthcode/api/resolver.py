@@ -62,13 +62,13 @@ def _validation_problem(exc: RequestValidationError) -> DomainError:
 
 
 class _Resolver(APIGatewayHttpResolver):
-    def __init__(self, roles: dict[str, str]) -> None:
+    def __init__(self, scopes: dict[str, str]) -> None:
         super().__init__(enable_validation=True)
-        self._roles = roles
+        self._scopes = scopes
 
     def resolve(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
         # Refused before anything parses the body (the validation middleware would read it first):
-        # an oversized request, or a caller without the role the route needs.
+        # an oversized request, or a caller without the scope the route needs.
         path = event.get("rawPath") or ""
         try:
             if len(event.get("body") or "") > MAX_BODY_BYTES:
@@ -76,21 +76,21 @@ class _Resolver(APIGatewayHttpResolver):
             media = (event.get("headers") or {}).get("content-type", "").split(";")[0].strip().lower()
             if event.get("body") and media and media != "application/json" and not media.endswith("+json"):
                 raise UnsupportedMediaType("Send the body as application/json.")
-            for prefix, role in self._roles.items():
+            for prefix, scope in self._scopes.items():
                 if path.startswith(prefix):
-                    check(claims_of(event), role)
+                    check(claims_of(event), scope)
         except DomainError as error:
             status, headers, body = problem(error, path)
             return {"statusCode": status, "headers": headers, "body": body, "isBase64Encoded": False}
         return super().resolve(event, context)
 
 
-def build_resolver(roles: dict[str, str] | None = None) -> APIGatewayHttpResolver:
-    """A resolver with validation, the body-size limit, role checks and the shared error mapping.
+def build_resolver(scopes: dict[str, str] | None = None) -> APIGatewayHttpResolver:
+    """A resolver with validation, the body-size limit, scope checks and the shared error mapping.
 
-    ``roles`` maps a path prefix to the role its routes need (from the JWT's ``roles`` claim).
+    ``scopes`` maps a path prefix to the OAuth scope its routes need (the gateway checks it first).
     """
-    app = _Resolver(roles or {})
+    app = _Resolver(scopes or {})
 
     @app.exception_handler(DomainError)
     def _domain(exc: DomainError) -> Response[str]:

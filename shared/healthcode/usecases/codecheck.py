@@ -41,7 +41,8 @@ class CodeCheck:
     def _trusted(self, refresh: bool = False) -> dict[str, dict[str, object]]:
         return self._partners.trusted_issuers(refresh) if self._partners is not None else {}
 
-    def __call__(self, token: str, checkpoint_id: str, now: datetime) -> VerificationView:
+    def __call__(self, token: str, checkpoint_id: str, now: datetime, by: str) -> VerificationView:
+        """Read ``token`` at ``checkpoint_id``; ``by`` (who scanned) goes into the scan log."""
         partners = self._trusted()
         check = self._keys.verifier(partners).check(token, now)
         if check.status == "unknown_issuer":  # perhaps a partner registered a moment ago
@@ -63,7 +64,7 @@ class CodeCheck:
                 status = "unknown_code"
             else:
                 color, masked = Color(record.color), record.masked_name
-        self._scans.record(checkpoint_id, check.code_id or "-", color.value if color else None, status, now)
+        self._scans.record(checkpoint_id, check.code_id or "-", color.value if color else None, status, now, by)
         if color is not None:
             decision = "pass" if color is Color.GREEN else "stop"
             instruction = INSTRUCTIONS[color]

@@ -43,7 +43,7 @@ class PartnerCities:
         self._rulesets = rulesets
 
     def verify(self, req: PartnerVerificationRequest, partner: Partner, now: datetime) -> PartnerVerificationView:
-        seen = self._check(req.token, f"partner:{partner.partner_id}", now)
+        seen = self._check(req.token, f"partner:{partner.partner_id}", now, f"partner:{partner.partner_id}")
         return PartnerVerificationView(
             decision=seen.decision, color=seen.color, code_status=seen.code_status, checked_at=seen.checked_at
         )

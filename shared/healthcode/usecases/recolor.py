@@ -9,8 +9,8 @@ Use cases hold a ``Recolor``; it is a collaborator, not a use case (it knows not
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger
 
@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 logger = Logger(child=True)
 MAX_ATTEMPTS = 5
 KEEP_DAYS = 30  # check-ins and reports older than this can no longer affect a colour
+FACT_WINDOW_DAYS = 14  # stays and contacts that ended longer ago than this are pruned on every write
 
 
 def facts_of(h: Holder) -> Facts:
@@ -77,9 +78,24 @@ def with_assessment(h: Holder, a: Assessment, now: datetime) -> Holder:
             ),
             "checkins": [c for c in h.checkins if c.on >= cutoff],
             "reports": [r for r in h.reports if r.on >= cutoff],
+            **pruned(h, a.today),
             "updated_at": now,
         }
     )
+
+
+def pruned(h: Holder, today: date) -> dict[str, Any]:
+    """Stays and contacts that have left the window (they can no longer count), dropped: an item
+    stays small however often a holder declares."""
+    since = today - timedelta(days=FACT_WINDOW_DAYS)
+    auth = h.authority
+    return {
+        "stays": [s for s in h.stays if s.left_on is None or s.left_on >= since],
+        "contacts": [c for c in h.contacts if c.on >= since],
+        "authority": auth.model_copy(update={"contacts": [c for c in auth.contacts if c.on >= since]})
+        if any(c.on < since for c in auth.contacts)
+        else auth,
+    }
 
 
 def _changed(old: Holder, new: Holder) -> bool:
@@ -145,14 +161,14 @@ class Recolor:
                 if current is not None and updated == current:
                     return current, False
                 try:
-                    return self._holders.save(updated), True
+                    return self._holders.save(updated, current), True
                 except VersionConflict:
                     continue
             scored = self.assess(updated, now, overrides)
             if current is not None and updated == current and not _changed(current, scored):
                 return current, False  # nothing new in, nothing new out: no write
             try:
-                saved = self._holders.save(scored)
+                saved = self._holders.save(scored, current)
             except VersionConflict:
                 logger.info("version conflict, re-reading", extra={"holder_id": holder_id, "cause": cause})
                 continue

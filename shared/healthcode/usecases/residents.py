@@ -6,6 +6,7 @@ import uuid
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
 from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyAlreadyInProgressError,
@@ -13,12 +14,14 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 )
 from aws_lambda_powertools.utilities.idempotency.serialization.pydantic import PydanticSerializer
 
-from healthcode.errors import Conflict, FieldError, InvalidInput, NotFound
-from healthcode.identity import holder_id, mask_name, mask_phone, normalize_id_number
+from healthcode.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound
+from healthcode.identity import IdType, holder_id, mask_name, mask_phone, normalize_id_number
 from healthcode.models import (
     ApplicationRequest,
     CheckinRequest,
     CodeView,
+    DependantCode,
+    DependantsView,
     Holder,
     StoredCheckin,
     StoredContact,
@@ -27,7 +30,7 @@ from healthcode.models import (
     TokenView,
 )
 from healthcode.scoring.rules import local_day
-from healthcode.usecases.validation import check_application
+from healthcode.usecases.validation import check_application, check_growth
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.idempotency.persistence.base import BasePersistenceLayer
@@ -35,6 +38,12 @@ if TYPE_CHECKING:
     from healthcode.adapters.base import HolderRepository, Keys, RulesetStore, StayIndex
     from healthcode.regions import RegionRegistry
     from healthcode.usecases.recolor import Recolor
+
+
+logger = Logger(child=True)
+Identity = tuple[IdType, str]  # a verified (id type, normalized id number)
+MAX_STAYS_IN_WINDOW = 150  # a holder's item stays well under 64 KB (tests/integration/test_integrity.py)
+MAX_CONTACTS = 50
 
 
 class Residents:
@@ -57,7 +66,9 @@ class Residents:
         self._registry = registry
         self._keys = keys
         self.idempotency_config = IdempotencyConfig(
-            event_key_jmespath="[sub, key]", payload_validation_jmespath="request", expires_after_seconds=24 * 3600
+            event_key_jmespath="[sub, key]",
+            payload_validation_jmespath="[identity, request]",
+            expires_after_seconds=24 * 3600,
         )
         self._apply_once = (
             idempotent_function(
@@ -70,15 +81,23 @@ class Residents:
             else None
         )
 
-    def apply_once(self, sub: str, key: str | None, req: ApplicationRequest, now: datetime) -> CodeView:
+    def apply_once(
+        self, sub: str, identity: Identity | None, key: str | None, req: ApplicationRequest, now: datetime
+    ) -> CodeView:
         """Apply; with an ``Idempotency-Key`` a retry returns the first answer and writes nothing."""
         if not key or self._apply_once is None:
-            return self.apply(sub, req, now)
+            return self.apply(sub, identity, req, now)
         if len(key) > 128:
             raise InvalidInput(
                 "The Idempotency-Key header is too long.", [FieldError("Idempotency-Key", "at most 128 characters")]
             )
-        command = {"sub": sub, "key": key, "request": req.model_dump(mode="json"), "now": now.isoformat()}
+        command = {
+            "sub": sub,
+            "identity": list(identity) if identity else None,
+            "key": key,
+            "request": req.model_dump(mode="json"),
+            "now": now.isoformat(),
+        }
         try:
             return self._apply_once(command=command)
         except IdempotencyValidationError as exc:
@@ -88,41 +107,71 @@ class Residents:
 
     def _apply_command(self, command: dict[str, Any]) -> CodeView:
         req = ApplicationRequest.model_validate(command["request"])
-        return self.apply(command["sub"], req, datetime.fromisoformat(command["now"]))
+        identity = (IdType(command["identity"][0]), command["identity"][1]) if command["identity"] else None
+        return self.apply(command["sub"], identity, req, datetime.fromisoformat(command["now"]))
 
-    def apply(self, sub: str, req: ApplicationRequest, now: datetime) -> CodeView:
-        today = local_day(now, self._rulesets.at(now))
+    def apply(self, sub: str, identity: Identity | None, req: ApplicationRequest, now: datetime) -> CodeView:
+        """Declare for oneself (the caller's verified identity) or, marked ``dependant``, for a dependant.
+
+        Nothing is looked up before the caller is known to be allowed to apply for this identity, so no
+        answer tells whether someone else's ID number has a code. A re-application adds to what was
+        declared; it cannot shorten or end earlier anything already declared inside the window.
+        """
+        rules = self._rulesets.at(now)
+        today = local_day(now, rules)
         check_application(req, today, self._registry)
-        hid = holder_id(self._keys.holder_key(), req.id_type, normalize_id_number(req.id_number))
-        bound = self._holders.find_by_sub(sub)
-        if bound is not None and bound.holder_id != hid:
-            raise Conflict("This account already holds a code for another identity document.")
+        declared = (req.id_type, normalize_id_number(req.id_number))
+        if identity is None:
+            raise Forbidden("Your account has no verified identity: sign in with real-name verification to apply.")
+        own = identity == declared
+        if own and req.dependant:
+            raise InvalidInput(
+                "You cannot be your own dependant.", [FieldError("dependant", "false when applying for yourself")]
+            )
+        if not own and not req.dependant:
+            raise Forbidden("You can apply for your own verified identity, or for a dependant with dependant: true.")
+        hid = holder_id(self._keys.holder_key(), req.id_type, declared[1])
+        window = rules.stay_window
 
         def change(cur: Holder | None) -> Holder:
-            if cur is not None and cur.sub is not None and cur.sub != sub:
-                raise Conflict("This identity document is already bound to another account.")
             base = cur or Holder(holder_id=hid)
-            # A declaration adds to what was declared before: a stay can be updated (left_on) but
-            # not withdrawn by re-applying (corrections go through an appeal), so re-applying
-            # cannot wash a colour away.
+            if own and base.sub is not None and base.sub != sub:
+                raise Conflict("Your identity is bound to another account of yours; contact the service to move it.")
+            if not own and (base.sub is not None or base.guardian not in (None, sub)):
+                raise Forbidden("You cannot apply for this person as your dependant.")
+            check_growth(base.stays, req, today, window)
+            # A declaration adds to what was declared before: a stay can be extended or ended (not
+            # shortened), nothing is withdrawn by re-applying (corrections go through an appeal).
             stays = {(s.region, s.arrived_on): s for s in base.stays}
-            for s in req.travel_history:
-                stays[(s.region, s.arrived_on)] = StoredStay(
-                    region=s.region, arrived_on=s.arrived_on, left_on=s.left_on
+            for t in req.travel_history:
+                stays[(t.region, t.arrived_on)] = StoredStay(
+                    region=t.region,
+                    arrived_on=t.arrived_on,
+                    left_on=t.left_on,
+                    confirmed_on=today if t.left_on is None else None,
+                )
+            in_window = [s for s in stays.values() if s.left_on is None or (today - s.left_on).days <= window]
+            if len(in_window) > MAX_STAYS_IN_WINDOW:
+                raise InvalidInput(
+                    "Too many stays.",
+                    [FieldError("travel_history", f"at most {MAX_STAYS_IN_WINDOW} stays within {window} days")],
                 )
             contacts = list(base.contacts)
             c = req.contact
             if c.kind != "none" and c.on is not None and all((x.kind, x.on) != (c.kind, c.on) for x in contacts):
                 contacts.append(StoredContact(kind=c.kind, on=c.on))
+            if len(contacts) > MAX_CONTACTS:
+                raise InvalidInput("Too many contacts.", [FieldError("contact", f"at most {MAX_CONTACTS} declared")])
             reports = [r for r in base.reports if r.on != today]
             earlier = next((r for r in base.reports if r.on == today), None)
             symptoms = sorted(set(req.symptoms) | set(earlier.symptoms if earlier else ()))
             temps = [t for t in (req.temperature, earlier.temperature if earlier else None) if t is not None]
             if symptoms or temps:
                 reports.append(StoredReport(on=today, symptoms=symptoms, temperature=max(temps) if temps else None))
+            account = {"sub": sub, "guardian": None} if own else {"guardian": sub}
             return base.model_copy(
                 update={
-                    "sub": sub,
+                    **account,
                     "code_id": base.code_id or uuid.uuid4().hex,
                     "id_type": req.id_type,
                     "masked_name": mask_name(req.name),
@@ -137,10 +186,21 @@ class Residents:
 
         # The stays index is written first: an entry without a saved holder only costs a no-op
         # rescoring later, while a holder without its entries would miss a region change.
-        self._stays.record(hid, ((s.region, s.left_on) for s in req.travel_history))
-        saved, _ = self._recolor(hid, now, "application", change)
+        self._stays.record(hid, ((s.region, s.arrived_on, s.left_on) for s in req.travel_history))
+        saved, _ = self._recolor(hid, now, "application" if own else "application by a guardian", change)
         assert saved is not None
+        if not own:
+            logger.info("dependant applied for", extra={"guardian": sub, "holder_id": hid})
         return self.view(saved, now)
+
+    def dependants(self, sub: str, now: datetime) -> DependantsView:
+        """The codes of the dependants this account applied for (each brought up to date)."""
+        out = []
+        for h in self._holders.dependants(sub):
+            saved, _ = self._recolor(h.holder_id, now, "time passed", current=h)
+            assert saved is not None and saved.code_id is not None
+            out.append(DependantCode(**self.view(saved, now).model_dump(), dependant_id=saved.code_id))
+        return DependantsView(dependants=out)
 
     def code(self, sub: str, now: datetime) -> CodeView:
         h = self._mine(sub)
@@ -149,7 +209,7 @@ class Residents:
         return self.view(saved, now)
 
     def check_in(self, sub: str, req: CheckinRequest, now: datetime) -> CodeView:
-        h = self._mine(sub)
+        h = self._mine(sub) if req.dependant_id is None else self._dependant(sub, req.dependant_id)
         today = local_day(now, self._rulesets.at(now))
         entry = StoredCheckin(on=today, temperature=float(req.temperature), symptoms=sorted(set(req.symptoms)), at=now)
 
@@ -169,6 +229,12 @@ class Residents:
     def current_ruleset(self, now: datetime) -> dict[str, Any]:
         """The ruleset document in force (published, so anyone can check how a colour is computed)."""
         return self._rulesets.at(now).document
+
+    def _dependant(self, sub: str, dependant_id: str) -> Holder:
+        found = next((h for h in self._holders.dependants(sub) if h.code_id == dependant_id), None)
+        if found is None:
+            raise NotFound("You have no dependant with this dependant_id.")
+        return found
 
     def _mine(self, sub: str) -> Holder:
         h = self._holders.find_by_sub(sub)

@@ -7,10 +7,10 @@ from datetime import date
 from typing import TYPE_CHECKING
 
 from healthcode.errors import FieldError, InvalidInput
-from healthcode.identity import IdType, id_number_problem, normalize_id_number
+from healthcode.identity import IdType, id_number_problem, name_problem, normalize_id_number
 
 if TYPE_CHECKING:
-    from healthcode.models import ApplicationRequest, CaseEntry, CaseListRequest
+    from healthcode.models import ApplicationRequest, CaseEntry, CaseListRequest, StoredStay
     from healthcode.regions import RegionRegistry
 
 
@@ -21,6 +21,9 @@ def _region(errors: list[FieldError], field: str, code: str, registry: RegionReg
 
 def check_application(req: ApplicationRequest, today: date, registry: RegionRegistry) -> None:
     errors: list[FieldError] = []
+    hidden = name_problem(req.name)
+    if hidden:
+        errors.append(FieldError("name", hidden))
     problem = id_number_problem(req.id_type, normalize_id_number(req.id_number), today)
     if problem:
         errors.append(FieldError("id_number", problem))
@@ -47,6 +50,30 @@ def check_application(req: ApplicationRequest, today: date, registry: RegionRegi
         errors.append(FieldError("symptoms", "each symptom once"))
     if errors:
         raise InvalidInput("The declaration has problems; nothing was saved.", errors)
+
+
+def check_growth(before: Sequence[StoredStay], req: ApplicationRequest, today: date, window: int) -> None:
+    """A re-application may add stays, extend one, or end an ongoing one on or after the last day it was
+    declared ongoing; inside the window it cannot shorten or end earlier what was declared (422)."""
+    known = {(s.region, s.arrived_on): s for s in before}
+    errors: list[FieldError] = []
+    for i, stay in enumerate(req.travel_history):
+        old = known.get((stay.region, stay.arrived_on))
+        if old is None or stay.left_on is None:
+            continue  # a new stay, or one declared (still) ongoing: nothing taken back
+        if old.left_on is not None and (today - old.left_on).days > window:
+            continue  # it has left the window: it no longer counts either way
+        earliest = old.left_on if old.left_on is not None else (old.confirmed_on or old.arrived_on)
+        if stay.left_on < earliest:
+            errors.append(
+                FieldError(
+                    f"travel_history[{i}].left_on",
+                    f"must not be before {earliest.isoformat()}, as declared before;"
+                    " a correction goes through an appeal to the health authority",
+                )
+            )
+    if errors:
+        raise InvalidInput("A re-application cannot take back what was declared; nothing was saved.", errors)
 
 
 def check_cases(req: CaseListRequest, today: date) -> None:
