@@ -27,6 +27,7 @@ os.environ.update(
         "AWS_DEFAULT_REGION": "us-east-1",
         "POWERTOOLS_LOG_LEVEL": "ERROR",
         "POWERTOOLS_TRACE_DISABLED": "true",
+        "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
     }
 )
 
@@ -48,7 +49,7 @@ from healthcode_local.system import LocalSystem
 HERE = Path(__file__).resolve().parent
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 NOW = datetime(2020, 2, 17, 9, 0, tzinfo=SHANGHAI)
-SERVICES = ("dynamodb", "sqs", "events", "secretsmanager", "ssm")
+SERVICES = ("dynamodb", "dynamodbstreams", "sqs", "events", "secretsmanager", "ssm")
 PRICE_RRU = 0.125 / 1e6  # USD per on-demand read request unit (us-east-1, 2025)
 PRICE_WRU = 0.625 / 1e6  # USD per on-demand write request unit
 

@@ -12,5 +12,7 @@ os.environ.update(
         "POWERTOOLS_SERVICE_NAME": "healthcode",
         "POWERTOOLS_METRICS_NAMESPACE": "Healthcode",
         "POWERTOOLS_DEV": "false",
+        # boto3 1.44 resolves account-ID endpoints, which moto's DynamoDB Streams do not answer
+        "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
     }
 )

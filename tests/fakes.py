@@ -19,6 +19,7 @@ from healthcode.models import SECRET_OVERLAP, CodeRecord, ColorChange, Holder, P
 from healthcode.regions import registry
 from healthcode.scoring.ruleset import Ruleset, load_ruleset
 from healthcode.tokens import TokenSigner, TokenVerifier, generate_signing_key, public_jwks
+from healthcode.usecases.consequences import Consequences
 from healthcode.usecases.recolor import Recolor
 
 ISSUER = "https://healthcode.test"
@@ -31,6 +32,7 @@ class FakeHolders:
         self.guardians: dict[str, set[str]] = {}  # sub -> dependants' holder ids
         self.page = page
         self.max_dependants = max_dependants
+        self.stream: list[tuple[Holder | None, Holder]] = []  # (as it was, as it is), like the table's stream
         self.conflicts_to_raise = 0  # the next N saves lose to a "concurrent writer"
 
     def get(self, holder_id: str) -> Holder | None:
@@ -67,6 +69,7 @@ class FakeHolders:
         if previous and previous.guardian and previous.guardian != holder.guardian:
             self.guardians.get(previous.guardian, set()).discard(hid)
         saved = holder.model_copy(update={"version": holder.version + 1})
+        self.stream.append((stored, saved))
         self.items[hid] = saved
         return saved
 
@@ -85,12 +88,14 @@ class FakeRegionLevels:
     def __init__(self) -> None:
         self.levels: dict[str, int] = {}
         self.writes: list[tuple[str, str, int, str]] = []
+        self.stream: list[tuple[str, int | None, int, datetime]] = []
 
     def overrides(self, codes: Iterable[str] | None = None) -> dict[str, int]:
         wanted = set(codes) if codes is not None else set(self.levels)
         return {c: lvl for c, lvl in self.levels.items() if c in wanted}
 
     def put(self, code: str, name: str, level: int, parent: str | None, by: str, at: datetime) -> None:
+        self.stream.append((code, self.levels.get(code), level, at))
         self.levels[code] = level
         self.writes.append((code, name, level, by))
 
@@ -286,4 +291,19 @@ class World:
 
     def __post_init__(self) -> None:
         self.registry = registry()
-        self.recolor = Recolor(self.holders, self.regions, self.history, self.events, self.rulesets, self.registry)
+        self.recolor = Recolor(self.holders, self.regions, self.rulesets, self.registry)
+        self.consequences = Consequences(self.history, self.events, self.queue)
+
+    def deliver(self) -> int:
+        """Follow what the tables' streams hold, as the publish function does; returns records followed."""
+        n = 0
+        while self.holders.stream or self.regions.stream:
+            while self.holders.stream:
+                old, new = self.holders.stream.pop(0)
+                self.consequences.holder_changed(old, new)
+                n += 1
+            while self.regions.stream:
+                code, old_level, new_level, at = self.regions.stream.pop(0)
+                self.consequences.region_changed(code, old_level, new_level, at)
+                n += 1
+        return n

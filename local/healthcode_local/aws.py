@@ -58,7 +58,11 @@ def provision(
         }
         if p.get("GlobalSecondaryIndexes"):
             spec["GlobalSecondaryIndexes"] = p["GlobalSecondaryIndexes"]
-        db.create_table(**spec)
+        if p.get("StreamSpecification"):
+            spec["StreamSpecification"] = {"StreamEnabled": True, **p["StreamSpecification"]}
+        created = db.create_table(**spec)["TableDescription"]
+        if created.get("LatestStreamArn"):
+            attrs[f"{logical}.StreamArn"] = created["LatestStreamArn"]
         ttl = p.get("TimeToLiveSpecification")
         if ttl and ttl.get("Enabled"):
             db.update_time_to_live(TableName=name, TimeToLiveSpecification=ttl)

@@ -36,7 +36,7 @@ from healthcode_local.system import HttpResult, LocalSystem
 from healthcode_local.template import Template
 
 log = logging.getLogger("hc-local")  # not under "healthcode": that is the handlers' Powertools logger
-SERVICES = ("dynamodb", "sqs", "events", "secretsmanager", "ssm")
+SERVICES = ("dynamodb", "dynamodbstreams", "sqs", "events", "secretsmanager", "ssm")
 DEV_TOKEN_TTL = timedelta(hours=12)
 
 
@@ -173,6 +173,7 @@ class LocalStack:
             "AWS_ACCESS_KEY_ID": "local",
             "AWS_SECRET_ACCESS_KEY": "local",
             "AWS_DEFAULT_REGION": REGION,
+            "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",  # moto's DynamoDB Streams answer no account-ID endpoint
         }.items():
             os.environ.setdefault(key, value)
         self.moto = ThreadedMotoServer(ip_address="127.0.0.1", port=self.aws_port, verbose=False)
@@ -222,8 +223,9 @@ class LocalStack:
         # one batch per turn of the lock, so requests are served between batches of a long run
         while True:
             with self.lock:
-                if not self.system.deliver_queue(max_batches=1):
-                    break
+                moved = self.system.deliver_streams(max_batches=1) + self.system.deliver_queue(max_batches=1)
+            if not moved:
+                break
         return fired
 
     def _events_loop(self) -> None:

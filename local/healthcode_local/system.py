@@ -36,6 +36,9 @@ class LocalSystem:
         env = provisioned.environment(next(iter(self.template.functions)))
         os.environ.update(env)
         os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
+        self.follow_streams = True  # deliver stream records after each request and queue batch
+        self._stream_positions: dict[tuple[str, str], str] = {}
+        self._stream_attempts: dict[str, int] = {}
         self.configure()
 
     def configure(self, pages: wiring.Pages | None = None) -> None:
@@ -85,6 +88,8 @@ class LocalSystem:
             if refused is not None:
                 return refused
         out = self.invoke(route.function, event)
+        if self.follow_streams:  # AWS delivers a change's stream records within about a second
+            self.deliver_streams()
         return HttpResult(
             int(out["statusCode"]), {k.lower(): v for k, v in (out.get("headers") or {}).items()}, out.get("body") or ""
         )
@@ -152,13 +157,104 @@ class LocalSystem:
                 if m["MessageId"] not in failed:
                     sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
                     done += 1
+            if self.follow_streams:
+                self.deliver_streams()
             if failed and len(failed) == len(messages):
                 break
         return done
+
+    # -------------------------------------------------------------- streams
+    def _stream_sources(self) -> list[tuple[str, str, dict[str, Any]]]:
+        out = []
+        for logical, spec in self.template.functions.items():
+            for name, event in spec.properties.get("Events", {}).items():
+                if event["Type"] == "DynamoDB":
+                    out.append((logical, name, event["Properties"]))
+        return out
+
+    def deliver_streams(self, max_batches: int = 1000) -> int:
+        """Deliver new DynamoDB stream records to the functions that consume them, as Lambda's stream
+        poller would: in order per shard, in batches; records after a failed one (partial batch
+        response, or a failed invocation) are retried from it; after ``MaximumRetryAttempts`` the failed
+        record's metadata goes to the on-failure destination and the shard moves on. Returns records done.
+        """
+        streams = self.p.clients["dynamodbstreams"]
+        done = 0
+        for function, _name, props in self._stream_sources():
+            arn = self.p.resolver.resolve(props["Stream"])
+            size = int(props.get("BatchSize", 100))
+            for shard in streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]:
+                key = (arn, shard["ShardId"])
+                for _ in range(max_batches):
+                    after = self._stream_positions.get(key)
+                    kind = (
+                        {"ShardIteratorType": "AFTER_SEQUENCE_NUMBER", "SequenceNumber": after}
+                        if after
+                        else {"ShardIteratorType": "TRIM_HORIZON"}
+                    )
+                    iterator = streams.get_shard_iterator(StreamArn=arn, ShardId=shard["ShardId"], **kind)
+                    records = streams.get_records(ShardIterator=iterator["ShardIterator"], Limit=size)["Records"]
+                    if not records:
+                        break
+                    delivered = self._deliver_batch(function, arn, props, key, records)
+                    done += delivered
+                    if delivered < len(records):
+                        break  # a failure: retried at the next delivery, as the poller retries
+        return done
+
+    def _deliver_batch(
+        self, function: str, arn: str, props: dict[str, Any], key: tuple[str, str], records: list[dict[str, Any]]
+    ) -> int:
+        event = {
+            "Records": [
+                r | {"eventSource": "aws:dynamodb", "eventSourceARN": arn, "awsRegion": "us-east-1"} for r in records
+            ]
+        }
+        sequence = [r["dynamodb"]["SequenceNumber"] for r in records]
+        try:
+            result = self.invoke(function, event) or {}
+            failed = [f["itemIdentifier"] for f in result.get("batchItemFailures", [])]
+        except Exception:  # the invocation failed: the whole batch is retried
+            failed = sequence[:1]
+        first = min((sequence.index(f) for f in failed if f in sequence), default=len(sequence))
+        if first > 0:
+            self._stream_positions[key] = sequence[first - 1]
+        if first == len(sequence):
+            return first
+        tries = self._stream_attempts.get(sequence[first], 0) + 1
+        self._stream_attempts[sequence[first]] = tries
+        if tries > int(props.get("MaximumRetryAttempts", -1)) >= 0:
+            self._send_to_on_failure(props, arn, key[1], sequence[first])
+            self._stream_positions[key] = sequence[first]
+            return first + 1
+        return first
+
+    def _send_to_on_failure(self, props: dict[str, Any], arn: str, shard: str, sequence: str) -> None:
+        """What Lambda sends an on-failure destination for a stream: metadata, never the record."""
+        target = props.get("DestinationConfig", {}).get("OnFailure", {}).get("Destination")
+        if target is None:
+            return
+        queue_arn = self.p.resolver.resolve(target)
+        url = self.p.physical(queue_arn.rsplit(":", 1)[1])
+        info = {"streamArn": arn, "shardId": shard, "startSequenceNumber": sequence, "endSequenceNumber": sequence}
+        self.p.clients["sqs"].send_message(QueueUrl=url, MessageBody=json.dumps({"DDBStreamBatchInfo": info}))
+
+    def settle(self, rounds: int = 20) -> int:
+        """Deliver streams and the queue until nothing is left to deliver (what AWS does within seconds)."""
+        total = 0
+        for _ in range(rounds):
+            moved = self.deliver_streams() + self.deliver_queue()
+            total += moved
+            if not moved:
+                break
+        return total
 
     def fire_schedule(self) -> Any:
         """Invoke the recompute function as EventBridge Scheduler would, with the template's input."""
         for event in self.template.functions["RecomputeFunction"].properties["Events"].values():
             if event["Type"] == "ScheduleV2":
-                return self.invoke("RecomputeFunction", json.loads(event["Properties"]["Input"]))
+                out = self.invoke("RecomputeFunction", json.loads(event["Properties"]["Input"]))
+                if self.follow_streams:
+                    self.deliver_streams()
+                return out
         raise LookupError("no schedule on RecomputeFunction")

@@ -316,6 +316,8 @@ class Holder(_Stored):
     due_on: date | None = None
     applied_at: datetime | None = None
     updated_at: datetime | None = None
+    cause: str | None = None  # why the last colour computation ran (History shows it with a change)
+    rescore_pending: bool = False  # listed by the authority since it was last scored: rescoring follows
 
     @property
     def applied(self) -> bool:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from healthcode.settings import Settings, settings
 
 if TYPE_CHECKING:
+    from healthcode.adapters.base import HolderChange, RegionChange
     from healthcode.adapters.clients import Clients
     from healthcode.adapters.holders import DynamoHolders
     from healthcode.adapters.keyring import KeyRing
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
     from healthcode.usecases.changes import Changes
     from healthcode.usecases.checkpoints import Checkpoints
     from healthcode.usecases.codecheck import CodeCheck
+    from healthcode.usecases.consequences import Consequences
     from healthcode.usecases.partners import PartnerAdmin, PartnerCities
     from healthcode.usecases.recolor import Recolor
     from healthcode.usecases.recompute import Recompute
@@ -128,29 +130,34 @@ class Services:
 
         return registry()
 
+    def stream_change(self, record: dict[str, Any]) -> HolderChange | RegionChange | None:
+        """The change a DynamoDB stream record describes (None: a table nothing follows from)."""
+        from healthcode.adapters.streams import decode
+
+        return decode(record, self.holders, self.settings.holders_table, self.settings.regions_table)
+
     # ------------------------------------------------------------------ collaborators
     @cached_property
     def recolor(self) -> Recolor:
-        from healthcode.adapters.bus import EventBridgeColorEvents
-        from healthcode.adapters.history import DynamoHistory
         from healthcode.usecases.recolor import Recolor
 
+        return Recolor(self.holders, self.regions, self.rulesets, self.registry)
+
+    @cached_property
+    def consequences(self) -> Consequences:
+        from healthcode.adapters.bus import EventBridgeColorEvents
+        from healthcode.adapters.history import DynamoHistory
+        from healthcode.usecases.consequences import Consequences
+
         s = self.settings
-        db = self.clients.get("dynamodb")
-        return Recolor(
-            self.holders,
-            self.regions,
-            DynamoHistory(db, s.history_table),
-            EventBridgeColorEvents(self.clients.get("events"), s.event_bus_name),
-            self.rulesets,
-            self.registry,
-        )
+        history = DynamoHistory(self.clients.get("dynamodb"), s.history_table)
+        return Consequences(history, EventBridgeColorEvents(self.clients.get("events"), s.event_bus_name), self.queue)
 
     @cached_property
     def changes(self) -> Changes:
         from healthcode.usecases.changes import Changes
 
-        return Changes(self.regions, self.registry, self.recolor, self.queue, self.keys)
+        return Changes(self.regions, self.registry, self.recolor, self.keys)
 
     @cached_property
     def codecheck(self) -> CodeCheck:

@@ -53,6 +53,7 @@ def test_every_handler_in_the_template_resolves_to_a_callable():
         "PartnerFunction",
         "PartnerAuthorizerFunction",
         "RotateKeysFunction",
+        "PublishFunction",
     }
     for spec in T.functions.values():
         assert spec.module_path.is_file(), spec.module_path
@@ -163,3 +164,19 @@ def test_routes_that_need_a_scope_declare_it_to_the_gateways_jwt_authorizer():
             assert route.scopes == ("checkpoint",), route
         else:
             assert route.scopes == (), route  # residents, partners (their own authorizer) and public routes
+
+
+def test_stream_sources_never_keep_the_dangerous_defaults_and_only_the_publisher_writes_history_and_events():
+    publish = T.functions["PublishFunction"].properties["Events"]
+    for source in publish.values():
+        p = source["Properties"]
+        assert source["Type"] == "DynamoDB" and p["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+        assert 0 <= p["MaximumRetryAttempts"] <= 10 and p["BisectBatchOnFunctionError"] is True
+        assert p["MaximumRecordAgeInSeconds"] <= 86400 and "OnFailure" in p["DestinationConfig"]
+    tables = T.of_type("AWS::DynamoDB::Table")
+    for table in ("HoldersTable", "RegionsTable"):
+        assert tables[table]["StreamSpecification"]["StreamViewType"] == "NEW_AND_OLD_IMAGES"
+    for logical in T.functions:
+        writes_history = any("HistoryTable" in " ".join(r) for r in _actions(logical).values())
+        publishes = "events:PutEvents" in _actions(logical)
+        assert (writes_history or publishes) == (logical == "PublishFunction"), logical

@@ -56,8 +56,8 @@ def own(w: World, sub: str, req: ApplicationRequest, now: datetime = NOW):
     return residents(w).apply(sub, (req.id_type, req.id_number), req, now)
 
 
-def changes(w: World, holder_batch: int = 50) -> Changes:
-    return Changes(w.regions, w.registry, w.recolor, w.queue, w.keys, holder_batch)
+def changes(w: World) -> Changes:
+    return Changes(w.regions, w.registry, w.recolor, w.keys)
 
 
 def recompute(w: World, margin_s: float = 20.0) -> Recompute:
@@ -83,6 +83,7 @@ def test_a_resident_with_a_fever_gets_a_yellow_code_with_its_reason_and_history(
     # Given a declaration with 38.2 °C
     # When the resident applies
     view = own(w, "u1", declare(temperature=38.2), NOW)
+    w.deliver()  # what follows from the holders table's stream
     # Then the code is yellow (fever 30 points), the change is in History and published once
     assert view.color == "yellow" and view.score == 30
     assert [r.factor for r in view.reasons] == ["fever"]
@@ -148,6 +149,7 @@ def test_a_write_that_keeps_losing_to_concurrent_writers_is_shed_not_lost(w):
 def test_a_write_that_loses_once_is_re_read_and_saved(w):
     w.holders.conflicts_to_raise = 1
     assert own(w, "u1", declare(temperature=38.0), NOW).color == "yellow"
+    w.deliver()
     assert len(w.history.changes) == 1
 
 
@@ -161,6 +163,8 @@ def authority(w: World) -> Authority:
 def test_setting_a_level_queues_the_rescoring_of_that_region(w):
     view = authority(w).set_region_level("330106", RegionLevelRequest(name="西湖区", level=5), "officer", NOW)
     assert view.level == 5 and w.regions.levels == {"330106": 5}
+    assert w.queue.sent == []  # one write: its rescoring follows from the regions table's stream
+    w.deliver()
     assert w.queue.sent == [RegionChanged(code="330106", at=NOW)]
 
 
@@ -178,9 +182,11 @@ def test_a_case_list_rescores_only_people_who_applied_in_batches(w):
         {"id_type": "resident_id", "id_number": resident_id(seq=s), "status": "confirmed"}
         for s in ("101", "102", "103")
     ]
-    # When the authority records the list (with a batch of one holder per message)
-    a = Authority(changes(w, holder_batch=1), w.rulesets, w.runs, w.queue)
+    # When the authority records the list, and the holders table's stream is followed
+    a = Authority(changes(w), w.rulesets, w.runs, w.queue)
     view = a.record_cases(CaseListRequest.model_validate({"cases": cases}), "officer", NOW)
+    w.queue.take()
+    w.deliver()
     # Then all three listings are kept, two holders are queued, one per message
     assert view.accepted == 3 and view.known_holders == 2
     assert all(isinstance(m, HoldersListed) and len(m.holder_ids) == 1 for m in w.queue.sent) and len(w.queue.sent) == 2
@@ -274,6 +280,8 @@ def test_a_checkpoint_sees_the_colour_now_not_the_colour_in_the_code(w):
         ).cases,
         NOW,
     )
+    w.queue.take()
+    w.deliver()
     recompute(w).handle(w.queue.take()[0], NOW)
     # When a checkpoint scans it
     seen = Checkpoints(codecheck(w)).verify(

@@ -9,6 +9,7 @@ a spent nonce :class:`Unauthorized`, a partner over its rate :class:`RateLimited
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -19,6 +20,24 @@ if TYPE_CHECKING:
     from healthcode.tokens import TokenSigner, TokenVerifier
 
 StartKey = dict[str, Any] | None  # where a paged read resumes (opaque to the use cases)
+
+
+@dataclass(frozen=True, slots=True)
+class HolderChange:
+    """A holder item as it was and as it is (a stream record of the holders table)."""
+
+    old: Holder | None
+    new: Holder | None
+
+
+@dataclass(frozen=True, slots=True)
+class RegionChange:
+    """A region's level as it was and as it is (a stream record of the regions table)."""
+
+    code: str
+    old_level: int | None
+    new_level: int | None
+    at: datetime | None
 
 
 class HolderRepository(Protocol):

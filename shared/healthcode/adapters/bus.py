@@ -1,19 +1,24 @@
-"""``ColorChanged`` events on the EventBridge bus (for notifications and partners)."""
+"""``ColorChanged`` events on the EventBridge bus (for notifications and partners).
+
+Published from the holders table's stream, at least once: a failure raises, so the stream record is
+delivered again. The detail's ``id`` (holder and version) lets every consumer drop a repeat.
+"""
 
 from __future__ import annotations
 
 import json
 from typing import TYPE_CHECKING
 
-from aws_lambda_powertools import Logger
-
 if TYPE_CHECKING:
     from mypy_boto3_events import EventBridgeClient
 
     from healthcode.models import ColorChange
 
-logger = Logger(child=True)
 SOURCE = "healthcode"
+
+
+class EventNotPublished(Exception):
+    """EventBridge did not take the event; the caller's retry publishes it again."""
 
 
 class EventBridgeColorEvents:
@@ -22,18 +27,14 @@ class EventBridgeColorEvents:
         self._bus = bus
 
     def color_changed(self, change: ColorChange, sub: str | None) -> None:
-        detail = change.model_dump(mode="json") | {"sub": sub}
+        detail = change.model_dump(mode="json") | {"id": f"{change.holder_id}#{change.version}", "sub": sub}
         entry = {
             "Source": SOURCE,
             "DetailType": "ColorChanged",
             "Detail": json.dumps(detail),
             "EventBusName": self._bus,
         }
-        try:
-            out = self._events.put_events(Entries=[entry])
-            failed = out.get("FailedEntryCount", 0)
-        except Exception:  # the change is stored and in the history; the event can be replayed from it
-            logger.exception("ColorChanged not published", extra={"event": detail})
-            return
-        if failed:
-            logger.error("ColorChanged not published", extra={"event": detail, "result": out.get("Entries")})
+        out = self._events.put_events(Entries=[entry])
+        if out.get("FailedEntryCount", 0):
+            codes = [e.get("ErrorCode") for e in out.get("Entries", [])]
+            raise EventNotPublished(f"ColorChanged {detail['id']} not published: {codes}")

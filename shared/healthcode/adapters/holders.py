@@ -62,7 +62,8 @@ class DynamoHolders:
         self._due_page = due_page
         self._scan_page = scan_page
 
-    def _to_holder(self, item: Mapping[str, Any]) -> Holder:
+    def from_item(self, item: Mapping[str, Any]) -> Holder:
+        """A holder from its stored item (a table read, an index projection of ALL, or a stream image)."""
         doc = json.loads(item["doc"]["S"])
         doc["holder_id"] = item["holder_id"]["S"]
         doc["version"] = int(item["version"]["N"])
@@ -76,7 +77,7 @@ class DynamoHolders:
         item = self._db.get_item(TableName=self._table, Key={"holder_id": _s(holder_id)}, ConsistentRead=True).get(
             "Item"
         )
-        return self._to_holder(item) if item else None
+        return self.from_item(item) if item else None
 
     def _account(self, sub: str) -> dict[str, Any]:
         item = self._db.get_item(TableName=self._accounts, Key={"sub": _s(sub)}, ConsistentRead=True).get("Item")
@@ -242,7 +243,7 @@ class DynamoHolders:
             while True:
                 out = self._db.query(**kwargs)
                 for it in out.get("Items", []):
-                    yield self._to_holder(it)
+                    yield self.from_item(it)
                 if "LastEvaluatedKey" not in out:
                     break
                 kwargs["ExclusiveStartKey"] = out["LastEvaluatedKey"]
@@ -258,4 +259,4 @@ class DynamoHolders:
         if start_key:
             kwargs["ExclusiveStartKey"] = start_key
         out = self._db.scan(**kwargs)
-        return [self._to_holder(it) for it in out.get("Items", [])], out.get("LastEvaluatedKey")
+        return [self.from_item(it) for it in out.get("Items", [])], out.get("LastEvaluatedKey")

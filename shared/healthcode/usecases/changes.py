@@ -1,6 +1,7 @@
-"""The authority's changes to the facts, each stored and followed by the rescoring it implies: a
-region's level, a listing of people. The health authority and partner cities make them alike; this
-collaborator is what they share (it knows nothing of who asked)."""
+"""The authority's changes to the facts: a region's level, a listing of people. The health authority
+and partner cities make them alike; this collaborator is what they share (it knows nothing of who
+asked). Each is one write; the rescoring it implies follows from the table's stream
+(:mod:`healthcode.usecases.consequences`), so it cannot be lost between two writes."""
 
 from __future__ import annotations
 
@@ -12,17 +13,15 @@ from aws_lambda_powertools import Logger
 
 from healthcode.errors import NotFound
 from healthcode.identity import holder_id, normalize_id_number
-from healthcode.messages import HoldersListed, RegionChanged
 from healthcode.models import Holder, RegionView, StoredContact
 
 if TYPE_CHECKING:
-    from healthcode.adapters.base import Keys, RecomputeQueue, RegionLevels
+    from healthcode.adapters.base import Keys, RegionLevels
     from healthcode.models import CaseEntry
     from healthcode.regions import RegionRegistry
     from healthcode.usecases.recolor import Recolor
 
 logger = Logger(child=True)
-HOLDER_BATCH = 50  # holders per rescoring message
 
 
 class Changes:
@@ -31,30 +30,26 @@ class Changes:
         regions: RegionLevels,
         registry: RegionRegistry,
         recolor: Recolor,
-        queue: RecomputeQueue,
         keys: Keys,
-        holder_batch: int = HOLDER_BATCH,
     ) -> None:
         self._regions = regions
         self._registry = registry
         self._recolor = recolor
-        self._queue = queue
         self._keys = keys
-        self._batch = holder_batch
 
     def set_level(self, code: str, name: str, level: int, by: str, now: datetime) -> RegionView:
-        """Store a region's level; everyone who stayed there is rescored from the queue."""
+        """Store a region's level; everyone who stayed there is rescored (from the regions table's stream)."""
         region = self._registry.get(code)
         if region is None:
             raise NotFound(f"Unknown region code {code} (GB/T 2260).")
         self._regions.put(code, name, level, region.parent, by, now)
-        self._queue.send(RegionChanged(code=code, at=now))
         logger.info("region level set", extra={"region": code, "level": level, "by": by})
         return RegionView(code=code, name=name, level=level, updated_at=now, updated_by=by)
 
     def record_listings(self, entries: Iterable[CaseEntry], now: datetime, cause: str = "authority list") -> int:
         """Record what the lists say about each person (kept even before they apply); the holders who
-        applied are rescored from the queue. Returns how many of them had applied."""
+        applied are marked for rescoring, which follows from the holders table's stream. Returns how
+        many of them had applied."""
         key = self._keys.holder_key()
         known: list[str] = []
         for entry in entries:
@@ -62,8 +57,6 @@ class Changes:
             saved, _ = self._recolor(hid, now, cause, lambda cur, e=entry, h=hid: _listed(cur, e, h, now), score=False)
             if saved is not None and saved.applied:
                 known.append(hid)
-        for i in range(0, len(known), self._batch):
-            self._queue.send(HoldersListed(holder_ids=known[i : i + self._batch], cause=cause))
         return len(known)
 
 

@@ -1,8 +1,10 @@
 """The one colour-write path: build facts from a stored holder, score them with the pure rules, write
-the result back conditionally, record a colour change in History and as a ``ColorChanged`` event.
+the result back conditionally, with the cause of the computation.
 
 Every colour computation (apply, check-in, code view, every recompute path) goes through
-:meth:`Recolor.__call__`, so they all get the same optimistic-locking retry, history record and event.
+:meth:`Recolor.__call__`, so they all get the same optimistic-locking retry. The holder write is the
+one commit: its History entry and ``ColorChanged`` event are derived from the holders table's stream
+(:mod:`healthcode.usecases.consequences`), so a change is never stored without them, nor they without it.
 Use cases hold a ``Recolor``; it is a collaborator, not a use case (it knows nothing of who asked).
 """
 
@@ -15,11 +17,11 @@ from typing import TYPE_CHECKING, Any
 from aws_lambda_powertools import Logger
 
 from healthcode.errors import Unavailable, VersionConflict
-from healthcode.models import ColorChange, Holder, QuarantineView, ReasonView, StoredEpisode, StoredState
-from healthcode.scoring.rules import Checkin, Color, Contact, Episode, Facts, State, Stay, SymptomReport, evaluate
+from healthcode.models import Holder, QuarantineView, ReasonView, StoredEpisode, StoredState
+from healthcode.scoring.rules import Checkin, Contact, Episode, Facts, State, Stay, SymptomReport, evaluate
 
 if TYPE_CHECKING:
-    from healthcode.adapters.base import ColorEvents, HistoryLog, HolderRepository, RegionLevels, RulesetStore
+    from healthcode.adapters.base import HolderRepository, RegionLevels, RulesetStore
     from healthcode.regions import RegionRegistry
     from healthcode.scoring.rules import Assessment
 
@@ -108,15 +110,11 @@ class Recolor:
         self,
         holders: HolderRepository,
         regions: RegionLevels,
-        history: HistoryLog,
-        events: ColorEvents,
         rulesets: RulesetStore,
         registry: RegionRegistry,
     ) -> None:
         self._holders = holders
         self._regions = regions
-        self._history = history
-        self._events = events
         self._rulesets = rulesets
         self._registry = registry
 
@@ -160,35 +158,25 @@ class Recolor:
             if not score or not updated.applied:  # not scored here (or nothing to score yet)
                 if current is not None and updated == current:
                     return current, False
+                # an applied holder's facts changed unscored: the change's consequence (rescoring) is
+                # taken from the table's stream, so it cannot be lost between two writes
+                pending = updated.model_copy(update={"rescore_pending": updated.applied, "cause": cause})
                 try:
-                    return self._holders.save(updated, current), True
+                    return self._holders.save(pending, current), True
                 except VersionConflict:
                     continue
-            scored = self.assess(updated, now, overrides)
-            if current is not None and updated == current and not _changed(current, scored):
+            scored = self.assess(updated, now, overrides).model_copy(update={"cause": cause, "rescore_pending": False})
+            if (
+                current is not None
+                and updated == current
+                and not _changed(current, scored)
+                and not current.rescore_pending
+            ):
                 return current, False  # nothing new in, nothing new out: no write
             try:
                 saved = self._holders.save(scored, current)
             except VersionConflict:
                 logger.info("version conflict, re-reading", extra={"holder_id": holder_id, "cause": cause})
                 continue
-            old_color = current.color if current is not None and current.applied else None
-            if old_color != saved.color:
-                self._record_change(saved, old_color, now, cause)
             return saved, True
         raise Unavailable("The holder is being changed by someone else; try again.", retry_after=1)
-
-    def _record_change(self, h: Holder, old_color: Color | None, now: datetime, cause: str) -> None:
-        change = ColorChange(
-            holder_id=h.holder_id,
-            version=h.version,
-            at=now,
-            old_color=old_color,
-            new_color=h.color,
-            score=h.score,
-            reasons=h.reasons,
-            ruleset_version=h.ruleset_version,
-            cause=cause,
-        )
-        self._history.append(change)
-        self._events.color_changed(change, h.sub)

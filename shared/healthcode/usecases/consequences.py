@@ -1,0 +1,63 @@
+"""What follows a committed change, taken from the tables' streams (at least once, each step idempotent):
+
+* a holder's colour changed: its History entry and the ``ColorChanged`` event (with an ``id`` that
+  consumers de-duplicate on);
+* a holder was listed by the authority (or a partner) and not yet rescored: a rescoring message;
+* a region's level changed: a rescoring message for everyone who stayed there.
+
+The write that made the change is the only commit; if any step here fails, the stream record is
+delivered again and every step is repeated, so nothing is lost and nothing is counted twice.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from healthcode.adapters.base import HolderChange, RegionChange
+from healthcode.messages import HoldersListed, RegionChanged
+from healthcode.models import ColorChange
+
+if TYPE_CHECKING:
+    from healthcode.adapters.base import ColorEvents, HistoryLog, RecomputeQueue
+    from healthcode.models import Holder
+
+
+class Consequences:
+    def __init__(self, history: HistoryLog, events: ColorEvents, queue: RecomputeQueue) -> None:
+        self._history = history
+        self._events = events
+        self._queue = queue
+
+    def follow(self, change: HolderChange | RegionChange) -> str:
+        """Do what follows ``change``; returns what kind of change it was (for the metrics)."""
+        if isinstance(change, RegionChange):
+            self.region_changed(change.code, change.old_level, change.new_level, change.at)
+            return "region"
+        self.holder_changed(change.old, change.new)
+        return "holder"
+
+    def holder_changed(self, old: Holder | None, new: Holder | None) -> None:
+        if new is None or not new.applied:
+            return  # a deletion, or a listing kept for someone who has not applied: nothing follows yet
+        old_color = old.color if old is not None and old.applied else None
+        if old_color != new.color:
+            change = ColorChange(
+                holder_id=new.holder_id,
+                version=new.version,
+                at=new.updated_at or new.since or datetime.min,
+                old_color=old_color,
+                new_color=new.color,
+                score=new.score,
+                reasons=new.reasons,
+                ruleset_version=new.ruleset_version,
+                cause=new.cause or "unknown",
+            )
+            self._history.append(change)  # keyed by holder, time and version: a repeat overwrites itself
+            self._events.color_changed(change, new.sub)
+        if new.rescore_pending:
+            self._queue.send(HoldersListed(holder_ids=[new.holder_id], cause=new.cause or "authority list"))
+
+    def region_changed(self, code: str, old_level: int | None, new_level: int | None, at: datetime | None) -> None:
+        if new_level is not None and new_level != old_level:
+            self._queue.send(RegionChanged(code=code, at=at))
