@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from healthcode.adapters.base import StartKey
+from healthcode.adapters.base import RunStarted, StartKey
 from healthcode.errors import Conflict, RateLimited, Unauthorized, VersionConflict
 from healthcode.messages import RecomputeMessage
 from healthcode.models import SECRET_OVERLAP, CodeRecord, ColorChange, Holder, Partner
@@ -34,6 +34,7 @@ class FakeHolders:
         self.max_dependants = max_dependants
         self.stream: list[tuple[Holder | None, Holder]] = []  # (as it was, as it is), like the table's stream
         self.conflicts_to_raise = 0  # the next N saves lose to a "concurrent writer"
+        self.unwritable: set[str] = set()  # holders whose every write fails (as an oversized item would)
 
     def get(self, holder_id: str) -> Holder | None:
         return self.items.get(holder_id)
@@ -55,6 +56,8 @@ class FakeHolders:
             raise VersionConflict(holder.holder_id)
         if (stored.version if stored else 0) != holder.version:
             raise VersionConflict(holder.holder_id)
+        if holder.holder_id in self.unwritable:
+            raise RuntimeError("ValidationException: Item size has exceeded the maximum allowed size")
         hid = holder.holder_id
         binds = holder.sub and holder.sub != (previous.sub if previous else None)
         adds = holder.guardian and holder.guardian != (previous.guardian if previous else None)
@@ -157,10 +160,13 @@ class FakeQueue:
 class FakeRuns:
     def __init__(self) -> None:
         self.runs: dict[str, dict[str, Any]] = {}
+        self.failures: list[tuple[str, str, str]] = []
+        self.stream: list[tuple[str, int]] = []  # runs created, as the runs table's stream shows them
 
     def create(self, run_id: str, segments: int, ruleset_version: str, by: str, at: datetime) -> bool:
         if run_id in self.runs:
             return False
+        self.stream.append((run_id, segments))
         self.runs[run_id] = {
             "run_id": run_id,
             "segments_total": segments,
@@ -176,6 +182,9 @@ class FakeRuns:
 
     def get(self, run_id: str) -> dict[str, Any] | None:
         return dict(self.runs[run_id]) if run_id in self.runs else None
+
+    def record_failure(self, job: str, holder_id: str, reason: str, at: datetime) -> None:
+        self.failures.append((job, holder_id, reason))
 
     def advance(
         self, run_id: str, segment: int, page: int, next_key: StartKey, read: int, changed: int, at: datetime
@@ -205,6 +214,9 @@ class FakeRulesets:
         )
         return in_force[-1]
 
+    def versions(self, force: bool = False) -> list[Ruleset]:
+        return sorted([load_ruleset("v1"), *self.published.values()], key=lambda r: r.effective_from)
+
     def publish(self, ruleset: Ruleset) -> None:
         if ruleset.version in self.published or ruleset.version == "v1":
             raise Conflict(f"Ruleset version {ruleset.version} exists already; versions are never replaced.")
@@ -225,14 +237,14 @@ class FakePartners:
     def secrets_of(self, partner_id: str, now: datetime) -> list[str]:
         return list(self.secrets.get(partner_id, []))
 
-    def rotate_secret(self, partner_id: str, now: datetime) -> str:
+    def rotate_secret(self, partner_id: str, now: datetime, grace: bool = True) -> str:
         new = f"secret-{len(self.secrets.get(partner_id, [])) + 1}"
-        self.secrets[partner_id] = [new, *self.secrets.get(partner_id, [])][:2]
+        self.secrets[partner_id] = [new, *self.secrets.get(partner_id, [])][: 2 if grace else 1]
         assert SECRET_OVERLAP  # the previous one stays valid for the overlap (not modelled in time here)
         return new
 
     def trusted_issuers(self, refresh: bool = False) -> dict[str, dict[str, Any]]:
-        return {p.issuer: p.jwks for p in self.partners.values() if p.issuer and p.jwks}
+        return {p.issuer: p.jwks for p in self.partners.values() if p.issuer and p.jwks and not p.suspended}
 
 
 class FakeNonces:
@@ -297,7 +309,10 @@ class World:
     def deliver(self) -> int:
         """Follow what the tables' streams hold, as the publish function does; returns records followed."""
         n = 0
-        while self.holders.stream or self.regions.stream:
+        while self.holders.stream or self.regions.stream or self.runs.stream:
+            while self.runs.stream:
+                self.consequences.follow(RunStarted(*self.runs.stream.pop(0)))
+                n += 1
             while self.holders.stream:
                 old, new = self.holders.stream.pop(0)
                 self.consequences.holder_changed(old, new)

@@ -3,7 +3,7 @@
 from typing import Annotated, Any
 
 from aws_lambda_powertools import Logger
-from aws_lambda_powertools.event_handler.openapi.params import Path
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -91,11 +91,23 @@ def put_partner(partner_id: Annotated[str, Path(pattern=r"^[a-z0-9-]{2,40}$")], 
 
 @app.post(
     "/admin/v1/partners/<partner_id>/secret",
-    summary="Rotate a partner's secret (the old one stays valid 24 h)",
+    summary="Rotate a partner's secret (the old one stays valid 24 h, or not at all with emergency=true)",
     responses=documented(200, PartnerView, 401, 403, 404, 413, 415, 422),
 )
-def rotate_partner_secret(partner_id: Annotated[str, Path(pattern=r"^[a-z0-9-]{2,40}$")]):
-    return json_response(services().partner_admin.rotate(partner_id, clock.now()))
+def rotate_partner_secret(
+    partner_id: Annotated[str, Path(pattern=r"^[a-z0-9-]{2,40}$")],
+    emergency: Annotated[bool, Query(description="the old secret stops working at once (it may have leaked)")] = False,
+):
+    return json_response(services().partner_admin.rotate(partner_id, clock.now(), emergency))
+
+
+@app.delete(
+    "/admin/v1/partners/<partner_id>",
+    summary="Suspend a partner city at once (its codes are dropped at the next trust refresh)",
+    responses=documented(200, PartnerView, 401, 403, 404, 422),
+)
+def suspend_partner(partner_id: Annotated[str, Path(pattern=r"^[a-z0-9-]{2,40}$")]):
+    return json_response(services().partner_admin.suspend(partner_id))
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

@@ -13,6 +13,7 @@ from healthcode.api.callers import caller
 from healthcode.api.problems import documented
 from healthcode.api.resolver import build_resolver, json_response
 from healthcode.models import ApplicationRequest, CheckinRequest, CodeView, DependantsView
+from healthcode.usecases.authority import ruleset_schema
 from healthcode.wiring import services
 
 logger = Logger()
@@ -63,6 +64,15 @@ def post_checkin(body: CheckinRequest):
 )
 def get_dependants():
     return json_response(services().residents.dependants(caller(app).sub, clock.now()))
+
+
+@app.get(
+    "/v1/rulesets/schema",
+    summary="The JSON Schema every ruleset document follows (public)",
+    responses=documented(200, None),
+)
+def get_ruleset_schema() -> dict[str, Any]:
+    return ruleset_schema()
 
 
 @app.get("/v1/rulesets/current", summary="The ruleset in force (public)", responses=documented(200, None))

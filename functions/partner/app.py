@@ -24,13 +24,14 @@ from healthcode.wiring import services
 
 logger = Logger()
 metrics = Metrics()
-app = build_resolver()
+app = build_resolver(gate=lambda event: services().partner_gate.admit(event, clock.now()))
 SIGNED = (400, 401, 403, 413, 415, 422, 429)
 
 
 def partner() -> Partner:
-    """The signed, fresh, first-time, within-rate caller (or a 401/429 problem)."""
-    return services().partner_gate.admit(app.current_event.raw_event, clock.now())
+    """The signed, fresh, first-time, within-rate caller: admitted by the gate before the body was read."""
+    caller: Partner = app.context["caller"]
+    return caller
 
 
 @app.post(

@@ -25,10 +25,11 @@ def run(message: messages.RecomputeMessage, context: LambdaContext) -> int:
     def time_left() -> float:
         return context.get_remaining_time_in_millis() / 1000
 
-    changed = services().recompute.handle(message, clock.now(), time_left)
-    logger.info("recomputed", extra={"kind": message.kind, "changed": changed})
-    metrics.add_metric(name="ColorsChanged", unit=MetricUnit.Count, value=changed)
-    return changed
+    outcome = services().recompute.handle(message, clock.now(), time_left)
+    logger.info("recomputed", extra={"kind": message.kind, "changed": outcome.changed, "failed": outcome.failed})
+    metrics.add_metric(name="ColorsChanged", unit=MetricUnit.Count, value=outcome.changed)
+    metrics.add_metric(name="HolderFailures", unit=MetricUnit.Count, value=outcome.failed)
+    return outcome.changed
 
 
 def record_handler(record: SQSRecord, lambda_context: LambdaContext) -> None:

@@ -159,6 +159,8 @@ class LocalStack:
         self.clock = DevClock()
         self.lock = threading.RLock()  # one invocation at a time: moto and the handlers are not thread-safe
         self._stop = threading.Event()
+        self._requests_waiting = 0  # requests go first: the pollers deliver between them, as AWS runs both at once
+        self._waiting_lock = threading.Lock()
         self._threads: list[threading.Thread] = []
 
     @property
@@ -221,7 +223,10 @@ class LocalStack:
                 self.system.fire_schedule()
                 fired.append("Daily")
         # one batch per turn of the lock, so requests are served between batches of a long run
-        while True:
+        while not self._stop.is_set():
+            if self._requests_waiting:
+                time.sleep(0.005)
+                continue
             with self.lock:
                 moved = self.system.deliver_streams(max_batches=1) + self.system.deliver_queue(max_batches=1)
             if not moved:
@@ -248,10 +253,20 @@ class LocalStack:
             claims = self.idp.claims(headers.get("authorization"))
             if claims is None:
                 return _json(401, {"message": "Unauthorized"})
-        with self.lock:
-            return self.system.http(
-                method, path, claims=claims, headers=headers, raw_body=body.decode("utf-8", "replace") if body else None
-            )
+        with self._waiting_lock:
+            self._requests_waiting += 1
+        try:
+            with self.lock:
+                return self.system.http(
+                    method,
+                    path,
+                    claims=claims,
+                    headers=headers,
+                    raw_body=body.decode("utf-8", "replace") if body else None,
+                )
+        finally:
+            with self._waiting_lock:
+                self._requests_waiting -= 1
 
     def _dev(self, method: str, route: str, body: bytes) -> HttpResult:
         try:

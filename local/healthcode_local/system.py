@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import urllib.parse
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -60,7 +61,8 @@ class LocalSystem:
         raw_body: str | bytes | None = None,
     ) -> HttpResult:
         """One request as API Gateway would pass it on. ``claims``: what the JWT authorizer validated."""
-        path_only = path.split("?", 1)[0]
+        path_only, _, raw_query = path.partition("?")
+        query = dict(urllib.parse.parse_qsl(raw_query)) if raw_query else None
         found = self.template.route_for(method, path_only)
         if found is None:
             return HttpResult(404, {"content-type": "application/json"}, '{"message":"Not Found"}')
@@ -80,6 +82,7 @@ class LocalSystem:
             body=text,
             headers=hdrs,
             path_parameters=params or None,
+            query=query,
             claims=claims if jwt_route else None,
             now=clock.now(),
         )
@@ -87,7 +90,10 @@ class LocalSystem:
             refused = self._lambda_authorizer(route, event)
             if refused is not None:
                 return refused
-        out = self.invoke(route.function, event)
+        try:
+            out = self.invoke(route.function, event)
+        except Exception:  # the function failed: API Gateway answers for it
+            return HttpResult(500, {"content-type": "application/json"}, '{"message":"Internal Server Error"}')
         if self.follow_streams:  # AWS delivers a change's stream records within about a second
             self.deliver_streams()
         return HttpResult(
@@ -108,7 +114,10 @@ class LocalSystem:
                 "identitySource": [headers[h.lower()] for h in identity],
             }
         )
-        decision = self.invoke(function, request) or {}
+        try:
+            decision = self.invoke(function, request) or {}
+        except Exception:  # an authorizer that fails: API Gateway answers 500
+            return HttpResult(500, {"content-type": "application/json"}, '{"message":"Internal Server Error"}')
         if not decision.get("isAuthorized"):
             return HttpResult(403, {"content-type": "application/json"}, '{"message":"Forbidden"}')
         event["requestContext"]["authorizer"] = {"lambda": decision.get("context") or {}}

@@ -233,10 +233,16 @@ class RulesetView(_Response):
     effective_from: datetime
 
 
+class EntryFailure(_Response):
+    index: int = Field(description="the entry's position in the list")
+    reason: str
+
+
 class CaseListView(_Response):
     accepted: int
     known_holders: int
     recorded_at: datetime
+    failed: list[EntryFailure] = Field(default=[], description="entries that could not be recorded; send them again")
 
 
 # ----------------------------------------------------------------------------- stored holder
@@ -377,6 +383,7 @@ class PartnerView(_Response):
     issuer: str | None
     secret: str | None = Field(default=None, description="shown once, when created or rotated")
     previous_secret_valid_until: datetime | None = None
+    suspended: bool = False
 
 
 class PartnerVerificationRequest(_Request):
@@ -415,6 +422,7 @@ class ContactReport(_Request):
 class ContactReportsView(_Response):
     accepted: int
     known_holders: int
+    failed: list[EntryFailure] = Field(default=[], description="reports that could not be recorded; send them again")
 
 
 SECRET_OVERLAP = timedelta(hours=24)  # a partner's previous secret stays valid this long after a rotation
@@ -432,6 +440,7 @@ class Partner:
     issuer: str | None  # the "iss" of codes the partner issues (mutual recognition)
     jwks: dict[str, Any] | None
     jwks_url: str | None = None
+    suspended: bool = False  # refused at once by the authorizer; its codes dropped at the next trust refresh
 
     def covers(self, region: str) -> bool:
         return region.startswith(self.jurisdiction)

@@ -71,6 +71,13 @@ class TokenCheck:
     unknown_kid: bool = False  # signed with a key we have not (yet) seen: worth one JWKS refresh
 
 
+MAX_EPOCH = 2**37  # the year 6325: a later (or negative) time is no time any issuer meant
+
+
+def _epoch(value: Any) -> bool:
+    return type(value) is int and 0 < value < MAX_EPOCH
+
+
 def _b64json(part: str) -> Any:
     return json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
 
@@ -99,7 +106,7 @@ class TokenVerifier:
         if not isinstance(header, dict) or not isinstance(claims, dict):
             return TokenCheck("malformed")
         iss, cid, exp, iat = claims.get("iss"), claims.get("cid"), claims.get("exp"), claims.get("iat")
-        if not (isinstance(iss, str) and isinstance(cid, str) and isinstance(exp, int) and isinstance(iat, int)):
+        if not (isinstance(iss, str) and isinstance(cid, str) and _epoch(exp) and _epoch(iat)):
             return TokenCheck("malformed")
         if iss not in self._keysets:
             return TokenCheck("unknown_issuer", issuer=iss)

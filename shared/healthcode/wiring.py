@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from healthcode.settings import Settings, settings
 
 if TYPE_CHECKING:
-    from healthcode.adapters.base import HolderChange, RegionChange
+    from healthcode.adapters.base import HolderChange, RegionChange, RunStarted
     from healthcode.adapters.clients import Clients
     from healthcode.adapters.holders import DynamoHolders
     from healthcode.adapters.keyring import KeyRing
@@ -130,11 +130,12 @@ class Services:
 
         return registry()
 
-    def stream_change(self, record: dict[str, Any]) -> HolderChange | RegionChange | None:
+    def stream_change(self, record: dict[str, Any]) -> HolderChange | RegionChange | RunStarted | None:
         """The change a DynamoDB stream record describes (None: a table nothing follows from)."""
         from healthcode.adapters.streams import decode
 
-        return decode(record, self.holders, self.settings.holders_table, self.settings.regions_table)
+        s = self.settings
+        return decode(record, self.holders, s.holders_table, s.regions_table, s.runs_table)
 
     # ------------------------------------------------------------------ collaborators
     @cached_property

@@ -29,6 +29,7 @@ def v2(effective_from: str) -> dict:
     doc["version"] = "v2"
     doc["effective_from"] = effective_from
     doc["factors"]["stay"]["base"]["3"] = 24
+    doc["factors"]["stay"]["base"]["4"] = 24  # a higher level never scores less (checked at publish)
     return doc
 
 
@@ -72,18 +73,23 @@ def test_an_operator_starts_a_full_run_and_reads_its_progress(system):
     assert system.admin("GET", "/admin/v1/rescoring/nope").status == 404
 
 
-def test_a_worker_near_its_timeout_re_enqueues_and_nothing_is_counted_or_changed_twice(system):
-    # Given 9 holders, a new ruleset in force and a scan page of 4 holders
+def nine_holders_and_a_one_segment_run(system):
+    """9 holders in a level-3 county, v2 in force (each of them turns yellow), a one-segment run with
+    pages of 4: the run's id and its segment message, taken off the queue."""
     system.admin("PUT", "/admin/v1/regions/330106", {"name": "西湖区", "level": 3})
     system.deliver_queue()
     populate(system, 9)
     system.admin("POST", "/admin/v1/rulesets", {"document": v2("2020-02-17T00:00:00+08:00")})
     system.configure(pages=Pages(scan=4))
     run_id = system.admin("POST", "/admin/v1/rescoring", {"scope": "all", "segments": 1}).json()["run_id"]
+    sqs, url = system.p.clients["sqs"], system.p.physical("RecomputeQueue")
+    return run_id, messages.parse(sqs.receive_message(QueueUrl=url)["Messages"][0]["Body"])
+
+
+def test_a_worker_near_its_timeout_re_enqueues_and_nothing_is_counted_or_changed_twice(system):
+    # Given 9 holders, a new ruleset in force and a scan page of 4 holders
+    run_id, message = nine_holders_and_a_one_segment_run(system)
     svc = wiring.services().recompute
-    sqs = system.p.clients["sqs"]
-    url = system.p.physical("RecomputeQueue")
-    message = messages.parse(sqs.receive_message(QueueUrl=url)["Messages"][0]["Body"])
     budget = iter([100.0, 0.0])  # one page, then "the timeout is near"
     # When the worker stops after one page, and the original message is delivered again
     svc.handle(message, system.now, lambda: next(budget, 0.0))
@@ -95,7 +101,7 @@ def test_a_worker_near_its_timeout_re_enqueues_and_nothing_is_counted_or_changed
     progress = system.admin("GET", f"/admin/v1/rescoring/{run_id}").json()
     assert progress["finished"] and progress["holders_read"] == 9 and progress["holders_changed"] == 9
     history = system.p.clients["dynamodb"].scan(TableName=system.p.physical("HistoryTable"))["Items"]
-    reds = [h for h in history if json.loads(h["doc"]["S"])["cause"] == "new ruleset in force"]
+    reds = [h for h in history if json.loads(h["doc"]["S"])["cause"].startswith("new ruleset in force")]
     assert len(reds) == 9  # each holder changed exactly once
 
 
@@ -110,19 +116,76 @@ def test_a_region_change_continues_from_where_a_timed_out_worker_stopped(system)
     sqs.delete_message(QueueUrl=url, ReceiptHandle=got["ReceiptHandle"])
     budget = iter([100.0, 100.0, 0.0])
     # When the worker stops after two pages
-    changed = wiring.services().recompute.handle(messages.parse(got["Body"]), system.now, lambda: next(budget, 0.0))
+    changed = (
+        wiring.services().recompute.handle(messages.parse(got["Body"]), system.now, lambda: next(budget, 0.0)).changed
+    )
     # Then it changed 4, and its continuation changes the rest
     assert changed == 4
     assert system.deliver_queue() == 1  # the continuation message
     assert {d["color"] for d in holder_docs(system)} == {"red"}
 
 
+def broken(change) -> dict:
+    doc = copy.deepcopy(v2("2020-03-01T00:00:00+08:00"))
+    change(doc)
+    return doc
+
+
 @pytest.mark.parametrize(
-    ("document", "status"),
-    [({"version": "v9"}, 422), ({**load_ruleset("v1").document}, 201), ({**load_ruleset("v1").document}, 409)],
+    ("document", "field"),
+    [
+        ({"version": "v9"}, "document"),
+        (broken(lambda d: d["quarantine"]["yellow"].update(checkins_required="seven")), "document.quarantine.yellow"),
+        (broken(lambda d: d["factors"]["contact"].pop("close_contact")), "document.factors.contact"),
+        (broken(lambda d: d.update(version=3)), "document.version"),
+        (broken(lambda d: d["thresholds"].update(yellow=70)), "document.thresholds"),
+        (broken(lambda d: d["factors"]["stay"]["base"].update({"5": 1})), "document.factors.stay.base"),
+    ],
 )
-def test_publishing_rulesets_validates_and_never_replaces(system, document, status):
-    if status == 409:
-        system.admin("POST", "/admin/v1/rulesets", {"document": document})
+def test_a_ruleset_that_would_break_scoring_is_refused_at_publish_naming_the_field(system, document, field):
     r = system.admin("POST", "/admin/v1/rulesets", {"document": document})
-    assert r.status == status, r.body
+    assert r.status == 422 and r.json()["errors"][0]["field"].startswith(field), r.body
+    assert system.p.clients["dynamodb"].scan(TableName=system.p.physical("RulesetsTable"))["Items"] == []
+    # and applications keep working under the ruleset in force
+    assert system.resident("u")("POST", "/v1/applications", application(temperature=38.4)).status == 200
+
+
+def test_a_ruleset_version_is_immutable_and_a_retry_of_the_same_document_is_accepted(system):
+    doc = v2("2020-03-01T00:00:00+08:00")
+    assert system.admin("POST", "/admin/v1/rulesets", {"document": doc}).status == 201
+    assert system.admin("POST", "/admin/v1/rulesets", {"document": doc}).status == 201  # the same: a retry
+    other = broken(lambda d: d["thresholds"].update(red=70))
+    assert system.admin("POST", "/admin/v1/rulesets", {"document": other}).status == 409
+    assert system.http("GET", "/v1/rulesets/schema").json()["title"] == "healthcode ruleset document"
+
+
+class WorkerDied(BaseException):
+    """The Lambda runtime killed the worker (a timeout, an out-of-memory): nothing of ours catches it."""
+
+
+def test_a_full_run_resumed_after_a_worker_dies_mid_page_reports_exact_counts(system):
+    # Given 9 holders and a new ruleset that changes every one of them, a page of 4
+    run_id, message = nine_holders_and_a_one_segment_run(system)
+    db = system.p.clients["dynamodb"]
+    writes = []
+
+    def die_after_two_writes(params, **kw):
+        if params.get("TableName") == system.p.physical("HoldersTable"):
+            writes.append(1)
+            if len(writes) == 3:
+                raise WorkerDied()
+
+    # When the worker dies in the middle of its first page (2 of 4 holders written, the page not recorded)
+    db.meta.events.register("provide-client-params.dynamodb.PutItem", die_after_two_writes)
+    try:
+        with pytest.raises(WorkerDied):
+            wiring.services().recompute.handle(message, system.now)
+    finally:
+        db.meta.events.unregister("provide-client-params.dynamodb.PutItem", die_after_two_writes)
+    # and the message is delivered again
+    outcome = wiring.services().recompute.handle(message, system.now)
+    # Then the run counts every holder read and changed exactly once
+    progress = system.admin("GET", f"/admin/v1/rescoring/{run_id}").json()
+    assert progress["finished"] and progress["holders_read"] == 9 and progress["holders_changed"] == 9, progress
+    assert outcome.changed == 9
+    assert {d["color"] for d in holder_docs(system)} == {"yellow"}

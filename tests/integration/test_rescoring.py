@@ -103,7 +103,7 @@ def test_a_person_listed_before_applying_gets_the_listing_at_application(system)
         "/admin/v1/cases",
         {"cases": [{"id_type": "resident_id", "id_number": number, "status": "close_contact", "on": "2020-02-15"}]},
     )
-    assert r.json() == {"accepted": 1, "known_holders": 0, "recorded_at": r.json()["recorded_at"]}
+    assert r.json() == {"accepted": 1, "known_holders": 0, "recorded_at": r.json()["recorded_at"], "failed": []}
     view = system.resident("u")("POST", "/v1/applications", application(number)).json()
     assert view["color"] == "red" and view["reasons"][0]["factor"] == "close_contact"
 

@@ -195,7 +195,8 @@ def test_a_case_list_rescores_only_people_who_applied_in_batches(w):
 
 def test_a_full_run_starts_one_message_per_segment(w):
     view = authority(w).start_rescoring(RescoringRequest(scope="all"), "officer", NOW)
-    assert view.run_id in w.runs.runs
+    assert view.run_id in w.runs.runs and w.queue.sent == []  # one write; its messages follow from the stream
+    w.deliver()
     assert w.queue.sent == [FullRunSegment(run=view.run_id, segment=i, total=3) for i in range(3)]
 
 
@@ -209,8 +210,9 @@ def test_a_ruleset_that_is_not_one_is_refused_and_a_version_is_never_replaced(w)
         authority(w).publish_ruleset(RulesetPublishRequest(document={"version": "v9"}), "officer")
     doc = load_ruleset("v1").document | {"version": "v2"}
     authority(w).publish_ruleset(RulesetPublishRequest(document=doc), "officer")
+    authority(w).publish_ruleset(RulesetPublishRequest(document=doc), "officer")  # a retry: accepted
     with pytest.raises(Conflict):
-        authority(w).publish_ruleset(RulesetPublishRequest(document=doc), "officer")
+        authority(w).publish_ruleset(RulesetPublishRequest(document=doc | {"description": "other"}), "officer")
 
 
 # ----------------------------------------------------------------------------- recompute
@@ -228,7 +230,7 @@ def test_a_region_change_rescores_exactly_those_who_stayed_there(w):
     own(w, "elsewhere", declare(id_number=resident_id(seq="299")), NOW)
     w.regions.levels["330108"] = 5
     # When the region message is processed
-    changed = recompute(w).handle(RegionChanged(code="330108"), NOW)
+    changed = recompute(w).handle(RegionChanged(code="330108"), NOW).changed
     # Then the three turned red, the fourth was not touched
     assert changed == 3
     assert sorted(h.color.value for h in w.holders.items.values()) == ["green", "red", "red", "red"]
@@ -239,11 +241,11 @@ def test_a_region_worker_near_its_timeout_hands_the_rest_to_a_continuation(w):
     w.stays.page = 2
     w.regions.levels["330108"] = 5
     budget = iter([100.0, 0.0])
-    changed = recompute(w).handle(RegionChanged(code="330108"), NOW, lambda: next(budget, 0.0))
+    changed = recompute(w).handle(RegionChanged(code="330108"), NOW, lambda: next(budget, 0.0)).changed
     assert changed == 2
     (continuation,) = w.queue.take()
     assert isinstance(continuation, RegionChanged) and continuation.start_key is not None
-    assert recompute(w).handle(continuation, NOW) == 3
+    assert recompute(w).handle(continuation, NOW).changed == 3
 
 
 def test_the_daily_job_rescores_due_holders_only(w):
@@ -252,8 +254,8 @@ def test_the_daily_job_rescores_due_holders_only(w):
     (holder,) = w.holders.items.values()
     assert holder.due_on == date(2020, 3, 2)
     # When the daily job runs the day before and on the due day
-    assert recompute(w).handle(Daily(), NOW + timedelta(days=13)) == 0
-    assert recompute(w).handle(Daily(), NOW + timedelta(days=14)) == 1
+    assert recompute(w).handle(Daily(), NOW + timedelta(days=13)).changed == 0
+    assert recompute(w).handle(Daily(), NOW + timedelta(days=14)).changed == 1
     assert next(iter(w.holders.items.values())).color == "green"
 
 
@@ -341,7 +343,7 @@ def test_the_partner_gate_refuses_replays_and_over_rate_callers():
     from healthcode.api.signing import sign
 
     w = World()
-    partner = Partner("ningbo", "宁波", "3302", frozenset({"verify"}), 1, None, None)
+    partner = Partner("ningbo", "宁波", "3302", frozenset({"verify"}), 2, None, None)
     w.partners.put(partner)
     w.partners.secrets["ningbo"] = ["s3cret"]
     gate = PartnerGate(w.partners, w.nonces)
@@ -362,6 +364,9 @@ def test_the_partner_gate_refuses_replays_and_over_rate_callers():
         gate.admit(event("n1"), NOW)
     with pytest.raises(RateLimited):
         gate.admit(event("n2"), NOW)
+    assert ("ningbo", "n2") not in w.nonces.spent  # refused with 429: the documented retry can reuse it
+    w.nonces.counts.clear()  # the next minute
+    assert gate.admit(event("n2"), NOW) == partner
 
 
 def test_a_cough_reported_at_a_check_in_stands_when_a_clean_check_in_follows_the_same_day(w):
@@ -375,3 +380,39 @@ def test_a_cough_reported_at_a_check_in_stands_when_a_clean_check_in_follows_the
     assert view.score == 10 and any("cough" in reason.detail for reason in view.reasons)
     (holder,) = w.holders.items.values()
     assert [(c.temperature, c.symptoms) for c in holder.checkins] == [(36.5, ["cough"])]
+
+
+def test_one_holder_that_cannot_be_written_never_stops_a_job(w):
+    # Given 5 holders who stayed in 滨江区, one of whom can no longer be written
+    stayed_in(w, 5)
+    w.deliver()
+    broken = sorted(w.holders.items)[2]
+    w.holders.unwritable.add(broken)
+    w.regions.levels["330108"] = 5
+    # When the region's rescoring runs
+    outcome = recompute(w).handle(RegionChanged(code="330108"), NOW)
+    # Then the four others turned red, and the fifth is recorded with its reason, not lost
+    assert outcome == (4, 1)
+    assert [h.color.value for i, h in sorted(w.holders.items.items()) if i != broken] == ["red"] * 4
+    assert w.runs.failures == [
+        (
+            "risk level of region 330108 changed",
+            broken,
+            "RuntimeError: ValidationException: Item size has exceeded the maximum allowed size",
+        )
+    ]
+
+
+def test_a_case_list_answers_per_entry_and_records_the_others(w):
+    for n, seq in enumerate(("101", "102", "103")):
+        own(w, f"u{n}", declare(id_number=resident_id(seq=seq)))
+    broken = next(h for h in w.holders.items.values() if h.sub == "u1").holder_id
+    w.holders.unwritable.add(broken)
+    cases = [
+        {"id_type": "resident_id", "id_number": resident_id(seq=s), "status": "confirmed"}
+        for s in ("101", "102", "103")
+    ]
+    view = authority(w).record_cases(CaseListRequest.model_validate({"cases": cases}), "officer", NOW)
+    assert (view.accepted, view.known_holders) == (2, 2)
+    assert [(f.index, "Item size" in f.reason) for f in view.failed] == [(1, True)]
+    assert sorted(h.authority.case or "-" for h in w.holders.items.values()) == ["-", "confirmed", "confirmed"]

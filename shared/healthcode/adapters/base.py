@@ -20,6 +20,21 @@ if TYPE_CHECKING:
     from healthcode.tokens import TokenSigner, TokenVerifier
 
 StartKey = dict[str, Any] | None  # where a paged read resumes (opaque to the use cases)
+THROTTLED = frozenset(
+    {
+        "ProvisionedThroughputExceededException",
+        "ThrottlingException",
+        "RequestLimitExceeded",
+        "TooManyRequestsException",
+        "Throttling",
+    }
+)
+
+
+def is_throttling(exc: BaseException) -> bool:
+    """An AWS error that means load to shed (throttling that outlasted the SDK's retries), by its code."""
+    response = getattr(exc, "response", None)
+    return isinstance(response, dict) and response.get("Error", {}).get("Code") in THROTTLED
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +43,14 @@ class HolderChange:
 
     old: Holder | None
     new: Holder | None
+
+
+@dataclass(frozen=True, slots=True)
+class RunStarted:
+    """A full rescoring run was created (a stream record of the runs table)."""
+
+    run_id: str
+    segments: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +111,9 @@ class RunLog(Protocol):
     def advance(
         self, run_id: str, segment: int, page: int, next_key: StartKey, read: int, changed: int, at: datetime
     ) -> bool: ...
+    def record_failure(self, job: str, holder_id: str, reason: str, at: datetime) -> None:
+        """A holder a job could not rescore: kept (by holder) with the reason, for operators to see."""
+        ...
 
 
 class RulesetStore(Protocol):
@@ -99,12 +125,16 @@ class RulesetStore(Protocol):
         """Store a new version; :class:`Conflict` if that version exists."""
         ...
 
+    def versions(self, force: bool = False) -> list[Ruleset]:
+        """Every version, published or bundled, by effective time."""
+        ...
+
 
 class PartnerDirectory(Protocol):
     def get(self, partner_id: str) -> Partner | None: ...
     def put(self, partner: Partner) -> None: ...
     def secrets_of(self, partner_id: str, now: datetime) -> list[str]: ...
-    def rotate_secret(self, partner_id: str, now: datetime) -> str: ...
+    def rotate_secret(self, partner_id: str, now: datetime, grace: bool = True) -> str: ...
     def trusted_issuers(self, refresh: bool = False) -> dict[str, dict[str, Any]]: ...
 
 

@@ -9,19 +9,11 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
+from healthcode.adapters.base import is_throttling
 from healthcode.errors import Unavailable
 
 # Fail fast and shed load: a few retries with jittered backoff, then the caller gets a 503 problem.
 CLIENT_CONFIG = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=2, read_timeout=5)
-THROTTLED = frozenset(
-    {
-        "ProvisionedThroughputExceededException",
-        "ThrottlingException",
-        "RequestLimitExceeded",
-        "TooManyRequestsException",
-        "Throttling",
-    }
-)
 
 
 class Clients:
@@ -43,6 +35,6 @@ class Clients:
 
 def as_domain_error(exc: Exception) -> Unavailable | None:
     """Throttling that outlasted the SDK's retries becomes :class:`Unavailable`; anything else None."""
-    if isinstance(exc, ClientError) and exc.response.get("Error", {}).get("Code") in THROTTLED:
+    if isinstance(exc, ClientError) and is_throttling(exc):
         return Unavailable("The service is busy; try again shortly.", retry_after=2)
     return None

@@ -58,6 +58,7 @@ class DynamoPartners:
             doc.get("issuer"),
             doc.get("jwks"),
             doc.get("jwks_url"),
+            bool(doc.get("suspended", False)),
         )
 
     def put(self, partner: Partner) -> None:
@@ -69,6 +70,7 @@ class DynamoPartners:
             "issuer": partner.issuer,
             "jwks": partner.jwks,
             "jwks_url": partner.jwks_url,
+            "suspended": partner.suspended,
         }
         self._db.put_item(
             TableName=self._table,
@@ -92,7 +94,7 @@ class DynamoPartners:
             for item in page.get("Items", []):
                 doc = json.loads(item["doc"]["S"])
                 keys = doc.get("jwks") or (_fetch_jwks(doc["jwks_url"]) if doc.get("jwks_url") else None)
-                if doc.get("issuer") and keys:
+                if doc.get("issuer") and keys and not doc.get("suspended"):
                     out[doc["issuer"]] = keys
             if "LastEvaluatedKey" not in page:
                 return out
@@ -112,8 +114,9 @@ class DynamoPartners:
             out.append(doc["previous"])
         return out
 
-    def rotate_secret(self, partner_id: str, now: datetime) -> str:
-        """A new secret; the old one stays valid for the overlap window. Returns the new one (shown once)."""
+    def rotate_secret(self, partner_id: str, now: datetime, grace: bool = True) -> str:
+        """A new secret; the old one stays valid for the overlap window, or not at all (``grace=False``:
+        an emergency, the old one may have leaked). Returns the new one (shown once)."""
         secret = pysecrets.token_urlsafe(32)
         name = self._secret_id(partner_id)
         try:
@@ -121,6 +124,8 @@ class DynamoPartners:
         except self._secrets.exceptions.ResourceNotFoundException:
             self._secrets.create_secret(Name=name, SecretString=json.dumps({"current": secret}))
             return secret
-        doc = {"current": secret, "previous": old, "previous_valid_until": (now + SECRET_OVERLAP).isoformat()}
+        doc: dict[str, str] = {"current": secret}
+        if grace:
+            doc |= {"previous": old, "previous_valid_until": (now + SECRET_OVERLAP).isoformat()}
         self._secrets.put_secret_value(SecretId=name, SecretString=json.dumps(doc))
         return secret

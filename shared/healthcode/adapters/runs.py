@@ -90,3 +90,17 @@ class DynamoRuns:
         except self._db.exceptions.ConditionalCheckFailedException:
             return False
         return True
+
+    def record_failure(self, job: str, holder_id: str, reason: str, at: datetime) -> None:
+        """One item per failing holder (``failure#<holder>``): the last job, reason and time, and a count."""
+        self._db.update_item(
+            TableName=self._table,
+            Key={"run_id": _s(f"failure#{holder_id}")},
+            UpdateExpression="SET job = :j, reason = :r, failed_at = :t ADD failures :one",
+            ExpressionAttributeValues={
+                ":j": _s(job[:200]),
+                ":r": _s(reason[:500]),
+                ":t": _s(at.isoformat()),
+                ":one": {"N": "1"},
+            },
+        )

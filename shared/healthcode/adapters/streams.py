@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from healthcode.adapters.base import HolderChange, RegionChange
+from healthcode.adapters.base import HolderChange, RegionChange, RunStarted
 
 if TYPE_CHECKING:
     from healthcode.adapters.holders import DynamoHolders
@@ -22,8 +22,8 @@ def _level(image: dict[str, Any] | None) -> int | None:
 
 
 def decode(
-    record: dict[str, Any], holders: DynamoHolders, holders_table: str, regions_table: str
-) -> HolderChange | RegionChange | None:
+    record: dict[str, Any], holders: DynamoHolders, holders_table: str, regions_table: str, runs_table: str = ""
+) -> HolderChange | RegionChange | RunStarted | None:
     """The change a stream record describes, or None for a table nothing follows from."""
     data = record.get("dynamodb") or {}
     old, new = data.get("OldImage"), data.get("NewImage")
@@ -34,4 +34,6 @@ def decode(
         code = (new or old or data.get("Keys") or {})["code"]["S"]
         at = datetime.fromisoformat(new["updated_at"]["S"]) if new and "updated_at" in new else None
         return RegionChange(code, _level(old), _level(new), at)
+    if table == runs_table and record.get("eventName") == "INSERT" and new and "segments_total" in new:
+        return RunStarted(new["run_id"]["S"], int(new["segments_total"]["N"]))
     return None

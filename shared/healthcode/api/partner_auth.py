@@ -34,10 +34,9 @@ ROUTE_SCOPES = {
 
 def _fresh(timestamp: str, now: datetime) -> bool:
     """The X-HC-Timestamp is unix seconds within ±300 s of our clock."""
-    try:
-        return abs(int(timestamp) - now.timestamp()) <= SKEW
-    except ValueError:
+    if not (timestamp.isascii() and timestamp.isdigit() and len(timestamp) <= 12):
         return False
+    return abs(int(timestamp) - now.timestamp()) <= SKEW
 
 
 def _headers(event: dict[str, Any]) -> dict[str, str]:
@@ -51,7 +50,16 @@ def authorize(event: dict[str, Any], directory: PartnerDirectory, now: datetime)
     route = (event.get("requestContext", {}).get("http", {}).get("method", ""), event.get("rawPath", ""))
     scope = ROUTE_SCOPES.get(route)
     fresh = _fresh(h.get("x-hc-timestamp", ""), now)
-    allowed = bool(partner and fresh and h.get("x-hc-nonce") and h.get("x-hc-signature") and scope in partner.scopes)
+    plain = all(h.get(k, "").isascii() for k in ("x-hc-partner", "x-hc-nonce", "x-hc-signature", "x-hc-timestamp"))
+    allowed = bool(
+        partner
+        and not partner.suspended
+        and plain
+        and fresh
+        and h.get("x-hc-nonce")
+        and h.get("x-hc-signature")
+        and scope in partner.scopes
+    )
     if not allowed or partner is None:
         return {"isAuthorized": False}
     return {"isAuthorized": True, "context": {"partner_id": partner.partner_id, "scope": scope}}
@@ -66,10 +74,14 @@ class PartnerGate:
 
     def admit(self, event: dict[str, Any], now: datetime) -> Partner:
         h = _headers(event)
+        timestamp, nonce, signature = h.get("x-hc-timestamp", ""), h.get("x-hc-nonce", ""), h.get("x-hc-signature", "")
+        if not all(v.isascii() for v in (h.get("x-hc-partner", ""), timestamp, nonce, signature)):
+            raise Unauthorized("The X-HC-* headers must be plain ASCII.")
         partner = self._directory.get(h.get("x-hc-partner", ""))
         if partner is None:
             raise Unauthorized("Unknown partner.")
-        timestamp, nonce, signature = h.get("x-hc-timestamp", ""), h.get("x-hc-nonce", ""), h.get("x-hc-signature", "")
+        if partner.suspended:
+            raise Unauthorized("This partner is suspended.")
         if not _fresh(timestamp, now):
             raise Unauthorized("X-HC-Timestamp must be unix seconds within 300 seconds of our clock.")
         if not nonce or len(nonce) > 128:
@@ -80,6 +92,7 @@ class PartnerGate:
         secrets = self._directory.secrets_of(partner.partner_id, now)
         if not matches(secrets, signature, method, event["rawPath"], timestamp, nonce, body):
             raise Unauthorized("The signature does not match.")
-        self._nonces.spend(partner.partner_id, nonce, now)  # only a valid request can spend a nonce
+        # the rate first: a request refused with 429 leaves its nonce unspent, so its retry goes through
         self._nonces.count(partner, now)
+        self._nonces.spend(partner.partner_id, nonce, now)  # only a valid request can spend a nonce
         return partner

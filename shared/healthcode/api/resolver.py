@@ -6,7 +6,7 @@ Anything unexpected becomes a 500 problem that reveals nothing.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from aws_lambda_powertools import Logger
@@ -31,6 +31,7 @@ from healthcode.errors import (
 )
 
 MAX_BODY_BYTES = 64 * 1024
+MAX_JSON_DEPTH = 32  # no request of ours nests deeper; checked before any parser spends work on it
 logger = Logger(child=True)
 
 
@@ -61,36 +62,78 @@ def _validation_problem(exc: RequestValidationError) -> DomainError:
     return InvalidInput("The request does not match the contract.", fields)
 
 
+def json_depth(text: str) -> int:
+    """How deep ``[`` and ``{`` nest in ``text`` (outside strings), in one pass."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for ch in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_string = False
+        elif ch == '"':
+            in_string = True
+        elif ch in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif ch in "]}":
+            depth -= 1
+    return deepest
+
+
+def _json_media(media: str) -> bool:
+    return media == "application/json" or (media.startswith("application/") and media.endswith("+json"))
+
+
+Gate = Callable[[dict[str, Any]], Any]
+
+
 class _Resolver(APIGatewayHttpResolver):
-    def __init__(self, scopes: dict[str, str]) -> None:
+    def __init__(self, scopes: dict[str, str], gate: Gate | None) -> None:
         super().__init__(enable_validation=True)
         self._scopes = scopes
+        self._gate = gate
 
     def resolve(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
         # Refused before anything parses the body (the validation middleware would read it first):
         # an oversized request, or a caller without the scope the route needs.
         path = event.get("rawPath") or ""
         try:
-            if len(event.get("body") or "") > MAX_BODY_BYTES:
+            body = event.get("body") or ""
+            if len(body) > MAX_BODY_BYTES:
                 raise TooLarge(f"The request body is larger than {MAX_BODY_BYTES} bytes.")
-            media = (event.get("headers") or {}).get("content-type", "").split(";")[0].strip().lower()
-            if event.get("body") and media and media != "application/json" and not media.endswith("+json"):
+            headers = event.get("headers") or {}
+            media = str(headers.get("content-type", "")).split(";")[0].strip().lower()
+            if body and media and not _json_media(media):
                 raise UnsupportedMediaType("Send the body as application/json.")
+            if body and media:  # APPLICATION/JSON, application/merge-patch+json: JSON, as the validator expects it
+                event["headers"] = {**headers, "content-type": "application/json"}
             for prefix, scope in self._scopes.items():
                 if path.startswith(prefix):
                     check(claims_of(event), scope)
+            if self._gate is not None:  # who is calling, checked before the body is read
+                self.append_context(caller=self._gate(event))
+            if body and not event.get("isBase64Encoded") and json_depth(body) > MAX_JSON_DEPTH:
+                raise MalformedRequest(f"The JSON is nested deeper than {MAX_JSON_DEPTH} levels.")
         except DomainError as error:
+            self.clear_context()
             status, headers, body = problem(error, path)
             return {"statusCode": status, "headers": headers, "body": body, "isBase64Encoded": False}
         return super().resolve(event, context)
 
 
-def build_resolver(scopes: dict[str, str] | None = None) -> APIGatewayHttpResolver:
-    """A resolver with validation, the body-size limit, scope checks and the shared error mapping.
+def build_resolver(scopes: dict[str, str] | None = None, gate: Gate | None = None) -> APIGatewayHttpResolver:
+    """A resolver with validation, the body-size and nesting limits, scope checks and the shared error
+    mapping.
 
     ``scopes`` maps a path prefix to the OAuth scope its routes need (the gateway checks it first).
+    ``gate`` authenticates a request from its event before its body is parsed (partner signatures);
+    what it returns is ``app.context["caller"]``.
     """
-    app = _Resolver(scopes or {})
+    app = _Resolver(scopes or {}, gate)
 
     @app.exception_handler(DomainError)
     def _domain(exc: DomainError) -> Response[str]:

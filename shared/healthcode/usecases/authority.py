@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
-from typing import TYPE_CHECKING
+from importlib import resources
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger
 
-from healthcode.errors import FieldError, InvalidInput, NotFound
-from healthcode.messages import Daily, segments
+from healthcode.errors import Conflict, FieldError, InvalidInput, NotFound
+from healthcode.messages import Daily
 from healthcode.models import (
     CaseListRequest,
     CaseListView,
@@ -20,6 +22,7 @@ from healthcode.models import (
     RulesetView,
     RunView,
 )
+from healthcode.scoring.checks import dry_run, problems
 from healthcode.scoring.rules import local_day
 from healthcode.scoring.ruleset import Ruleset
 from healthcode.usecases.validation import check_cases
@@ -52,9 +55,9 @@ class Authority:
 
     def record_cases(self, req: CaseListRequest, by: str, now: datetime) -> CaseListView:
         check_cases(req, local_day(now, self._rulesets.at(now)))
-        known = self._changes.record_listings(req.cases, now)
-        logger.info("case list recorded", extra={"entries": len(req.cases), "known": known, "by": by})
-        return CaseListView(accepted=len(req.cases), known_holders=known, recorded_at=now)
+        known, failed = self._changes.record_listings(req.cases, now)
+        logger.info("case list recorded", extra={"entries": len(req.cases), "known": known, "failed": len(failed)})
+        return CaseListView(accepted=len(req.cases) - len(failed), known_holders=known, recorded_at=now, failed=failed)
 
     def start_rescoring(self, req: RescoringRequest, by: str, now: datetime) -> RescoringView:
         """Queue rescoring now: the due holders (the daily schedule's work), or everyone (a full run)."""
@@ -65,9 +68,8 @@ class Authority:
         total = req.segments or self._segments
         version = self._rulesets.at(now).version
         run_id = f"{version}-{now.strftime('%Y%m%dT%H%M%S%f')}"
-        if self._runs.create(run_id, total, version, by, now):
-            for message in segments(run_id, total):
-                self._queue.send(message)
+        # one write: the run's segment messages follow from the runs table's stream (consequences.py)
+        self._runs.create(run_id, total, version, by, now)
         return RescoringView(scope=req.scope, queued_at=now, run_id=run_id)
 
     def run(self, run_id: str) -> RunView:
@@ -87,13 +89,52 @@ class Authority:
         )
 
     def publish_ruleset(self, req: RulesetPublishRequest, by: str) -> RulesetView:
-        """Publish a new ruleset version; it takes effect at its ``effective_from`` (a full run follows)."""
+        """Publish a new ruleset version; it takes effect at its ``effective_from`` (a full run follows).
+
+        The document must match the published schema (``GET /v1/rulesets/schema``), its numbers must
+        fit together, and product.md's worked timelines must score under it. A version is immutable:
+        the same document again is accepted as a retry, another document under it is a conflict.
+        """
+        ruleset = checked_ruleset(req.document)
         try:
-            ruleset = Ruleset.from_document(req.document)
-        except (KeyError, TypeError, ValueError) as exc:
-            raise InvalidInput(
-                "This is not a ruleset document.", [FieldError("document", f"{type(exc).__name__}: {exc}")]
-            ) from exc
-        self._rulesets.publish(ruleset)
+            self._rulesets.publish(ruleset)
+        except Conflict:
+            stored = next((r for r in self._rulesets.versions() if r.version == ruleset.version), None)
+            if stored is None or stored.document != ruleset.document:
+                raise
+        logger.info("ruleset published", extra={"version": ruleset.version, "by": by})
         logger.info("ruleset published", extra={"version": ruleset.version, "by": by})
         return RulesetView(version=ruleset.version, effective_from=ruleset.effective_from)
+
+
+def ruleset_schema() -> dict[str, Any]:
+    """The published JSON Schema of ruleset documents."""
+    return dict(json.loads(resources.files("healthcode.scoring.rulesets").joinpath("schema.json").read_text("utf-8")))
+
+
+def checked_ruleset(document: dict[str, Any]) -> Ruleset:
+    """The ruleset in ``document`` if it passes the schema, the semantic checks and the dry run (else 422)."""
+    from aws_lambda_powertools.utilities.validation import SchemaValidationError, validate
+
+    try:
+        validate(event=document, schema=ruleset_schema())
+    except SchemaValidationError as exc:
+        where = "document" + "".join(f".{p}" for p in (exc.path or [])[1:])
+        raise InvalidInput(
+            "The ruleset does not match its schema.", [FieldError(where, str(exc.validation_message))]
+        ) from exc
+    try:
+        ruleset = Ruleset.from_document(document)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise InvalidInput(
+            "This is not a ruleset document.", [FieldError("document", f"{type(exc).__name__}: {exc}")]
+        ) from exc
+    wrong = problems(ruleset)
+    if wrong:
+        raise InvalidInput("The ruleset's numbers do not fit together.", [FieldError(f, m) for f, m in wrong])
+    failed = dry_run(ruleset)
+    if failed:
+        raise InvalidInput(
+            "The ruleset cannot score product.md's worked timelines.", [FieldError("document", f) for f in failed]
+        )
+    return ruleset

@@ -13,7 +13,8 @@ from aws_lambda_powertools import Logger
 
 from healthcode.errors import NotFound
 from healthcode.identity import holder_id, normalize_id_number
-from healthcode.models import Holder, RegionView, StoredContact
+from healthcode.models import EntryFailure, Holder, RegionView, StoredContact
+from healthcode.usecases.isolation import Isolated, isolated
 
 if TYPE_CHECKING:
     from healthcode.adapters.base import Keys, RegionLevels
@@ -46,18 +47,32 @@ class Changes:
         logger.info("region level set", extra={"region": code, "level": level, "by": by})
         return RegionView(code=code, name=name, level=level, updated_at=now, updated_by=by)
 
-    def record_listings(self, entries: Iterable[CaseEntry], now: datetime, cause: str = "authority list") -> int:
+    def record_listings(
+        self, entries: Iterable[CaseEntry], now: datetime, cause: str = "authority list"
+    ) -> tuple[int, list[EntryFailure]]:
         """Record what the lists say about each person (kept even before they apply); the holders who
-        applied are marked for rescoring, which follows from the holders table's stream. Returns how
-        many of them had applied."""
+        applied are marked for rescoring, which follows from the holders table's stream.
+
+        Each entry is written on its own (retried once): one that cannot be written is answered as
+        failed, with its reason, and the others are recorded. Returns how many listed people had
+        applied, and the failures."""
         key = self._keys.holder_key()
-        known: list[str] = []
-        for entry in entries:
+        known = 0
+        failed: list[EntryFailure] = []
+        for index, entry in enumerate(entries):
             hid = holder_id(key, entry.id_type, normalize_id_number(entry.id_number))
-            saved, _ = self._recolor(hid, now, cause, lambda cur, e=entry, h=hid: _listed(cur, e, h, now), score=False)
-            if saved is not None and saved.applied:
-                known.append(hid)
-        return len(known)
+            try:
+                saved = isolated(
+                    lambda e=entry, h=hid: self._recolor(
+                        h, now, cause, lambda cur: _listed(cur, e, h, now), score=False
+                    )[0]
+                )
+            except Isolated as exc:
+                logger.warning("listing not recorded", extra={"holder_id": hid, "reason": exc.reason})
+                failed.append(EntryFailure(index=index, reason=exc.reason))
+                continue
+            known += int(saved is not None and saved.applied)
+        return known, failed
 
 
 def _listed(cur: Holder | None, entry: CaseEntry, hid: str, now: datetime) -> Holder:

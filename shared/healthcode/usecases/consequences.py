@@ -3,7 +3,8 @@
 * a holder's colour changed: its History entry and the ``ColorChanged`` event (with an ``id`` that
   consumers de-duplicate on);
 * a holder was listed by the authority (or a partner) and not yet rescored: a rescoring message;
-* a region's level changed: a rescoring message for everyone who stayed there.
+* a region's level changed: a rescoring message for everyone who stayed there;
+* a full rescoring run was created: one message per scan segment.
 
 The write that made the change is the only commit; if any step here fails, the stream record is
 delivered again and every step is repeated, so nothing is lost and nothing is counted twice.
@@ -14,8 +15,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from healthcode.adapters.base import HolderChange, RegionChange
-from healthcode.messages import HoldersListed, RegionChanged
+from healthcode.adapters.base import HolderChange, RegionChange, RunStarted
+from healthcode.messages import HoldersListed, RegionChanged, segments
 from healthcode.models import ColorChange
 
 if TYPE_CHECKING:
@@ -29,11 +30,15 @@ class Consequences:
         self._events = events
         self._queue = queue
 
-    def follow(self, change: HolderChange | RegionChange) -> str:
+    def follow(self, change: HolderChange | RegionChange | RunStarted) -> str:
         """Do what follows ``change``; returns what kind of change it was (for the metrics)."""
         if isinstance(change, RegionChange):
             self.region_changed(change.code, change.old_level, change.new_level, change.at)
             return "region"
+        if isinstance(change, RunStarted):
+            for message in segments(change.run_id, change.segments):
+                self._queue.send(message)  # a repeat is harmless: a segment resumes from the run record
+            return "run"
         self.holder_changed(change.old, change.new)
         return "holder"
 

@@ -3,6 +3,7 @@ health authority's registry of partners. Partners see no names and no ID numbers
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -69,11 +70,9 @@ class PartnerCities:
     def contact_reports(self, reports: list[ContactReport], partner: Partner, now: datetime) -> ContactReportsView:
         entries = [CaseEntry(id_type=r.id_type, id_number=r.id_number, status=r.kind, on=r.on) for r in reports]
         check_entries(entries, local_day(now, self._rulesets.at(now)))
-        known = self._changes.record_listings(entries, now)
-        logger.info(
-            "contact reports recorded", extra={"entries": len(entries), "known": known, "by": partner.partner_id}
-        )
-        return ContactReportsView(accepted=len(entries), known_holders=known)
+        known, failed = self._changes.record_listings(entries, now, f"contact report by partner {partner.partner_id}")
+        logger.info("contact reports recorded", extra={"entries": len(entries), "known": known, "failed": len(failed)})
+        return ContactReportsView(accepted=len(entries) - len(failed), known_holders=known, failed=failed)
 
 
 class PartnerAdmin:
@@ -98,12 +97,26 @@ class PartnerAdmin:
         logger.info("partner registered", extra={"partner": partner_id, "new": existing is None})
         return self._view(partner, secret=secret)
 
-    def rotate(self, partner_id: str, now: datetime) -> PartnerView:
+    def rotate(self, partner_id: str, now: datetime, emergency: bool = False) -> PartnerView:
+        """A new secret; the old one stays valid for the overlap, or (``emergency``: it may have leaked)
+        stops working at once."""
         partner = self._registry.get(partner_id)
         if partner is None:
             raise NotFound(f"No partner {partner_id}.")
-        secret = self._registry.rotate_secret(partner_id, now)
-        return self._view(partner, secret=secret, previous_until=now + SECRET_OVERLAP)
+        secret = self._registry.rotate_secret(partner_id, now, grace=not emergency)
+        logger.info("partner secret rotated", extra={"partner": partner_id, "emergency": emergency})
+        return self._view(partner, secret=secret, previous_until=None if emergency else now + SECRET_OVERLAP)
+
+    def suspend(self, partner_id: str) -> PartnerView:
+        """Refuse the partner at once (authorizer and gate read the registry on every request); its
+        codes stop being recognised at the next refresh of the trust list (a minute)."""
+        partner = self._registry.get(partner_id)
+        if partner is None:
+            raise NotFound(f"No partner {partner_id}.")
+        suspended = replace(partner, suspended=True)
+        self._registry.put(suspended)
+        logger.info("partner suspended", extra={"partner": partner_id})
+        return self._view(suspended)
 
     @staticmethod
     def _view(p: Partner, secret: str | None = None, previous_until: datetime | None = None) -> PartnerView:
@@ -114,6 +127,7 @@ class PartnerAdmin:
             scopes=sorted(p.scopes),
             rate_limit_per_minute=p.rate_limit_per_minute,
             issuer=p.issuer,
+            suspended=p.suspended,
             secret=secret,
             previous_secret_valid_until=previous_until,
         )

@@ -12,13 +12,14 @@ import json
 import math
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from aws_lambda_powertools import Logger
 
-from healthcode.messages import Daily, FullRunSegment, HoldersListed, RegionChanged, segments
+from healthcode.messages import Daily, FullRunSegment, HoldersListed, RegionChanged
 from healthcode.scoring.rules import local_day
 from healthcode.scoring.ruleset import DEFAULT_VERSION
+from healthcode.usecases.isolation import Isolated, isolated
 
 if TYPE_CHECKING:
     from healthcode.adapters.base import (
@@ -45,6 +46,11 @@ def _forever() -> float:
     return math.inf
 
 
+class Outcome(NamedTuple):
+    changed: int
+    failed: int
+
+
 class Recompute:
     def __init__(
         self,
@@ -69,19 +75,24 @@ class Recompute:
         self._runs = runs
         self._segments = segments
         self._margin = margin_s
+        self._failed = 0
 
-    def handle(self, message: RecomputeMessage, now: datetime, time_left: TimeLeft = _forever) -> int:
-        """Process one message; returns how many holders changed."""
+    def handle(self, message: RecomputeMessage, now: datetime, time_left: TimeLeft = _forever) -> Outcome:
+        """Process one message: how many holders changed, and how many failed (each recorded with its
+        reason; the job went on without them)."""
+        self._failed = 0
         match message:
             case RegionChanged():
-                return self.region_changed(message, now, time_left)
+                changed = self.region_changed(message, now, time_left)
             case HoldersListed():
-                return self.holders(message.holder_ids, now, message.cause)
+                changed = self.holders(message.holder_ids, now, message.cause)
             case Daily():
-                return self.daily(now, time_left)
+                changed = self.daily(now, time_left)
             case FullRunSegment():
-                return self.segment(message, now, time_left)
-        raise ValueError(f"unknown recompute message {message!r}")
+                changed = self.segment(message, now, time_left)
+            case _:
+                raise ValueError(f"unknown recompute message {message!r}")
+        return Outcome(changed, self._failed)
 
     # ------------------------------------------------------------------ daily
     def daily(self, now: datetime, time_left: TimeLeft = _forever) -> int:
@@ -134,8 +145,7 @@ class Recompute:
         run_id = f"ruleset-{version}"
         if not self._runs.create(run_id, self._segments, version, "ruleset activation", now):
             return None
-        for message in segments(run_id, self._segments):
-            self._queue.send(message)
+        # its segment messages follow from the runs table's stream (consequences.py)
         logger.info("full rescoring started", extra={"run": run_id, "segments": self._segments, "ruleset": version})
         return run_id
 
@@ -158,8 +168,13 @@ class Recompute:
                 self._queue.send(FullRunSegment(run=run_id, segment=segment, total=total, page=page))
                 return changed_total
             holders, next_key = self._holders.scan_segment(segment, total, key)
+            # A holder this run already changed (a worker died after writing it, before recording the
+            # page) carries the run's cause: it counts as changed once, when the page is recorded.
+            cause = f"new ruleset in force (run {run_id})"
             changed = sum(
-                self._rescore(h.holder_id, now, "new ruleset in force", overrides, h) for h in holders if h.applied
+                1 if h.cause == cause else self._rescore(h.holder_id, now, cause, overrides, h)
+                for h in holders
+                if h.applied
             )
             if not self._runs.advance(run_id, segment, page, next_key, len(holders), changed, now):
                 return changed_total  # another delivery of this segment got here first; it carries on
@@ -172,5 +187,13 @@ class Recompute:
     def _rescore(
         self, hid: str, now: datetime, cause: str, overrides: Mapping[str, int] | None, current: Holder | None = None
     ) -> int:
-        _, wrote = self._recolor(hid, now, cause, overrides=overrides, current=current)
+        """Rescore one holder on its own: a failure is retried once, then recorded, and the job goes on."""
+        try:
+            _, wrote = isolated(lambda: self._recolor(hid, now, cause, overrides=overrides, current=current))
+        except Isolated as exc:
+            self._failed += 1
+            logger.warning("holder not rescored", extra={"holder_id": hid, "cause": cause, "reason": exc.reason})
+            if self._runs is not None:
+                self._runs.record_failure(cause, hid, exc.reason, now)
+            return 0
         return int(wrote)
