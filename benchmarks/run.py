@@ -163,7 +163,7 @@ class Bench:
             db.batch_write_item(RequestItems={self.holders_table: requests[i : i + 25]})
         if stays_in:
             for i in range(stayed):
-                svc.stays.record(f"{prefix}{n - 1 - i:07d}", [(stays_in, today - timedelta(2))])
+                svc.stays.record(f"{prefix}{n - 1 - i:07d}", [(stays_in, today - timedelta(5), today - timedelta(2))])
 
 
 # ----------------------------------------------------------------------------- per operation
