@@ -40,7 +40,7 @@ class FakeHolders:
         return self.items.get(holder_id)
 
     def find_by_sub(self, sub: str) -> Holder | None:
-        return self.items.get(self.accounts[sub]) if sub in self.accounts else None
+        return self.get(self.accounts[sub]) if sub in self.accounts else None  # as the adapter: then the holder
 
     def dependants(self, sub: str) -> list[Holder]:
         return [self.items[h] for h in sorted(self.guardians.get(sub, ())) if self.items[h].guardian == sub]

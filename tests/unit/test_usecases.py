@@ -416,3 +416,13 @@ def test_a_case_list_answers_per_entry_and_records_the_others(w):
     assert (view.accepted, view.known_holders) == (2, 2)
     assert [(f.index, "Item size" in f.reason) for f in view.failed] == [(1, True)]
     assert sorted(h.authority.case or "-" for h in w.holders.items.values()) == ["-", "confirmed", "confirmed"]
+
+
+def test_the_code_view_and_a_check_in_read_the_holder_once(w):
+    own(w, "u1", declare(temperature=38.2))
+    reads = []
+    original = w.holders.get
+    w.holders.get = lambda hid: reads.append(hid) or original(hid)
+    residents(w).code("u1", NOW + timedelta(days=1))
+    residents(w).check_in("u1", CheckinRequest(temperature=36.5, symptoms=[]), NOW + timedelta(days=1))
+    assert len(reads) == 2  # one per request

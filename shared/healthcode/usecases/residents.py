@@ -204,7 +204,8 @@ class Residents:
 
     def code(self, sub: str, now: datetime) -> CodeView:
         h = self._mine(sub)
-        saved, _ = self._recolor(h.holder_id, now, "time passed")  # catches up, writes only on change
+        # catches up, writes only on change; the copy just read (consistently) is the one tried first
+        saved, _ = self._recolor(h.holder_id, now, "time passed", current=h)
         assert saved is not None
         return self.view(saved, now)
 
@@ -222,7 +223,7 @@ class Residents:
                 merged = entry.model_copy(update={"symptoms": sorted(set(earlier.symptoms) | set(entry.symptoms))})
             return cur.model_copy(update={"checkins": [c for c in cur.checkins if c.on != today] + [merged]})
 
-        saved, _ = self._recolor(h.holder_id, now, "check-in", change)
+        saved, _ = self._recolor(h.holder_id, now, "check-in", change, current=h)
         assert saved is not None
         return self.view(saved, now)
 
