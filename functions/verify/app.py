@@ -28,6 +28,8 @@ def post_verification(body: VerificationRequest):
     who = caller(app)
     view = services().checkpoints.verify(body, who.sub, who.checkpoints, clock.now())
     metrics.add_metric(name=f"Scan_{view.decision}", unit=MetricUnit.Count, value=1)
+    if view.degraded:
+        metrics.add_metric(name="DegradedVerifications", unit=MetricUnit.Count, value=1)
     return json_response(view)
 
 

@@ -154,7 +154,9 @@ class VerificationRequest(_Request):
     checkpoint_id: Annotated[StrictStr, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
 
 
-CodeStatus = Literal["valid", "expired", "invalid_signature", "unknown_issuer", "unknown_code", "malformed"]
+CodeStatus = Literal[
+    "valid", "valid_offline", "expired", "invalid_signature", "unknown_issuer", "unknown_code", "malformed"
+]
 
 
 class VerificationView(_Response):
@@ -165,6 +167,9 @@ class VerificationView(_Response):
     masked_name: str | None
     checked_at: datetime
     issuer: str | None = None
+    degraded: bool = Field(
+        default=False, description="true: the holder's colour now could not be read; the code's signed colour decided"
+    )
 
 
 # ----------------------------------------------------------------------------- health authority
@@ -395,6 +400,7 @@ class PartnerVerificationView(_Response):
     color: Color | None
     code_status: CodeStatus
     checked_at: datetime
+    degraded: bool = False
 
 
 class RegionRisk(_Request):

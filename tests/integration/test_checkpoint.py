@@ -32,7 +32,16 @@ def scan(system, token, checkpoint="gate-7"):
 def test_a_green_code_passes_with_only_a_masked_name(system, holder):
     v = scan(system, holder)
     assert (v["decision"], v["color"], v["code_status"], v["masked_name"]) == ("pass", "green", "valid", "王*波")
-    assert set(v) == {"decision", "color", "code_status", "instruction", "masked_name", "checked_at", "issuer"}
+    assert set(v) == {
+        "decision",
+        "color",
+        "code_status",
+        "instruction",
+        "masked_name",
+        "checked_at",
+        "issuer",
+        "degraded",
+    }
 
 
 def test_every_scan_is_logged_for_28_days(system, holder):

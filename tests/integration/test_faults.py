@@ -8,7 +8,7 @@ import pytest
 from moto.dynamodb.exceptions import ERROR_TYPE_PREFIX, DynamodbException
 from moto.dynamodb.models import DynamoDBBackend
 
-from tests.people import application
+from tests.people import application, resident_id
 
 
 class ThrottlingError(DynamodbException):  # a transaction's cancellation reason says ThrottlingError
@@ -26,7 +26,7 @@ class Throttle:
 
     def __init__(self, system, operation: str, table_logical: str, times: int) -> None:
         self.table, self.times, self.seen = system.p.physical(table_logical), times, 0
-        self.method = {"PutItem": "put_item", "UpdateItem": "update_item"}[operation]
+        self.method = {"PutItem": "put_item", "UpdateItem": "update_item", "Query": "query"}[operation]
         self.original = getattr(DynamoDBBackend, self.method)
         throttle = self
 
@@ -131,3 +131,20 @@ def test_an_apply_retried_after_a_client_timeout_returns_the_first_answer_and_wr
     for operation in ("PutItem", "TransactWriteItems"):
         db.meta.events.unregister(f"provide-client-params.dynamodb.{operation}", hook)
     assert again.json() == first.json() and len(writes) == 1
+
+
+def test_a_throttled_holder_read_degrades_verify_to_the_codes_signed_colour_not_a_503(system, throttle):
+    # Given a green holder's code and a yellow holder's code, shown at a gate
+    green = system.resident("g")("POST", "/v1/applications", application(resident_id(seq="401"))).json()
+    yellow = system.resident("y")(
+        "POST", "/v1/applications", application(resident_id(seq="402"), temperature=38.3)
+    ).json()
+    # When the holders table sheds every read past the SDK's retries
+    throttle("Query", "HoldersTable", times=99)
+    for view, decision in ((green, "pass"), (yellow, "stop")):
+        r = system.checkpoint({"token": view["token"]["value"], "checkpoint_id": "gate-1"})
+        # Then the checkpoint still gets an answer, from the colour the code was signed with, and is told so
+        assert r.status == 200, r.body
+        seen = r.json()
+        assert (seen["decision"], seen["code_status"], seen["degraded"]) == (decision, "valid_offline", True)
+        assert "offline" in seen["instruction"]

@@ -60,7 +60,13 @@ def test_a_partner_verifies_one_of_our_codes_without_seeing_a_name(system, ningb
     token = system.resident("u")("POST", "/v1/applications", application()).json()["token"]["value"]
     r = call(system, "POST", "/partner/v1/verifications", {"token": token}, ningbo)
     assert r.status == 200, r.body
-    assert r.json()["decision"] == "pass" and set(r.json()) == {"decision", "color", "code_status", "checked_at"}
+    assert r.json()["decision"] == "pass" and set(r.json()) == {
+        "decision",
+        "color",
+        "code_status",
+        "checked_at",
+        "degraded",
+    }
 
 
 def test_replay_wrong_signature_unknown_partner_and_missing_headers_are_refused(system, ningbo):

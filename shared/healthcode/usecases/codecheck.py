@@ -7,8 +7,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from aws_lambda_powertools import Logger
+
+from healthcode.adapters.base import is_throttling
 from healthcode.models import VerificationView
 from healthcode.scoring.rules import Color
+
+logger = Logger(child=True)
 
 if TYPE_CHECKING:
     from healthcode.adapters.base import HolderRepository, Keys, PartnerDirectory, ScanLog
@@ -18,6 +23,7 @@ INSTRUCTIONS = {
     Color.YELLOW: "Stop: yellow code. Do not let in; the holder must go to home quarantine (up to 7 days).",
     Color.RED: "Stop: red code. Do not let in; keep distance and call the community health officer for centralized quarantine.",
 }
+OFFLINE_AGE = ", a few minutes ago at most"
 UNUSABLE = {
     "expired": "Stop: this code has expired. Ask the holder to refresh the code in the app and scan again.",
     "invalid_signature": "Stop: this code is forged or altered. Do not let in; report it.",
@@ -52,6 +58,7 @@ class CodeCheck:
             check = self._keys.verifier(partners, refresh=True).check(token, now)
         color: Color | None = None
         masked: str | None = None
+        degraded = False
         status = check.status
         if status == "valid" and check.issuer in partners:
             # a partner city's code (mutual recognition): its colour and expiry are what we know
@@ -59,16 +66,38 @@ class CodeCheck:
             status = status if color is not None else "malformed"
         elif status == "valid":
             assert check.code_id is not None
-            record = self._holders.code_status(check.code_id)
-            if record is None:
-                status = "unknown_code"
+            try:
+                record = self._holders.code_status(check.code_id)
+            except Exception as exc:
+                if not is_throttling(exc):
+                    raise
+                # Degrade, don't fall over: the holder's colour now cannot be read, so the colour the
+                # code was signed with (at most its lifetime old) decides, and the answer says so.
+                degraded = True
+                color = Color(check.color) if check.color in {c.value for c in Color} else None
+                status = "valid_offline" if color is not None else "malformed"
             else:
-                color, masked = Color(record.color), record.masked_name
-        self._scans.record(checkpoint_id, check.code_id or "-", color.value if color else None, status, now, by)
+                if record is None:
+                    status = "unknown_code"
+                else:
+                    color, masked = Color(record.color), record.masked_name
+        try:
+            self._scans.record(checkpoint_id, check.code_id or "-", color.value if color else None, status, now, by)
+        except Exception as exc:
+            if not (degraded and is_throttling(exc)):
+                raise
+            logger.warning(  # the table is shedding load: the scan is kept in the log instead
+                "scan not logged (throttled)",
+                extra={"checkpoint_id": checkpoint_id, "code_id": check.code_id, "status": status, "by": by},
+            )
         if color is not None:
             decision = "pass" if color is Color.GREEN else "stop"
             instruction = INSTRUCTIONS[color]
-            if check.color and check.color != color.value:
+            if degraded:
+                instruction += (
+                    f" Checked offline (the service is busy): this is the colour the code was issued with{OFFLINE_AGE}."
+                )
+            elif check.color and check.color != color.value:
                 instruction += f" The code shown says {check.color}; the holder's colour is now {color.value}."
         else:
             decision, instruction = "stop", UNUSABLE[status]
@@ -81,5 +110,6 @@ class CodeCheck:
                 "masked_name": masked,
                 "checked_at": now,
                 "issuer": check.issuer,
+                "degraded": degraded,
             }
         )

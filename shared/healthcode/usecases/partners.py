@@ -46,7 +46,11 @@ class PartnerCities:
     def verify(self, req: PartnerVerificationRequest, partner: Partner, now: datetime) -> PartnerVerificationView:
         seen = self._check(req.token, f"partner:{partner.partner_id}", now, f"partner:{partner.partner_id}")
         return PartnerVerificationView(
-            decision=seen.decision, color=seen.color, code_status=seen.code_status, checked_at=seen.checked_at
+            decision=seen.decision,
+            color=seen.color,
+            code_status=seen.code_status,
+            checked_at=seen.checked_at,
+            degraded=seen.degraded,
         )
 
     def region_risks(self, risks: list[RegionRisk], partner: Partner, now: datetime) -> RegionRisksView:
