@@ -92,15 +92,20 @@ class FakeRegionLevels:
         self.levels: dict[str, int] = {}
         self.writes: list[tuple[str, str, int, str]] = []
         self.stream: list[tuple[str, int | None, int, datetime]] = []
+        self.names: dict[str, str] = {}
 
     def overrides(self, codes: Iterable[str] | None = None) -> dict[str, int]:
         wanted = set(codes) if codes is not None else set(self.levels)
         return {c: lvl for c, lvl in self.levels.items() if c in wanted}
 
-    def put(self, code: str, name: str, level: int, parent: str | None, by: str, at: datetime) -> None:
+    def put(
+        self, code: str, name: str | None, level: int, parent: str | None, by: str, at: datetime, default_name: str = ""
+    ) -> str:
         self.stream.append((code, self.levels.get(code), level, at))
         self.levels[code] = level
-        self.writes.append((code, name, level, by))
+        self.names[code] = name or self.names.get(code) or default_name or code
+        self.writes.append((code, self.names[code], level, by))
+        return self.names[code]
 
 
 class FakeStays:

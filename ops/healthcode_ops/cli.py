@@ -4,9 +4,9 @@
     healthcode token SUB [--roles checkpoint,...]   a dev bearer token (local stack only)
     healthcode keys rotate --secret ARN --parameter NAME
                                                     rotate the QR signing key of a deployment
-    healthcode region set CODE LEVEL [--name N]     set a region's risk level
-    healthcode region load FILE.csv                 code,name,level per line
-    healthcode cases submit FILE.csv                id_type,id_number,status,on per line
+    healthcode region set CODE LEVEL [--name N]     set a region's risk level (the name stays unless given)
+    healthcode region load FILE.csv                 header code,level[,name]; checked before anything is sent
+    healthcode cases submit FILE.csv                header id_type,id_number,status[,on]; sent in chunks
     healthcode rescore                              queue the daily rescoring now
     healthcode code SUB                             a holder's code view (local stack: by subject)
 
@@ -17,9 +17,11 @@ Operator commands take ``--url`` (default $HEALTHCODE_URL or http://127.0.0.1:80
 from __future__ import annotations
 
 import argparse
+import base64
 import csv
 import json
 import os
+import re
 import sys
 from typing import Any
 
@@ -50,6 +52,50 @@ class Client:
         return requests.request(
             method, f"{self.url}{path}", json=body, timeout=30, headers={"authorization": f"Bearer {token}"}
         )
+
+
+CASES_PER_REQUEST = 500  # the API's limit per case list
+
+
+class InputError(Exception):
+    """A file or argument that does not fit; the message names the line or option."""
+
+
+def _rows(path: str, required: set[str], optional: set[str]) -> list[tuple[int, dict[str, str]]]:
+    """The CSV's rows with their line numbers, after checking its header names the columns."""
+    with open(path, encoding="utf-8", newline="") as fh:
+        reader = csv.DictReader(fh)
+        header = set(reader.fieldnames or [])
+        if not required <= header or not header <= required | optional:
+            want = ",".join(sorted(required)) + (f" (and optionally {','.join(sorted(optional))})" if optional else "")
+            raise InputError(
+                f"{path} line 1: the header must name {want}; it has {','.join(reader.fieldnames or [])!r}"
+            )
+        return [(n, {k: (v or "").strip() for k, v in row.items()}) for n, row in enumerate(reader, start=2)]
+
+
+def _levels(path: str) -> list[tuple[str, dict[str, Any]]]:
+    out = []
+    for line, row in _rows(path, {"code", "level"}, {"name"}):
+        if not re.fullmatch(r"\d{6}(\d{3}){0,2}", row["code"]):
+            raise InputError(f"{path} line {line}: code {row['code']!r} is not a GB/T 2260 code")
+        if row["level"] not in {"1", "2", "3", "4", "5"}:
+            raise InputError(f"{path} line {line}: level {row['level']!r} is not 1..5")
+        body: dict[str, Any] = {"level": int(row["level"])}
+        if row.get("name"):
+            body["name"] = row["name"]
+        out.append((row["code"], body))
+    return out
+
+
+def _token_subject(token: str) -> str | None:
+    """The ``sub`` a bearer token names (read, not verified: the API verifies it)."""
+    try:
+        payload = token.split(".")[1]
+        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    except (IndexError, ValueError):
+        return None
+    return claims.get("sub") if isinstance(claims, dict) else None
 
 
 def _print(r: requests.Response) -> int:
@@ -90,17 +136,17 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("sub")
     p.add_argument("--roles", default="")
 
-    region = sub.add_parser("region").add_subparsers(dest="action", required=True)
-    p = region.add_parser("set")
-    p.add_argument("code")
-    p.add_argument("level", type=int)
-    p.add_argument("--name")
-    p = region.add_parser("load")
+    region = sub.add_parser("region", help="risk levels of regions").add_subparsers(dest="action", required=True)
+    p = region.add_parser("set", help="set one region's level")
+    p.add_argument("code", help="GB/T 2260 code, e.g. 330106")
+    p.add_argument("level", type=int, choices=range(1, 6), help="1 low .. 5 high")
+    p.add_argument("--name", help="the region's name (omitted: the stored name stays)")
+    p = region.add_parser("load", help="set levels from a CSV (header code,level[,name])")
     p.add_argument("file")
 
-    cases = sub.add_parser("cases").add_subparsers(dest="action", required=True)
-    p = cases.add_parser("submit")
-    p.add_argument("file")
+    cases = sub.add_parser("cases", help="authority case lists").add_subparsers(dest="action", required=True)
+    p = cases.add_parser("submit", help=f"submit a CSV case list, {CASES_PER_REQUEST} rows per request")
+    p.add_argument("file", help="header id_type,id_number,status[,on]")
 
     sub.add_parser("rescore", help="queue the daily rescoring now")
     p = sub.add_parser("code", help="a holder's code view")
@@ -122,30 +168,54 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "token":
         print(client.dev_token(args.sub, [r for r in args.roles.split(",") if r]))
         return 0
+    try:
+        return _operate(args, client)
+    except (InputError, OSError) as exc:
+        print(f"healthcode: {exc}", file=sys.stderr)
+        return 2
+
+
+def _operate(args: argparse.Namespace, client: Client) -> int:
     if args.command == "region" and args.action == "set":
-        return _print(
-            client.call("PUT", f"/admin/v1/regions/{args.code}", {"name": args.name or args.code, "level": args.level})
-        )
+        body: dict[str, Any] = {"level": args.level} | ({"name": args.name} if args.name else {})
+        return _print(client.call("PUT", f"/admin/v1/regions/{args.code}", body))
     if args.command == "region" and args.action == "load":
         failed = 0
-        with open(args.file, encoding="utf-8") as fh:
-            for row in csv.DictReader(fh):
-                r = client.call(
-                    "PUT", f"/admin/v1/regions/{row['code']}", {"name": row["name"], "level": int(row["level"])}
-                )
-                print(f"{row['code']} {row['level']}: {r.status_code}")
-                failed += not r.ok
+        for code, body in _levels(args.file):  # every line checked before anything is sent
+            r = client.call("PUT", f"/admin/v1/regions/{code}", body)
+            print(f"{code} {body['level']}: {r.status_code}")
+            failed += not r.ok
         return 1 if failed else 0
     if args.command == "cases":
-        with open(args.file, encoding="utf-8") as fh:
-            entries = [{k: v for k, v in row.items() if v} for row in csv.DictReader(fh)]
-        return _print(client.call("POST", "/admin/v1/cases", {"cases": entries}))
+        rows = _rows(args.file, {"id_type", "id_number", "status"}, {"on"})
+        entries = [{k: v for k, v in row.items() if v} for _, row in rows]
+        accepted = known = 0
+        failed: list[str] = []
+        for start in range(0, len(entries), CASES_PER_REQUEST):
+            chunk = entries[start : start + CASES_PER_REQUEST]
+            r = client.call("POST", "/admin/v1/cases", {"cases": chunk})
+            if not r.ok:
+                failed.append(
+                    f"lines {rows[start][0]}-{rows[start + len(chunk) - 1][0]}: {r.status_code} {r.text[:300]}"
+                )
+                continue
+            out = r.json()
+            accepted, known = accepted + out["accepted"], known + out["known_holders"]
+            failed += [f"line {rows[start + f['index']][0]}: {f['reason']}" for f in out.get("failed", [])]
+            print(f"sent {min(start + len(chunk), len(entries))}/{len(entries)}", file=sys.stderr)
+        print(
+            json.dumps({"accepted": accepted, "known_holders": known, "failed": failed}, ensure_ascii=False, indent=2)
+        )
+        return 1 if failed else 0
     if args.command == "rescore":
         return _print(client.call("POST", "/admin/v1/rescoring", {"scope": "due"}))
     if args.command == "code":
+        if client.token and _token_subject(client.token) != args.sub:
+            raise InputError(
+                f"--token belongs to {_token_subject(client.token)!r}, not {args.sub!r}: it would show their code"
+            )
         return _print(client.call("GET", "/v1/codes/me", sub=args.sub, roles=()))
-    parser.error("unknown command")
-    return 2
+    raise InputError(f"unknown command {args.command}")
 
 
 if __name__ == "__main__":

@@ -176,7 +176,9 @@ class VerificationView(_Response):
 
 
 class RegionLevelRequest(_Request):
-    name: Annotated[StrictStr, Field(min_length=1, max_length=64)]
+    name: Annotated[StrictStr, Field(min_length=1, max_length=64)] | None = Field(
+        default=None, description="omitted: the stored name stays (the registry's name the first time)"
+    )
     level: Annotated[StrictInt, Field(ge=1, le=5)]
 
 

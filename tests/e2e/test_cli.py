@@ -48,3 +48,53 @@ def test_operator_commands(stack, tmp_path):
 
     bad = healthcode(stack, "region", "set", "999999", "3")
     assert bad.returncode == 1 and "Unknown region" in bad.stdout
+
+
+def test_region_set_without_a_name_keeps_the_stored_one(stack):
+    stack.set_clock("2020-04-02T10:00:00+08:00")
+    first = json.loads(healthcode(stack, "region", "set", "330106", "2").stdout)
+    assert first["name"] == "西湖区"  # the registry's name the first time, never the code
+    healthcode(stack, "region", "set", "330106", "3", "--name", "西湖区（景区）")
+    again = json.loads(healthcode(stack, "region", "set", "330106", "2").stdout)
+    assert again["name"] == "西湖区（景区）" and again["level"] == 2
+
+
+def test_a_csv_that_does_not_match_is_an_error_naming_the_line_and_sends_nothing(stack, tmp_path):
+    wrong_header = tmp_path / "levels.csv"
+    wrong_header.write_text("region,risk\n330110,5\n", encoding="utf-8")
+    out = healthcode(stack, "region", "load", str(wrong_header))
+    assert out.returncode == 2 and "line 1" in out.stderr and out.stdout == ""
+    bad_row = tmp_path / "rows.csv"
+    bad_row.write_text("code,level\n330110,2\n330111,9\n", encoding="utf-8")
+    out = healthcode(stack, "region", "load", str(bad_row))
+    assert out.returncode == 2 and "line 3" in out.stderr and out.stdout == ""  # line 2 was not sent either
+    cases = tmp_path / "cases.csv"
+    cases.write_text("id,state\nE1,confirmed\n", encoding="utf-8")
+    out = healthcode(stack, "cases", "submit", str(cases))
+    assert out.returncode == 2 and "line 1" in out.stderr
+
+
+def test_a_token_for_someone_else_is_refused_by_code(stack):
+    token = stack.token("someone-else")
+    out = subprocess.run(
+        [sys.executable, "-m", "healthcode_ops", "--url", stack.base, "--token", token, "code", "cli-holder"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert out.returncode == 2 and "someone-else" in out.stderr and out.stdout == ""
+
+
+def test_a_case_list_larger_than_one_request_is_sent_in_chunks_with_a_summary(stack, tmp_path):
+    stack.set_clock("2020-04-03T10:00:00+08:00")
+    rows = [
+        f"resident_id,{resident_id('330110', born=f'1980{1 + n // 300:02d}{1 + n % 28:02d}', seq=f'{n % 999:03d}')},confirmed,"
+        for n in range(1500)
+    ]
+    cases = tmp_path / "big.csv"
+    cases.write_text("id_type,id_number,status,on\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    out = healthcode(stack, "cases", "submit", str(cases))
+    summary = json.loads(out.stdout)
+    assert out.returncode == 0, out.stderr
+    assert summary == {"accepted": 1500, "known_holders": 0, "failed": []}
+    assert "sent 1500/1500" in out.stderr

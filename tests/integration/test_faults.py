@@ -89,7 +89,7 @@ def test_a_persistent_throttle_on_the_scan_log_is_a_503(system, throttle):
 
 
 def test_a_persistent_throttle_on_admin_writes_changes_nothing(system, throttle):
-    throttle("PutItem", "RegionsTable", times=99)
+    throttle("UpdateItem", "RegionsTable", times=99)
     r = system.admin("PUT", "/admin/v1/regions/330106", {"name": "西湖区", "level": 5})
     assert r.status == 503
     assert system.p.clients["dynamodb"].scan(TableName=system.p.physical("RegionsTable"))["Items"] == []

@@ -85,7 +85,11 @@ class RegionLevels(Protocol):
     """Levels the authority (or a partner) set; every other region is level 1 or inherits one."""
 
     def overrides(self, codes: Iterable[str] | None = None) -> dict[str, int]: ...
-    def put(self, code: str, name: str, level: int, parent: str | None, by: str, at: datetime) -> None: ...
+    def put(
+        self, code: str, name: str | None, level: int, parent: str | None, by: str, at: datetime, default_name: str = ""
+    ) -> str:
+        """Set a level (and the name when given: never replaced by omission); returns the stored name."""
+        ...
 
 
 class StayIndex(Protocol):

@@ -53,14 +53,30 @@ class DynamoRegions:
                 request = resp.get("UnprocessedKeys") or {}
         return out
 
-    def put(self, code: str, name: str, level: int, parent: str | None, by: str, at: datetime) -> None:
-        item = {
-            "code": _s(code),
-            "name": _s(name),
-            "level": {"N": str(level)},
-            "updated_at": _s(at.isoformat()),
-            "updated_by": _s(by),
+    def put(
+        self, code: str, name: str | None, level: int, parent: str | None, by: str, at: datetime, default_name: str = ""
+    ) -> str:
+        """Set the level; the name too when given, else the stored one stays (``default_name`` the
+        first time). Returns the name stored."""
+        names = {"#l": "level", "#n": "name"}
+        values: dict[str, Any] = {
+            ":l": {"N": str(level)},
+            ":t": _s(at.isoformat()),
+            ":b": _s(by),
+            ":n": _s(name or default_name or code),
         }
+        update = "SET #l = :l, updated_at = :t, updated_by = :b, " + (
+            "#n = :n" if name else "#n = if_not_exists(#n, :n)"
+        )
         if parent:
-            item["parent"] = _s(parent)
-        self._db.put_item(TableName=self._table, Item=item)
+            update += ", parent = :p"
+            values[":p"] = _s(parent)
+        out = self._db.update_item(
+            TableName=self._table,
+            Key={"code": _s(code)},
+            UpdateExpression=update,
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues=values,
+            ReturnValues="ALL_NEW",
+        )
+        return str(out["Attributes"]["name"]["S"])

@@ -38,14 +38,14 @@ class Changes:
         self._recolor = recolor
         self._keys = keys
 
-    def set_level(self, code: str, name: str, level: int, by: str, now: datetime) -> RegionView:
+    def set_level(self, code: str, name: str | None, level: int, by: str, now: datetime) -> RegionView:
         """Store a region's level; everyone who stayed there is rescored (from the regions table's stream)."""
         region = self._registry.get(code)
         if region is None:
             raise NotFound(f"Unknown region code {code} (GB/T 2260).")
-        self._regions.put(code, name, level, region.parent, by, now)
+        stored = self._regions.put(code, name, level, region.parent, by, now, default_name=region.name)
         logger.info("region level set", extra={"region": code, "level": level, "by": by})
-        return RegionView(code=code, name=name, level=level, updated_at=now, updated_by=by)
+        return RegionView(code=code, name=stored, level=level, updated_at=now, updated_by=by)
 
     def record_listings(
         self, entries: Iterable[CaseEntry], now: datetime, cause: str = "authority list"

@@ -67,7 +67,7 @@ class PartnerCities:
                     )
                 )
             else:
-                self._changes.set_level(risk.region, region.name, risk.level, f"partner:{partner.partner_id}", now)
+                self._changes.set_level(risk.region, None, risk.level, f"partner:{partner.partner_id}", now)
                 accepted.append(risk.region)
         return RegionRisksView(accepted=accepted, rejected=rejected)
 
