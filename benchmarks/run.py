@@ -43,7 +43,7 @@ from healthcode.models import Holder, StoredReport, StoredStay
 from healthcode.scoring import Checkin, Facts, State, Stay, SymptomReport, evaluate
 from healthcode.scoring.ruleset import load_ruleset
 from healthcode_local.aws import provision
-from healthcode_local.demo_data import declaration, resident_id
+from healthcode_local.demo_data import declaration, declared_identity, resident_id
 from healthcode_local.system import LocalSystem
 
 HERE = Path(__file__).resolve().parent
@@ -103,8 +103,9 @@ class Bench:
 
     def call(self, method: str, path: str, body: Any = None, sub: str = "u", roles: str = "") -> Any:
         claims = {"sub": sub, "scope": roles}
-        if isinstance(body, dict) and "id_number" in body:  # residents verified as who they declare
-            claims["verified_id"] = f"{body['id_type']}:{body['id_number']}"
+        who = declared_identity(body)  # residents verified as who they declare
+        if who:
+            claims["verified_id"] = ":".join(who)
         if isinstance(body, dict) and "checkpoint_id" in body:
             claims["checkpoints"] = body["checkpoint_id"]
         r = self.system.http(method, path, body, claims=claims)

@@ -111,3 +111,11 @@ def load(call: Any, today: Any) -> None:
         status, body = call("POST", "/v1/applications", decl, sub, [])
         if status != 200:
             raise RuntimeError(f"demo holder {sub}: {status} {body}")
+
+
+def declared_identity(body: Any) -> tuple[str, str] | None:
+    """The identity an honest resident's identity provider would assert for this request: the person a
+    declaration names (not a dependant's declaration, which is made for someone else). Dev only."""
+    if isinstance(body, dict) and "id_number" in body and not body.get("dependant"):
+        return str(body["id_type"]), str(body["id_number"])
+    return None

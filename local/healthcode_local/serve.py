@@ -29,8 +29,10 @@ def serve(args: argparse.Namespace) -> int:
 
         def call(method: str, path: str, body: Any, sub: str, roles: list[str]) -> tuple[int, Any]:
             # the demo residents are verified as the people they declare
-            who = {"id_type": body["id_type"], "id_number": body["id_number"]} if "id_number" in body else None
-            token = stack.idp.mint(sub, roles, identity=who)
+            who = demo_data.declared_identity(body)
+            token = stack.idp.mint(
+                sub, roles, identity=dict(zip(("id_type", "id_number"), who, strict=True)) if who else None
+            )
             r = stack.handle(
                 method,
                 path,

@@ -32,7 +32,6 @@ class Settings(BaseModel):
     token_ttl_seconds: int = Field(300, alias="TOKEN_TTL_SECONDS")
     due_shards: int = Field(8, alias="DUE_SHARDS")
     parameters_max_age: int = Field(300, alias="PARAMETERS_MAX_AGE")
-    accounts_table: str = Field("", alias="ACCOUNTS_TABLE")
     identity_claim: str = Field("verified_id", alias="IDENTITY_CLAIM")
     max_dependants: int = Field(5, alias="MAX_DEPENDANTS")
 

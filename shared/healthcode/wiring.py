@@ -67,7 +67,7 @@ class Services:
             s.due_shards,
             p.due,
             p.scan,
-            accounts_table=s.accounts_table,
+            accounts_table=s.table("accounts"),
             max_dependants=s.max_dependants,
         )
 

@@ -12,6 +12,8 @@ import time
 import pytest
 import requests
 
+from healthcode_local.demo_data import declared_identity
+
 
 def _free_port() -> int:
     with socket.socket() as s:
@@ -69,8 +71,7 @@ class Api:
         h = dict(headers or {})
         if sub:
             body_ = body if isinstance(body, dict) else {}
-            if identity is None and "id_number" in body_ and not body_.get("dependant"):
-                identity = (body_["id_type"], body_["id_number"])
+            identity = identity or declared_identity(body_)
             checkpoints = (body_["checkpoint_id"],) if "checkpoint" in roles and "checkpoint_id" in body_ else ()
             h["authorization"] = f"Bearer {self.token(sub, *roles, identity=identity, checkpoints=checkpoints)}"
         return self.http.request(method, f"{self.base}{path}", json=body, headers=h, timeout=30)

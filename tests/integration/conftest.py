@@ -12,6 +12,7 @@ from moto import mock_aws
 from healthcode import clock, wiring
 from healthcode.adapters.clients import CLIENT_CONFIG
 from healthcode_local.aws import provision
+from healthcode_local.demo_data import declared_identity
 from healthcode_local.system import LocalSystem
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -34,9 +35,7 @@ class Harness(LocalSystem):
 
         def call(method, path, body=None, **kw):
             claims = {"sub": sub}
-            who = identity
-            if who is None and isinstance(body, dict) and "id_number" in body and not body.get("dependant"):
-                who = (body["id_type"], body["id_number"])
+            who = identity or declared_identity(body)
             if who is not None:
                 claims[IDENTITY_CLAIM] = f"{who[0]}:{who[1]}"
             return self.http(method, path, body, claims=claims, **kw)
