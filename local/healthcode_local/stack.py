@@ -185,6 +185,8 @@ class LocalStack:
         clients = {s: session.client(s, endpoint_url=endpoint, config=CLIENT_CONFIG) for s in SERVICES}
         template = Template()
         self.system = LocalSystem(provision(clients, template), quiet=self.quiet)
+        # the poller below delivers stream records, as Lambda's does: requests do not carry that work
+        self.system.follow_streams = False
         clock.set_source(self.clock.now)
         params = template.parameter_defaults()
         self.idp = DevIdentityProvider(params["JwtIssuer"], params["JwtAudience"], params["IdentityClaim"])
