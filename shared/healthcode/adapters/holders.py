@@ -176,57 +176,43 @@ class DynamoHolders:
     def _account_writes(self, holder: Holder, previous: Holder | None) -> list[tuple[dict[str, Any], str]]:
         """The account items a write must change with the holder, each with the refusal if its condition fails."""
         out: list[tuple[dict[str, Any], str]] = []
-        hid = {":h": _s(holder.holder_id)}
+        ids = {"SS": [holder.holder_id]}
         before_sub = previous.sub if previous else None
         before_guardian = previous.guardian if previous else None
         if holder.sub and holder.sub != before_sub:
-            out.append(
-                (
-                    {
-                        "Update": {
-                            "TableName": self._accounts,
-                            "Key": {"sub": _s(holder.sub)},
-                            "UpdateExpression": "SET holder_id = :h",
-                            "ConditionExpression": "attribute_not_exists(holder_id) OR holder_id = :h",
-                            "ExpressionAttributeValues": hid,
-                        }
-                    },
-                    "This account already holds a code for another identity document.",
-                )
+            bind = self._account_update(
+                holder.sub,
+                "SET holder_id = :h",
+                {":h": _s(holder.holder_id)},
+                "attribute_not_exists(holder_id) OR holder_id = :h",
             )
+            out.append((bind, "This account already holds a code for another identity document."))
         if holder.guardian and holder.guardian != before_guardian:
-            out.append(
-                (
-                    {
-                        "Update": {
-                            "TableName": self._accounts,
-                            "Key": {"sub": _s(holder.guardian)},
-                            "UpdateExpression": "ADD dependants :hs",
-                            "ConditionExpression": "attribute_not_exists(dependants) OR size(dependants) < :n",
-                            "ExpressionAttributeValues": {
-                                ":hs": {"SS": [holder.holder_id]},
-                                ":n": {"N": str(self._max_dependants)},
-                            },
-                        }
-                    },
-                    f"An account may apply for at most {self._max_dependants} dependants.",
-                )
+            limit = {":hs": ids, ":n": {"N": str(self._max_dependants)}}
+            add = self._account_update(
+                holder.guardian,
+                "ADD dependants :hs",
+                limit,
+                "attribute_not_exists(dependants) OR size(dependants) < :n",
             )
+            out.append((add, f"An account may apply for at most {self._max_dependants} dependants."))
         if before_guardian and before_guardian != holder.guardian:
-            out.append(
-                (
-                    {
-                        "Update": {
-                            "TableName": self._accounts,
-                            "Key": {"sub": _s(before_guardian)},
-                            "UpdateExpression": "DELETE dependants :hs",
-                            "ExpressionAttributeValues": {":hs": {"SS": [holder.holder_id]}},
-                        }
-                    },
-                    "The guardian's account changed meanwhile; try again.",
-                )
-            )
+            release = self._account_update(before_guardian, "DELETE dependants :hs", {":hs": ids})
+            out.append((release, "The guardian's account changed meanwhile; try again."))
         return out
+
+    def _account_update(
+        self, sub: str, expression: str, values: dict[str, Any], condition: str | None = None
+    ) -> dict[str, Any]:
+        update: dict[str, Any] = {
+            "TableName": self._accounts,
+            "Key": {"sub": _s(sub)},
+            "UpdateExpression": expression,
+            "ExpressionAttributeValues": values,
+        }
+        if condition:
+            update["ConditionExpression"] = condition
+        return {"Update": update}
 
     def due(self, day: date) -> Iterator[Holder]:
         """Holders whose due date is ``day`` or earlier, page by page from the sparse index (never a

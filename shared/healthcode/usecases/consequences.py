@@ -50,7 +50,7 @@ class Consequences:
             change = ColorChange(
                 holder_id=new.holder_id,
                 version=new.version,
-                at=new.updated_at or new.since or datetime.min,
+                at=new.updated_at,  # a colour changes only in a scored write, which stamps it
                 old_color=old_color,
                 new_color=new.color,
                 score=new.score,
