@@ -7,7 +7,7 @@ raise the same domain errors, paged reads page), and keep what was written where
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -15,7 +15,7 @@ from typing import Any
 from healthcode.adapters.base import RunStarted, StartKey
 from healthcode.errors import Conflict, RateLimited, Unauthorized, VersionConflict
 from healthcode.messages import RecomputeMessage
-from healthcode.models import SECRET_OVERLAP, CodeRecord, ColorChange, Holder, Partner
+from healthcode.models import SECRET_OVERLAP, CodeRecord, ColorChange, Holder, LevelSnapshot, Partner
 from healthcode.regions import registry
 from healthcode.scoring.ruleset import Ruleset, load_ruleset
 from healthcode.tokens import TokenSigner, TokenVerifier, generate_signing_key, public_jwks
@@ -76,8 +76,21 @@ class FakeHolders:
         self.items[hid] = saved
         return saved
 
-    def due(self, day: date) -> Iterator[Holder]:
-        yield from [h for h in self.items.values() if h.applied and h.due_on is not None and h.due_on <= day]
+    due_shards = 2
+
+    def due_page(self, day: date, shard: int, start_key: StartKey = None) -> tuple[list[Holder], StartKey]:
+        after = str((start_key or {}).get("after", ""))  # key-based, as DynamoDB's ExclusiveStartKey
+        due = [
+            h
+            for hid, h in sorted(self.items.items())
+            if sum(hid.encode()) % self.due_shards == shard
+            and hid > after
+            and h.applied
+            and h.due_on is not None
+            and h.due_on <= day
+        ]
+        page = due[: self.page]
+        return page, ({"after": page[-1].holder_id} if len(due) > self.page else None)
 
     def scan_segment(self, segment: int, total: int, start_key: StartKey) -> tuple[list[Holder], StartKey]:
         mine = sorted(h for i, h in enumerate(sorted(self.items)) if i % total == segment)
@@ -93,16 +106,17 @@ class FakeRegionLevels:
         self.writes: list[tuple[str, str, int, str]] = []
         self.stream: list[tuple[str, int | None, int, datetime]] = []
         self.names: dict[str, str] = {}
+        self.version = 0  # the snapshot's: one more with every level written
 
-    def overrides(self, codes: Iterable[str] | None = None) -> dict[str, int]:
-        wanted = set(codes) if codes is not None else set(self.levels)
-        return {c: lvl for c, lvl in self.levels.items() if c in wanted}
+    def snapshot(self, fresh: bool = False) -> LevelSnapshot:
+        return LevelSnapshot(self.version, dict(self.levels))  # no cache here: always in step
 
     def put(
         self, code: str, name: str | None, level: int, parent: str | None, by: str, at: datetime, default_name: str = ""
     ) -> str:
         self.stream.append((code, self.levels.get(code), level, at))
         self.levels[code] = level
+        self.version += 1
         self.names[code] = name or self.names.get(code) or default_name or code
         self.writes.append((code, self.names[code], level, by))
         return self.names[code]
@@ -117,9 +131,17 @@ class FakeStays:
         for region, arrived_on, left_on in stays:
             self.entries[(region[:6], holder_id, arrived_on, region)] = left_on
 
-    def holders(self, county: str, since: date, start_key: StartKey = None) -> tuple[list[str], StartKey]:
+    parts = 2
+
+    def holders(
+        self, county: str, since: date, start_key: StartKey = None, part: int = 0
+    ) -> tuple[list[str], StartKey]:
         ids = sorted(
-            {h for (c, h, _, _), left in self.entries.items() if c == county and (left is None or left >= since)}
+            {
+                h
+                for (c, h, _, _), left in self.entries.items()
+                if c == county and sum(h.encode()) % self.parts == part and (left is None or left >= since)
+            }
         )
         start = int((start_key or {}).get("at", 0))
         end = start + self.page
@@ -153,12 +175,14 @@ class FakeEvents:
 @dataclass
 class FakeQueue:
     sent: list[RecomputeMessage] = field(default_factory=list)
+    delays: list[int] = field(default_factory=list)
 
-    def send(self, message: RecomputeMessage) -> None:
+    def send(self, message: RecomputeMessage, delay_s: int = 0) -> None:
         self.sent.append(message)
+        self.delays.append(delay_s)
 
     def take(self) -> list[RecomputeMessage]:
-        out, self.sent = self.sent, []
+        out, self.sent, self.delays = self.sent, [], []
         return out
 
 
@@ -248,8 +272,11 @@ class FakePartners:
         assert SECRET_OVERLAP  # the previous one stays valid for the overlap (not modelled in time here)
         return new
 
-    def trusted_issuers(self, refresh: bool = False) -> dict[str, dict[str, Any]]:
+    def trusted_issuers(self) -> dict[str, dict[str, Any]]:
         return {p.issuer: p.jwks for p in self.partners.values() if p.issuer and p.jwks and not p.suspended}
+
+    def refresh_keys(self) -> dict[str, str]:
+        return {}
 
 
 class FakeNonces:

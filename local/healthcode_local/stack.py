@@ -40,6 +40,12 @@ SERVICES = ("dynamodb", "dynamodbstreams", "sqs", "events", "secretsmanager", "s
 DEV_TOKEN_TTL = timedelta(hours=12)
 
 
+def _rate_seconds(expression: str) -> float:
+    """``rate(5 minutes)`` -> 300.0 (EventBridge Scheduler's rate expressions)."""
+    value, unit = expression[len("rate(") : -1].split()
+    return float(value) * {"minute": 60, "hour": 3600, "day": 86400}[unit.rstrip("s")]
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -198,6 +204,14 @@ class LocalStack:
         self.schedule = DailySchedule(
             daily["ScheduleExpression"], daily.get("ScheduleExpressionTimezone", "UTC"), self.clock.now()
         )
+        # rate(...) schedules (the partner keys refresher) run on the real clock, first at start
+        self.rates = [
+            (name, _rate_seconds(e["Properties"]["ScheduleExpression"]), json.loads(e["Properties"].get("Input", "{}")))
+            for name, spec in template.functions.items()
+            for e in spec.properties.get("Events", {}).values()
+            if e["Type"] == "ScheduleV2" and e["Properties"]["ScheduleExpression"].startswith("rate(")
+        ]
+        self._rate_next = {name: 0.0 for name, _, _ in self.rates}
         self.server = ThreadingHTTPServer((self.host, self.port), _handler_class(self))
         self.server.daemon_threads = True
         for target in (self.server.serve_forever, self._events_loop):
@@ -224,6 +238,13 @@ class LocalStack:
                 log.info("schedule fired at %s", self.clock.now().isoformat())
                 self.system.fire_schedule()
                 fired.append("Daily")
+            for name, every, payload in self.rates:
+                if time.monotonic() >= self._rate_next[name]:
+                    self._rate_next[name] = time.monotonic() + every
+                    try:
+                        self.system.invoke(name, payload)
+                    except Exception:  # as EventBridge Scheduler: logged, tried again at the next rate
+                        log.exception("scheduled %s failed", name)
         # one batch per turn of the lock, so requests are served between batches of a long run
         while not self._stop.is_set():
             if self._requests_waiting:

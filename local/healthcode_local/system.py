@@ -147,6 +147,7 @@ class LocalSystem:
         props = self.template.functions["RecomputeFunction"].properties["Events"][name]["Properties"]
         sqs = self.p.clients["sqs"]
         done = 0
+        hidden: list[str] = []  # failed in this delivery: Lambda retries them after the visibility timeout
         for _ in range(max_batches):
             got = sqs.receive_message(
                 QueueUrl=url,
@@ -166,10 +167,15 @@ class LocalSystem:
                 if m["MessageId"] not in failed:
                     sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
                     done += 1
+                else:  # back after the visibility timeout: here, at the next delivery
+                    sqs.change_message_visibility(
+                        QueueUrl=url, ReceiptHandle=m["ReceiptHandle"], VisibilityTimeout=3600
+                    )
+                    hidden.append(m["ReceiptHandle"])
             if self.follow_streams:
                 self.deliver_streams()
-            if failed and len(failed) == len(messages):
-                break
+        for handle in hidden:
+            sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=handle, VisibilityTimeout=0)
         return done
 
     # -------------------------------------------------------------- streams

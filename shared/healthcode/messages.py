@@ -13,27 +13,36 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
+# A full run's parallel scan segments: 15 million holders within the hour at the queue's concurrency
+# (benchmarks/REPORT.md, "Background jobs"; infra/CAPACITY.md).
+FULL_RUN_SEGMENTS = 32
+
 
 class _Message(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class Daily(_Message):
-    """Rescore the holders whose due date has come (the schedule, an admin, or a continuation)."""
+    """Rescore the holders whose due date has come. Without ``shard`` (the schedule, an admin): fan out,
+    one message per due shard; with it, walk that shard from ``start_key`` (a continuation resumes)."""
 
     kind: Literal["daily"] = "daily"
     by: str | None = None
     at: datetime | None = None
     continued: bool = False
+    shard: Annotated[int, Field(ge=0)] | None = None
+    start_key: dict[str, Any] | None = None
 
 
 class RegionChanged(_Message):
-    """A region's level changed: rescore who stayed there. ``county``/``start_key``: where to resume."""
+    """A region's level changed: rescore who stayed there. Without ``county``: fan out, one message per
+    part of each county under the region (``county`` = county index × parts + part); with it, page
+    through that part's stays from ``start_key``, each page a :class:`HoldersListed` any worker takes."""
 
     kind: Literal["region"] = "region"
     code: str
     at: datetime | None = None
-    county: int = 0
+    county: Annotated[int, Field(ge=0)] | None = None
     start_key: dict[str, Any] | None = None
 
 
@@ -41,7 +50,7 @@ class HoldersListed(_Message):
     """These holders' authority listings changed (a case list, a partner's contact report)."""
 
     kind: Literal["holders"] = "holders"
-    holder_ids: Annotated[list[str], Field(min_length=1)]
+    holder_ids: Annotated[list[str], Field(min_length=1, max_length=1000)]
     cause: str = "authority list"
 
 

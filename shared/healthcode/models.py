@@ -460,3 +460,11 @@ class CodeRecord:
 
     color: str
     masked_name: str
+
+
+@dataclass(frozen=True, slots=True)
+class LevelSnapshot:
+    """Every level the authority (or a partner) set, as one versioned document: what scoring reads."""
+
+    version: int
+    levels: dict[str, int]

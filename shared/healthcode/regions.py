@@ -55,6 +55,10 @@ class RegionRegistry:
     def __len__(self) -> int:
         return len(self._regions)
 
+    def codes(self) -> list[str]:
+        """Every region code in the table (provinces, cities, counties)."""
+        return sorted(self._regions)
+
     def get(self, code: str) -> Region | None:
         if not _CODE.match(code):
             return None

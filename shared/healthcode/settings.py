@@ -30,8 +30,19 @@ class Settings(BaseModel):
     jwks_parameter: str = Field("", alias="JWKS_PARAMETER")
     issuer: str = Field(alias="CODE_ISSUER")
     token_ttl_seconds: int = Field(300, alias="TOKEN_TTL_SECONDS")
-    due_shards: int = Field(8, alias="DUE_SHARDS")
+    due_shards: int = Field(64, ge=1, alias="DUE_SHARDS")
+    stay_parts: int = Field(8, ge=1, le=64, alias="STAY_PARTS")
     parameters_max_age: int = Field(300, alias="PARAMETERS_MAX_AGE")
+    # how stale a cached snapshot may be (seconds; 0: read on every request, the local stack)
+    levels_max_age: int = Field(30, ge=0, le=300, alias="LEVELS_MAX_AGE")
+    trust_max_age: int = Field(60, ge=0, le=900, alias="TRUST_MAX_AGE")
+    request_timeout: int = Field(30, alias="REQUEST_TIMEOUT")  # the HTTP API's integration limit
+
+    @property
+    def region_settle_s(self) -> int:
+        """How long a region's rescoring waits: until no request can still score with an older snapshot."""
+        return self.levels_max_age + self.request_timeout if self.levels_max_age else 0
+
     identity_claim: str = Field("verified_id", alias="IDENTITY_CLAIM")
     max_dependants: int = Field(5, alias="MAX_DEPENDANTS")
 

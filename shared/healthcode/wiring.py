@@ -75,7 +75,8 @@ class Services:
     def stays(self) -> DynamoStayIndex:
         from healthcode.adapters.stays import DynamoStayIndex
 
-        return DynamoStayIndex(self.clients.get("dynamodb"), self.settings.stays_table, self.pages.stays)
+        s = self.settings
+        return DynamoStayIndex(self.clients.get("dynamodb"), s.stays_table, self.pages.stays, s.stay_parts)
 
     @cached_property
     def rulesets(self) -> DynamoRulesets:
@@ -103,10 +104,10 @@ class Services:
         from healthcode.adapters.keyring import KeyRing
 
         s = self.settings
-        return KeyRing(
+        return KeyRing(  # clients made when first needed
             s,
-            self.clients.get("secretsmanager") if s.signing_key_secret or s.holder_key_secret else None,
-            self.clients.get("ssm") if s.jwks_parameter else None,
+            (lambda: self.clients.get("secretsmanager")) if s.signing_key_secret or s.holder_key_secret else None,
+            (lambda: self.clients.get("ssm")) if s.jwks_parameter else None,
         )
 
     @cached_property
@@ -115,14 +116,18 @@ class Services:
 
         s = self.settings
         return DynamoPartners(
-            self.clients.get("dynamodb"), s.partners_table, self.clients.get("secretsmanager"), s.partner_secret_prefix
+            self.clients.get("dynamodb"),
+            s.partners_table,
+            lambda: self.clients.get("secretsmanager"),
+            s.partner_secret_prefix,
+            max_age=s.trust_max_age,
         )
 
     @cached_property
     def regions(self) -> DynamoRegions:
         from healthcode.adapters.regions import DynamoRegions
 
-        return DynamoRegions(self.clients.get("dynamodb"), self.settings.regions_table)
+        return DynamoRegions(self.clients.get("dynamodb"), self.settings.regions_table, self.settings.levels_max_age)
 
     @cached_property
     def registry(self) -> RegionRegistry:
@@ -152,7 +157,8 @@ class Services:
 
         s = self.settings
         history = DynamoHistory(self.clients.get("dynamodb"), s.history_table)
-        return Consequences(history, EventBridgeColorEvents(self.clients.get("events"), s.event_bus_name), self.queue)
+        events = EventBridgeColorEvents(self.clients.get("events"), s.event_bus_name)
+        return Consequences(history, events, self.queue, s.region_settle_s)
 
     @cached_property
     def changes(self) -> Changes:
@@ -192,7 +198,7 @@ class Services:
         from healthcode.usecases.authority import Authority
 
         assert self.runs is not None, "the admin function needs RUNS_TABLE"
-        return Authority(self.changes, self.rulesets, self.runs, self.queue)
+        return Authority(lambda: self.changes, lambda: self.rulesets, self.runs, lambda: self.queue)
 
     @cached_property
     def recompute(self) -> Recompute:

@@ -54,6 +54,7 @@ def test_every_handler_in_the_template_resolves_to_a_callable():
         "PartnerAuthorizerFunction",
         "RotateKeysFunction",
         "PublishFunction",
+        "RefreshPartnerKeysFunction",
     }
     for spec in T.functions.values():
         assert spec.module_path.is_file(), spec.module_path
@@ -104,10 +105,33 @@ def _actions(logical: str) -> dict[str, set[str]]:
 
 def test_least_privilege_verify_only_reads_holders_through_its_index_and_writes_scans():
     actions = _actions("VerifyFunction")
-    assert set(actions) == {"dynamodb:Query", "dynamodb:PutItem", "dynamodb:Scan", "ssm:GetParameter"}
+    assert set(actions) == {"dynamodb:Query", "dynamodb:PutItem", "dynamodb:GetItem", "ssm:GetParameter"}
     assert all("ScansTable" in r for r in actions["dynamodb:PutItem"])
-    assert all("PartnersTable" in r for r in actions["dynamodb:Scan"])  # the trusted partner issuers
+    assert all("PartnersTable" in r for r in actions["dynamodb:GetItem"])  # the trust list, one item
     assert all("by_code" in r for r in actions["dynamodb:Query"])
+
+
+def test_the_surge_plan_is_in_the_template_not_only_on_paper():
+    verify = T.functions["VerifyFunction"].properties
+    assert verify["ReservedConcurrentExecutions"] == {"Ref": "VerifyReservedConcurrency"}
+    source = T.functions["RecomputeFunction"].properties["Events"]["RecomputeMessages"]["Properties"]
+    assert source["ScalingConfig"]["MaximumConcurrency"] == {"Ref": "RecomputeMaximumConcurrency"}
+    assert source["BatchSize"] == 1  # a shard or a segment is minutes of work: none waits behind another
+    tables = T.of_type("AWS::DynamoDB::Table")
+    assert tables["HoldersTable"]["WarmThroughput"]["ReadUnitsPerSecond"] >= 12000
+    assert tables["ScansTable"]["WarmThroughput"]["WriteUnitsPerSecond"] >= 4200 * 2
+    alarms = T.of_type("AWS::CloudWatch::Alarm")
+    watched = {a.get("MetricName") for a in alarms.values()} | {
+        m["MetricStat"]["Metric"]["MetricName"]
+        for a in alarms.values()
+        for m in a.get("Metrics", [])
+        if "MetricStat" in m
+    }
+    assert {"ReadThrottleEvents", "WriteThrottleEvents", "Throttles", "DegradedVerifications"} <= watched
+    dlqs = {q for q, props in T.of_type("AWS::SQS::Queue").items() if "DeadLetters" in q}
+    alarmed = {str(a["Dimensions"][0]["Value"]) for a in alarms.values() if a.get("Namespace") == "AWS/SQS"}
+    assert all(any(q in v for v in alarmed) for q in dlqs), (dlqs, alarmed)
+    assert T.doc["Globals"]["Function"]["Environment"]["Variables"]["DUE_SHARDS"] == "64"
 
 
 def test_least_privilege_only_full_runs_may_scan_holders_and_nobody_deletes_them():

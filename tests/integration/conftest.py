@@ -64,3 +64,14 @@ def system():
         yield h
         wiring.use(None)
         clock.set_source(lambda: datetime.now(SHANGHAI))
+
+
+@pytest.fixture
+def as_deployed(system, monkeypatch):
+    """The system with the deployment's snapshot caches (the local stack's parameters read the level
+    snapshot and the partner trust list on every request instead)."""
+    params = system.template.parameter_defaults()
+    monkeypatch.setenv("LEVELS_MAX_AGE", params["LevelsMaxAgeSeconds"])
+    monkeypatch.setenv("TRUST_MAX_AGE", params["TrustMaxAgeSeconds"])
+    system.configure()
+    return system

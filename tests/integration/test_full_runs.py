@@ -10,6 +10,7 @@ import pytest
 
 from healthcode import messages, wiring
 from healthcode.scoring.ruleset import load_ruleset
+from healthcode.usecases.recompute import DEFAULT_SEGMENTS
 from healthcode.wiring import Pages
 from tests.people import application, resident_id
 
@@ -52,12 +53,12 @@ def test_a_published_ruleset_takes_effect_at_its_time_and_a_full_run_rescores_ev
     system.fire_schedule()  # the daily run notices the new ruleset and starts a full run
     system.deliver_queue()
     run = system.admin("GET", "/admin/v1/rescoring/ruleset-v2").json()
-    assert run["finished"] and run["segments_done"] == run["segments_total"] == 16
+    assert run["finished"] and run["segments_done"] == run["segments_total"] == DEFAULT_SEGMENTS
     assert run["holders_read"] == 12 and run["holders_changed"] == 12
     docs = holder_docs(system)
     assert {(d["color"], d["ruleset_version"]) for d in docs} == {("yellow", "v2")}
     system.fire_schedule()  # a second daily run does not start the same full run again
-    assert system.deliver_queue() == 0
+    assert system.deliver_queue() == wiring.services().settings.due_shards  # its due shards, no segment
 
 
 def test_an_operator_starts_a_full_run_and_reads_its_progress(system):
@@ -105,23 +106,30 @@ def test_a_worker_near_its_timeout_re_enqueues_and_nothing_is_counted_or_changed
     assert len(reds) == 9  # each holder changed exactly once
 
 
-def test_a_region_change_continues_from_where_a_timed_out_worker_stopped(system):
-    # Given 6 holders who stayed in 滨江区, a stays page of 2, and a region change queued
-    populate(system, 6, region="330108")
+def test_a_region_change_continues_from_where_a_timed_out_worker_stopped(system, monkeypatch):
+    # Given 6 holders who stayed in 滨江区 (in one part of the stays index), a page of 2, a change queued
+    monkeypatch.setenv("STAY_PARTS", "1")
     system.configure(pages=Pages(stays=2))
+    populate(system, 6, region="330108")
     system.admin("PUT", "/admin/v1/regions/330108", {"name": "滨江区", "level": 5})
     sqs = system.p.clients["sqs"]
     url = system.p.physical("RecomputeQueue")
+    system.deliver_queue(max_batches=1)  # the region's message: one message per county under it
     got = sqs.receive_message(QueueUrl=url)["Messages"][0]
     sqs.delete_message(QueueUrl=url, ReceiptHandle=got["ReceiptHandle"])
+    county = messages.parse(got["Body"])
+    assert isinstance(county, messages.RegionChanged) and county.county == 0
     budget = iter([100.0, 100.0, 0.0])
-    # When the worker stops after two pages
-    changed = (
-        wiring.services().recompute.handle(messages.parse(got["Body"]), system.now, lambda: next(budget, 0.0)).changed
-    )
-    # Then it changed 4, and its continuation changes the rest
-    assert changed == 4
-    assert system.deliver_queue() == 1  # the continuation message
+    # When the county's walker stops after two pages
+    wiring.services().recompute.handle(county, system.now, lambda: next(budget, 0.0))
+    # Then it handed on two pages of holders and its continuation, which walks the rest
+    queued = [
+        messages.parse(m["Body"])
+        for m in sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=0)["Messages"]
+    ]
+    assert sorted(m.kind for m in queued) == ["holders", "holders", "region"]
+    assert next(m for m in queued if m.kind == "region").start_key is not None
+    system.deliver_queue()
     assert {d["color"] for d in holder_docs(system)} == {"red"}
 
 

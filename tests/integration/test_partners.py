@@ -224,7 +224,17 @@ def test_a_partner_whose_keys_are_published_at_a_url_is_recognised(system):
         )
         assert r.status == 200
         token = TokenSigner(key, "https://wz.example").issue("wz-1", "green", system.now).value
+        # a checkpoint never fetches another city's keys inside its request...
+        v = system.checkpoint({"token": token, "checkpoint_id": "g"}).json()
+        assert (v["code_status"], v["decision"]) == ("unknown_issuer", "stop")
+        # ...the scheduled refresher does, and stores them in the trust list
+        assert system.invoke("RefreshPartnerKeysFunction", {}) == {"partners": {"wenzhou": "ok"}}
         v = system.checkpoint({"token": token, "checkpoint_id": "g"}).json()
         assert (v["code_status"], v["decision"], v["issuer"]) == ("valid", "pass", "https://wz.example")
     finally:
         server.shutdown()
+        server.server_close()
+    # the server is gone: the keys fetched before still stand, and the refresher says so
+    assert system.invoke("RefreshPartnerKeysFunction", {}) == {"partners": {"wenzhou": "unreachable"}}
+    v = system.checkpoint({"token": token, "checkpoint_id": "g"}).json()
+    assert v["code_status"] == "valid"

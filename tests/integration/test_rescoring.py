@@ -7,7 +7,10 @@ from datetime import timedelta
 
 import pytest
 
+from healthcode import wiring
+from healthcode.messages import RegionChanged
 from healthcode_local.lambda_events import http_event
+from healthcode_local.template import Template
 from tests.people import application, resident_id
 
 
@@ -29,6 +32,9 @@ def color_events(system):
     return read
 
 
+PARTS = int(Template().doc["Globals"]["Function"]["Environment"]["Variables"]["STAY_PARTS"])  # walkers per county
+
+
 def stayed(region, arrived="2020-02-13", left="2020-02-16"):
     return application(
         id_number=resident_id(seq=region[-3:]),
@@ -46,11 +52,13 @@ def test_raising_a_region_to_level5_turns_green_holders_who_stayed_there_red_and
     system.p.clients["dynamodb"].meta.events.register(
         "provide-client-params.dynamodb.GetItem", lambda params, **kw: reads.append(params["TableName"])
     )
-    assert system.deliver_queue() == 1
+    # the region's message, one walker per part of the county, and one page of holders who stayed
+    assert system.deliver_queue() == 1 + PARTS + 1
     recompute_reads = list(reads)
     assert system.resident("was-there")("GET", "/v1/codes/me").json()["color"] == "red"
     assert system.resident("elsewhere")("GET", "/v1/codes/me").json()["color"] == "green"
-    assert recompute_reads == [system.p.physical("HoldersTable")]  # the recompute read only the holder who stayed
+    # the recompute read only the holder who stayed, and the level snapshot (one item) to score with
+    assert sorted(recompute_reads) == sorted([system.p.physical("HoldersTable"), system.p.physical("RegionsTable")])
     events = color_events()
     assert [(e["old_color"], e["new_color"], e["cause"]) for e in events] == [
         ("green", "red", "risk level of region 330106 changed")
@@ -118,13 +126,20 @@ def test_the_daily_schedule_reads_only_due_holders_and_turns_an_expired_stay_gre
     queried, got = [], []
     db = system.p.clients["dynamodb"]
     db.meta.events.register("after-call.dynamodb.Query", lambda parsed, **kw: queried.extend(parsed.get("Items", [])))
-    db.meta.events.register("after-call.dynamodb.GetItem", lambda parsed, **kw: got.append(parsed.get("Item")))
+    holders = system.p.physical("HoldersTable")
+    db.meta.events.register(
+        "provide-client-params.dynamodb.GetItem",
+        lambda params, **kw: got.append(params["Key"]) if params["TableName"] == holders else None,
+    )
+    shards = int(system.template.doc["Globals"]["Function"]["Environment"]["Variables"]["DUE_SHARDS"])
     start = system.now
     system.at(start + timedelta(days=9))
-    assert system.fire_schedule() == {"changed": 0}
+    assert system.fire_schedule() == {"changed": 0}  # it fans out: one message per due shard
+    assert system.deliver_queue() == shards
     assert queried == []  # nobody is due before the stay leaves the window
     system.at(start + timedelta(days=10))  # 2020-02-27: the stay that ended on 02-12 has left the window
-    assert system.fire_schedule() == {"changed": 1}
+    system.fire_schedule()
+    assert system.deliver_queue() == shards
     assert len(queried) == 1  # one due holder read from the sparse index, never a scan
     assert got == []  # the index carries the whole holder: no second read
     assert system.resident("yellow")("GET", "/v1/codes/me").json()["color"] == "green"
@@ -136,7 +151,7 @@ def test_a_poison_message_fails_alone_and_goes_to_the_dead_letter_queue(system):
     url = system.p.physical("RecomputeQueue")
     sqs.send_message(QueueUrl=url, MessageBody="{not json")
     system.admin("PUT", "/admin/v1/regions/330106", {"name": "西湖区", "level": 5})
-    assert system.deliver_queue() == 1  # the region change went through beside the poison
+    assert system.deliver_queue() == 1 + PARTS + 1  # the region change went through beside the poison
     assert system.resident("u")("GET", "/v1/codes/me").json()["color"] == "red"
     for _ in range(3):
         system.deliver_queue()
@@ -230,3 +245,19 @@ def test_an_operator_can_queue_the_daily_rescoring_now(system):
     system.deliver_queue()
     doc = json.loads(system.holder_items()[0]["doc"]["S"])
     assert doc.get("color", "green") == "green"
+
+
+def test_a_colour_scored_from_a_stale_level_snapshot_is_corrected_by_the_region_rescoring(as_deployed):
+    system = as_deployed
+    sqs, url = system.p.clients["sqs"], system.p.physical("RecomputeQueue")
+    system.resident("early")("POST", "/v1/applications", stayed("330108"))  # the level snapshot is cached now
+    system.admin("PUT", "/admin/v1/regions/330106", {"name": "西湖区", "level": 5})
+    # the rescoring waits until every environment's cache has the change: nothing is deliverable yet
+    assert sqs.receive_message(QueueUrl=url, VisibilityTimeout=0).get("Messages", []) == []
+    # meanwhile a resident applies from an environment whose snapshot predates the change
+    late = system.resident("late")("POST", "/v1/applications", stayed("330106")).json()
+    assert late["color"] == "green"  # scored with the cached levels (at most LevelsMaxAgeSeconds old)
+    # when the delayed message comes, the region's rescoring finds them through the stays index
+    wiring.services().recompute.handle(RegionChanged(code="330106"), system.now)
+    system.deliver_queue()
+    assert system.resident("late")("GET", "/v1/codes/me").json()["color"] == "red"

@@ -10,7 +10,7 @@ import pytest
 from pytest_socket import SocketBlockedError
 
 from healthcode.errors import Conflict, Forbidden, InvalidInput, NotFound, RateLimited, Unauthorized, Unavailable
-from healthcode.messages import Daily, FullRunSegment, HoldersListed, RegionChanged
+from healthcode.messages import Daily, FullRunSegment, HoldersListed, RecomputeMessage, RegionChanged
 from healthcode.models import (
     ApplicationRequest,
     CaseListRequest,
@@ -29,7 +29,7 @@ from healthcode.usecases.changes import Changes
 from healthcode.usecases.checkpoints import Checkpoints
 from healthcode.usecases.codecheck import CodeCheck
 from healthcode.usecases.partners import PartnerCities
-from healthcode.usecases.recompute import Recompute
+from healthcode.usecases.recompute import Outcome, Recompute
 from healthcode.usecases.residents import Residents
 from tests.fakes import World
 from tests.people import application, resident_id
@@ -64,6 +64,19 @@ def recompute(w: World, margin_s: float = 20.0) -> Recompute:
     return Recompute(
         w.recolor, w.holders, w.stays, w.regions, w.registry, w.rulesets, w.queue, w.runs, segments=2, margin_s=margin_s
     )
+
+
+def drain(w: World, first: RecomputeMessage, now: datetime, time_left=None) -> Outcome:
+    """Process ``first`` and every message it leads to, as the queue's workers would; the totals."""
+    worker = recompute(w)
+    w.queue.send(first)
+    changed = failed = 0
+    while w.queue.sent:
+        message = w.queue.sent.pop(0)
+        w.queue.delays.pop(0)
+        out = worker.handle(message, now, time_left) if time_left else worker.handle(message, now)
+        changed, failed = changed + out.changed, failed + out.failed
+    return Outcome(changed, failed)
 
 
 def codecheck(w: World) -> CodeCheck:
@@ -230,7 +243,7 @@ def test_a_region_change_rescores_exactly_those_who_stayed_there(w):
     own(w, "elsewhere", declare(id_number=resident_id(seq="299")), NOW)
     w.regions.levels["330108"] = 5
     # When the region message is processed
-    changed = recompute(w).handle(RegionChanged(code="330108"), NOW).changed
+    changed = drain(w, RegionChanged(code="330108"), NOW).changed
     # Then the three turned red, the fourth was not touched
     assert changed == 3
     assert sorted(h.color.value for h in w.holders.items.values()) == ["green", "red", "red", "red"]
@@ -239,13 +252,20 @@ def test_a_region_change_rescores_exactly_those_who_stayed_there(w):
 def test_a_region_worker_near_its_timeout_hands_the_rest_to_a_continuation(w):
     stayed_in(w, 5)
     w.stays.page = 2
+    w.stays.parts = 1  # one walker for the county, to follow its pages
     w.regions.levels["330108"] = 5
+    # the region's message fans out, one per county (part) under it
+    recompute(w).handle(RegionChanged(code="330108"), NOW)
+    assert w.queue.take() == [RegionChanged(code="330108", county=0)]
+    # a county's walker hands each page on, and its continuation when time runs short
     budget = iter([100.0, 0.0])
-    changed = recompute(w).handle(RegionChanged(code="330108"), NOW, lambda: next(budget, 0.0)).changed
-    assert changed == 2
-    (continuation,) = w.queue.take()
+    recompute(w).handle(RegionChanged(code="330108", county=0), NOW, lambda: next(budget, 0.0))
+    page, continuation = w.queue.take()
+    assert isinstance(page, HoldersListed) and len(page.holder_ids) == 2
     assert isinstance(continuation, RegionChanged) and continuation.start_key is not None
-    assert recompute(w).handle(continuation, NOW).changed == 3
+    assert drain(w, page, NOW).changed == 2
+    assert drain(w, continuation, NOW).changed == 3
+    assert all(h.color == "red" for h in w.holders.items.values())
 
 
 def test_the_daily_job_rescores_due_holders_only(w):
@@ -254,8 +274,8 @@ def test_the_daily_job_rescores_due_holders_only(w):
     (holder,) = w.holders.items.values()
     assert holder.due_on == date(2020, 3, 2)
     # When the daily job runs the day before and on the due day
-    assert recompute(w).handle(Daily(), NOW + timedelta(days=13)).changed == 0
-    assert recompute(w).handle(Daily(), NOW + timedelta(days=14)).changed == 1
+    assert drain(w, Daily(), NOW + timedelta(days=13)).changed == 0
+    assert drain(w, Daily(), NOW + timedelta(days=14)).changed == 1
     assert next(iter(w.holders.items.values())).color == "green"
 
 
@@ -390,7 +410,7 @@ def test_one_holder_that_cannot_be_written_never_stops_a_job(w):
     w.holders.unwritable.add(broken)
     w.regions.levels["330108"] = 5
     # When the region's rescoring runs
-    outcome = recompute(w).handle(RegionChanged(code="330108"), NOW)
+    outcome = drain(w, RegionChanged(code="330108"), NOW)
     # Then the four others turned red, and the fifth is recorded with its reason, not lost
     assert outcome == (4, 1)
     assert [h.color.value for i, h in sorted(w.holders.items.items()) if i != broken] == ["red"] * 4

@@ -8,14 +8,14 @@ a spent nonce :class:`Unauthorized`, a partner over its rate :class:`RateLimited
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from healthcode.messages import RecomputeMessage
-    from healthcode.models import CodeRecord, ColorChange, Holder, Partner
+    from healthcode.models import CodeRecord, ColorChange, Holder, LevelSnapshot, Partner
     from healthcode.scoring.ruleset import Ruleset
     from healthcode.tokens import TokenSigner, TokenVerifier
 
@@ -77,14 +77,19 @@ class HolderRepository(Protocol):
         """
         ...
 
-    def due(self, day: date) -> Iterator[Holder]: ...
+    @property
+    def due_shards(self) -> int: ...
+    def due_page(self, day: date, shard: int, start_key: StartKey = None) -> tuple[list[Holder], StartKey]: ...
     def scan_segment(self, segment: int, total: int, start_key: StartKey) -> tuple[list[Holder], StartKey]: ...
 
 
 class RegionLevels(Protocol):
     """Levels the authority (or a partner) set; every other region is level 1 or inherits one."""
 
-    def overrides(self, codes: Iterable[str] | None = None) -> dict[str, int]: ...
+    def snapshot(self, fresh: bool = False) -> LevelSnapshot:
+        """All levels set, versioned: cached per environment (bounded staleness) unless ``fresh``."""
+        ...
+
     def put(
         self, code: str, name: str | None, level: int, parent: str | None, by: str, at: datetime, default_name: str = ""
     ) -> str:
@@ -94,7 +99,12 @@ class RegionLevels(Protocol):
 
 class StayIndex(Protocol):
     def record(self, holder_id: str, stays: Iterable[tuple[str, date, date | None]]) -> None: ...
-    def holders(self, county: str, since: date, start_key: StartKey = None) -> tuple[list[str], StartKey]: ...
+
+    parts: int  # partition keys per county
+
+    def holders(
+        self, county: str, since: date, start_key: StartKey = None, part: int = 0
+    ) -> tuple[list[str], StartKey]: ...
 
 
 class ScanLog(Protocol):
@@ -139,7 +149,13 @@ class PartnerDirectory(Protocol):
     def put(self, partner: Partner) -> None: ...
     def secrets_of(self, partner_id: str, now: datetime) -> list[str]: ...
     def rotate_secret(self, partner_id: str, now: datetime, grace: bool = True) -> str: ...
-    def trusted_issuers(self, refresh: bool = False) -> dict[str, dict[str, Any]]: ...
+    def trusted_issuers(self) -> dict[str, dict[str, Any]]:
+        """Issuer -> JWKS of the partner cities whose codes we recognise (a cached snapshot)."""
+        ...
+
+    def refresh_keys(self) -> dict[str, str]:
+        """Fetch the partners' JWKS URLs and republish the trust list (the scheduled refresher)."""
+        ...
 
 
 class NonceStore(Protocol):
@@ -164,4 +180,4 @@ class ColorEvents(Protocol):
 
 
 class RecomputeQueue(Protocol):
-    def send(self, message: RecomputeMessage) -> None: ...
+    def send(self, message: RecomputeMessage, delay_s: int = 0) -> None: ...

@@ -29,8 +29,12 @@ class Clients:
 
     def dynamodb_resource(self) -> Any:
         """A DynamoDB resource on the same endpoint (the Powertools DynamoDB provider wants one)."""
-        db = self.get("dynamodb")
-        return boto3.resource("dynamodb", endpoint_url=db.meta.endpoint_url, region_name=db.meta.region_name)
+        if "dynamodb_resource" not in self.given:
+            db = self.get("dynamodb")
+            self.given["dynamodb_resource"] = boto3.resource(
+                "dynamodb", endpoint_url=db.meta.endpoint_url, region_name=db.meta.region_name
+            )
+        return self.given["dynamodb_resource"]
 
 
 def as_domain_error(exc: Exception) -> Unavailable | None:

@@ -12,22 +12,17 @@ from __future__ import annotations
 
 import hashlib
 import json
-import random
-import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from healthcode.adapters.base import StartKey
-from healthcode.errors import Conflict, Unavailable, VersionConflict
+from healthcode.adapters.transactions import reasons, transact
+from healthcode.errors import Conflict, VersionConflict
 from healthcode.models import CodeRecord, Holder
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
-
-
-TRANSACTION_ATTEMPTS = 3
-THROTTLED_REASONS = frozenset({"ThrottlingError", "ProvisionedThroughputExceeded", "RequestLimitExceeded"})
 
 
 def _s(value: str) -> dict[str, str]:
@@ -147,18 +142,10 @@ class DynamoHolders:
                 raise VersionConflict(holder.holder_id) from exc
             return saved
         writes = [{"Put": {"TableName": self._table, "Item": item, **cond}}] + [w for w, _ in accounts]
-        for attempt in range(TRANSACTION_ATTEMPTS):
-            try:
-                self._db.transact_write_items(TransactItems=writes)
-                return saved
-            except self._db.exceptions.TransactionCanceledException as exc:
-                reasons = [r.get("Code") for r in exc.response.get("CancellationReasons", [])]
-                if not any(code in THROTTLED_REASONS for code in reasons):
-                    self._refused(holder, accounts, reasons, exc)
-                if attempt + 1 == TRANSACTION_ATTEMPTS:
-                    raise Unavailable("The service is busy; try again shortly.", retry_after=2) from exc
-                # a throttled transaction is not retried by the SDK: back off with jitter, as it would
-                time.sleep(random.uniform(0, 0.05 * 2**attempt))
+        try:
+            transact(self._db, writes)  # a throttled one is retried there, then a 503
+        except self._db.exceptions.TransactionCanceledException as exc:
+            self._refused(holder, accounts, reasons(exc), exc)
         return saved
 
     @staticmethod
@@ -214,25 +201,25 @@ class DynamoHolders:
             update["ConditionExpression"] = condition
         return {"Update": update}
 
-    def due(self, day: date) -> Iterator[Holder]:
-        """Holders whose due date is ``day`` or earlier, page by page from the sparse index (never a
-        scan). The index projects whole holders, so each due holder costs one item read; a copy the
-        index has not caught up with fails its conditional write and is re-read."""
-        for shard in range(self._shards):
-            kwargs: dict[str, Any] = {
-                "TableName": self._table,
-                "IndexName": "by_due",
-                "KeyConditionExpression": "due_shard = :s AND due_on <= :d",
-                "ExpressionAttributeValues": {":s": _s(f"due#{shard}"), ":d": _s(day.isoformat())},
-                "Limit": self._due_page,
-            }
-            while True:
-                out = self._db.query(**kwargs)
-                for it in out.get("Items", []):
-                    yield self.from_item(it)
-                if "LastEvaluatedKey" not in out:
-                    break
-                kwargs["ExclusiveStartKey"] = out["LastEvaluatedKey"]
+    @property
+    def due_shards(self) -> int:
+        return self._shards
+
+    def due_page(self, day: date, shard: int, start_key: StartKey = None) -> tuple[list[Holder], StartKey]:
+        """One page of the holders in due shard ``shard`` whose due date is ``day`` or earlier, from the
+        sparse index (never a scan). The index projects whole holders, so each due holder costs one
+        item read; a copy the index has not caught up with fails its conditional write and is re-read."""
+        kwargs: dict[str, Any] = {
+            "TableName": self._table,
+            "IndexName": "by_due",
+            "KeyConditionExpression": "due_shard = :s AND due_on <= :d",
+            "ExpressionAttributeValues": {":s": _s(f"due#{shard}"), ":d": _s(day.isoformat())},
+            "Limit": self._due_page,
+        }
+        if start_key:
+            kwargs["ExclusiveStartKey"] = start_key
+        out = self._db.query(**kwargs)
+        return [self.from_item(it) for it in out.get("Items", [])], out.get("LastEvaluatedKey")
 
     def scan_segment(self, segment: int, total: int, start_key: StartKey) -> tuple[list[Holder], StartKey]:
         """One page of one parallel-scan segment (full rescoring when a new ruleset takes effect)."""

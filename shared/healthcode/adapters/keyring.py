@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.utilities.parameters import SecretsProvider, SSMProvider
@@ -27,15 +28,41 @@ if TYPE_CHECKING:
 
 class KeyRing:
     def __init__(
-        self, settings: Settings, secrets: SecretsManagerClient | None = None, ssm: SSMClient | None = None
+        self,
+        settings: Settings,
+        secrets: SecretsManagerClient | Callable[[], SecretsManagerClient] | None = None,
+        ssm: SSMClient | Callable[[], SSMClient] | None = None,
     ) -> None:
+        """``secrets``/``ssm``: a client, or a function making one when first needed (a verification
+        never reads a secret: its cold start makes no Secrets Manager client)."""
         self._settings = settings
-        self._clients = (secrets, ssm)
-        self._secrets = SecretsProvider(boto3_client=secrets) if secrets is not None else None
-        self._ssm = SSMProvider(boto3_client=ssm) if ssm is not None else None
+        self._given = (secrets, ssm)
+        self._providers: dict[str, Any] = {}
         self._signer: tuple[Any, TokenSigner] | None = None
         self._verifier: tuple[Any, TokenVerifier] | None = None
         self._last_forced = float("-inf")
+
+    @staticmethod
+    def _client(given: Any) -> Any:
+        return given() if callable(given) and not hasattr(given, "meta") else given
+
+    @property
+    def _clients(self) -> tuple[Any, Any]:
+        return self._client(self._given[0]), self._client(self._given[1])
+
+    @property
+    def _secrets(self) -> SecretsProvider | None:
+        if "secrets" not in self._providers:
+            client = self._client(self._given[0])
+            self._providers["secrets"] = SecretsProvider(boto3_client=client) if client is not None else None
+        return self._providers["secrets"]
+
+    @property
+    def _ssm(self) -> SSMProvider | None:
+        if "ssm" not in self._providers:
+            client = self._client(self._given[1])
+            self._providers["ssm"] = SSMProvider(boto3_client=client) if client is not None else None
+        return self._providers["ssm"]
 
     def _secret(self, name: str, transform: str | None = None) -> Any:
         if self._secrets is None:
@@ -88,7 +115,7 @@ class KeyRing:
         return kid
 
     def clear_cache(self) -> None:
-        for provider in (self._secrets, self._ssm):
+        for provider in self._providers.values():
             if provider is not None:
                 provider.clear_cache()
 

@@ -1,5 +1,11 @@
 """Partner cities: the registry (DynamoDB), their HMAC secrets (Secrets Manager, never in the table or
-the code), and the trusted issuers whose codes we recognise (their JWKS inline or at a URL)."""
+the code), and the trusted issuers whose codes we recognise (their JWKS inline or at a URL).
+
+Verification never scans the registry nor fetches a URL: it reads the **trust list**, one item
+(``#trust``) rebuilt whenever a partner is registered or changed and by the scheduled key refresher
+(:meth:`DynamoPartners.refresh_keys`, the ``refresh_partner_keys`` function), which fetches every
+partner's JWKS URL and stores the keys it found. Each environment caches the trust list for at most
+``max_age`` seconds (:mod:`healthcode.adapters.snapshots`)."""
 
 from __future__ import annotations
 
@@ -12,14 +18,14 @@ from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger
 
+from healthcode.adapters.snapshots import Snapshot
 from healthcode.models import SECRET_OVERLAP, Partner
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
 logger = Logger(child=True)
-TRUST_MAX_AGE_S = 60.0  # the trusted issuers are re-read once a minute...
-TRUST_REFRESH_S = 10.0  # ...or sooner, at most this often, when a code names an issuer we do not know
+TRUST_KEY = "#trust"  # partner ids are [a-z0-9-]: no partner has this key
 
 
 def _fetch_jwks(url: str) -> dict[str, Any] | None:
@@ -35,14 +41,19 @@ def _fetch_jwks(url: str) -> dict[str, Any] | None:
 
 class DynamoPartners:
     def __init__(
-        self, db: DynamoDBClient, table: str, secrets: Any, secret_prefix: str, monotonic: Any = time.monotonic
+        self,
+        db: DynamoDBClient,
+        table: str,
+        secrets: Any,
+        secret_prefix: str,
+        max_age: float = 60.0,
+        monotonic: Any = time.monotonic,
     ) -> None:
         self._db = db
         self._table = table
-        self._secrets = secrets
+        self._secrets_client = secrets  # a client, or a function making one (verify never needs it)
         self._prefix = secret_prefix
-        self._monotonic = monotonic
-        self._trusted: tuple[float, dict[str, dict[str, Any]]] | None = None
+        self._trust: Snapshot[dict[str, dict[str, Any]]] = Snapshot(self._read_trust, max_age, monotonic=monotonic)
 
     def get(self, partner_id: str) -> Partner | None:
         item = self._db.get_item(TableName=self._table, Key={"partner_id": {"S": partner_id}}).get("Item")
@@ -72,33 +83,80 @@ class DynamoPartners:
             "jwks_url": partner.jwks_url,
             "suspended": partner.suspended,
         }
-        self._db.put_item(
+        key = {"partner_id": {"S": partner.partner_id}}
+        before = self._db.update_item(  # the keys fetched from its URL stay (the refresher's)...
             TableName=self._table,
-            Item={"partner_id": {"S": partner.partner_id}, "doc": {"S": json.dumps(doc, ensure_ascii=False)}},
-        )
+            Key=key,
+            UpdateExpression="SET doc = :d",
+            ExpressionAttributeValues={":d": {"S": json.dumps(doc, ensure_ascii=False)}},
+            ReturnValues="ALL_OLD",
+        ).get("Attributes")
+        if before and json.loads(before["doc"]["S"]).get("jwks_url") != partner.jwks_url:
+            # ...unless the URL changed: the next refresh fetches the new one
+            self._db.update_item(TableName=self._table, Key=key, UpdateExpression="REMOVE fetched_jwks")
+        self.publish_trust()
 
-    def trusted_issuers(self, refresh: bool = False) -> dict[str, dict[str, Any]]:
-        """Partner issuer -> JWKS, for mutual recognition of partner-issued codes (cached, see above)."""
-        now = self._monotonic()
-        age = now - self._trusted[0] if self._trusted else float("inf")
-        if age > TRUST_MAX_AGE_S or (refresh and age > TRUST_REFRESH_S):
-            self._trusted = (now, self._read_issuers())
-        assert self._trusted is not None
-        return self._trusted[1]
+    def trusted_issuers(self) -> dict[str, dict[str, Any]]:
+        """Partner issuer -> JWKS, for mutual recognition of partner-issued codes (the cached trust list)."""
+        return self._trust.get()
 
-    def _read_issuers(self) -> dict[str, dict[str, Any]]:
+    def _read_trust(self) -> dict[str, dict[str, Any]]:
+        item = self._db.get_item(TableName=self._table, Key={"partner_id": {"S": TRUST_KEY}}).get("Item")
+        return dict(json.loads(item["doc"]["S"])["issuers"]) if item else {}
+
+    def _docs(self) -> dict[str, dict[str, Any]]:
+        """Every partner's stored document (the registry is small: tens of cities)."""
         out: dict[str, dict[str, Any]] = {}
-        kwargs: dict[str, Any] = {"TableName": self._table}
+        kwargs: dict[str, Any] = {"TableName": self._table, "ConsistentRead": True}
         while True:
             page = self._db.scan(**kwargs)
             for item in page.get("Items", []):
-                doc = json.loads(item["doc"]["S"])
-                keys = doc.get("jwks") or (_fetch_jwks(doc["jwks_url"]) if doc.get("jwks_url") else None)
-                if doc.get("issuer") and keys and not doc.get("suspended"):
-                    out[doc["issuer"]] = keys
+                if item["partner_id"]["S"] != TRUST_KEY:
+                    doc = json.loads(item["doc"]["S"])
+                    doc["fetched_jwks"] = json.loads(item["fetched_jwks"]["S"]) if "fetched_jwks" in item else None
+                    out[item["partner_id"]["S"]] = doc
             if "LastEvaluatedKey" not in page:
                 return out
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def publish_trust(self) -> dict[str, dict[str, Any]]:
+        """Rebuild the trust list from the registry: every partner not suspended with an issuer and keys
+        (inline, or fetched from its URL by the refresher)."""
+        issuers = {
+            doc["issuer"]: keys
+            for doc in self._docs().values()
+            if doc.get("issuer") and not doc.get("suspended") and (keys := doc.get("jwks") or doc.get("fetched_jwks"))
+        }
+        doc = json.dumps({"issuers": issuers}, ensure_ascii=False, sort_keys=True)
+        self._db.put_item(TableName=self._table, Item={"partner_id": {"S": TRUST_KEY}, "doc": {"S": doc}})
+        return issuers
+
+    def refresh_keys(self, fetch: Any = None) -> dict[str, str]:
+        """Fetch every partner's JWKS URL, keep the keys found (a partner whose URL fails keeps the
+        keys fetched before), and rebuild the trust list. Returns partner id -> "ok" / "unreachable"."""
+        fetch = fetch or _fetch_jwks
+        outcome: dict[str, str] = {}
+        for partner_id, doc in self._docs().items():
+            if not doc.get("jwks_url"):
+                continue
+            keys = fetch(doc["jwks_url"])
+            outcome[partner_id] = "ok" if keys else "unreachable"
+            if keys and keys != doc.get("fetched_jwks"):
+                self._db.update_item(
+                    TableName=self._table,
+                    Key={"partner_id": {"S": partner_id}},
+                    UpdateExpression="SET fetched_jwks = :k",
+                    ConditionExpression="attribute_exists(partner_id)",
+                    ExpressionAttributeValues={":k": {"S": json.dumps(keys, sort_keys=True)}},
+                )
+        self.publish_trust()
+        return outcome
+
+    @property
+    def _secrets(self) -> Any:
+        if callable(self._secrets_client) and not hasattr(self._secrets_client, "get_secret_value"):
+            self._secrets_client = self._secrets_client()
+        return self._secrets_client
 
     def _secret_id(self, partner_id: str) -> str:
         return f"{self._prefix}{partner_id}"

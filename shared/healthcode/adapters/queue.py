@@ -17,5 +17,7 @@ class SqsRecomputeQueue:
         self._sqs = client
         self._url = url
 
-    def send(self, message: RecomputeMessage) -> None:
-        self._sqs.send_message(QueueUrl=self._url, MessageBody=dump(message))
+    def send(self, message: RecomputeMessage, delay_s: int = 0) -> None:
+        """Enqueue ``message``; ``delay_s`` (at most SQS's 900 s) before any worker may take it."""
+        extra = {"DelaySeconds": min(max(int(delay_s), 0), 900)} if delay_s else {}
+        self._sqs.send_message(QueueUrl=self._url, MessageBody=dump(message), **extra)

@@ -1,13 +1,21 @@
-"""Region levels set by the health authority or a partner (the registry itself is static data)."""
+"""Region levels set by the health authority or a partner (the registry itself is static data), and the
+versioned snapshot of all of them that scoring reads (one item, written in the same transaction)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import contextlib
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from healthcode.adapters.snapshots import Snapshot
+from healthcode.adapters.transactions import transact
+from healthcode.models import LevelSnapshot
+
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
+
+
+SNAPSHOT_KEY = "snapshot#levels"  # region codes are digits: no region has this key
 
 
 def _s(value: str) -> dict[str, str]:
@@ -17,48 +25,47 @@ def _s(value: str) -> dict[str, str]:
 class DynamoRegions:
     """Region levels set by the health authority (the registry itself is static data)."""
 
-    def __init__(self, client: DynamoDBClient, table: str) -> None:
+    def __init__(self, client: DynamoDBClient, table: str, max_age: float = 30.0) -> None:
         self._db = client
         self._table = table
+        self._cache: Snapshot[LevelSnapshot] = Snapshot(self._read_snapshot, max_age)
 
-    def overrides(self, codes: Iterable[str] | None = None) -> dict[str, int]:
-        out: dict[str, int] = {}
-        if codes is None:
-            # The table holds only regions whose level was set: small, read whole by batch jobs.
-            kwargs: dict[str, Any] = {
-                "TableName": self._table,
-                "ProjectionExpression": "code, #l",
-                "ExpressionAttributeNames": {"#l": "level"},
-            }
-            while True:
-                page = self._db.scan(**kwargs)
-                for it in page.get("Items", []):
-                    out[it["code"]["S"]] = int(it["level"]["N"])
-                if "LastEvaluatedKey" not in page:
-                    return out
-                kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-        wanted = sorted(set(codes))
-        for i in range(0, len(wanted), 100):
-            request = {
-                self._table: {
-                    "Keys": [{"code": _s(c)} for c in wanted[i : i + 100]],
-                    "ProjectionExpression": "code, #l",
-                    "ExpressionAttributeNames": {"#l": "level"},
-                }
-            }
-            while request:
-                resp = self._db.batch_get_item(RequestItems=request)
-                for it in resp.get("Responses", {}).get(self._table, []):
-                    out[it["code"]["S"]] = int(it["level"]["N"])
-                request = resp.get("UnprocessedKeys") or {}
-        return out
+    def snapshot(self, fresh: bool = False) -> LevelSnapshot:
+        """The levels as a versioned snapshot: from this environment's cache (at most ``max_age`` old,
+        see :mod:`healthcode.adapters.snapshots`) or, ``fresh``, read now (the background jobs)."""
+        return self._cache.fresh() if fresh else self._cache.get()
+
+    def _read_snapshot(self) -> LevelSnapshot:
+        item = self._db.get_item(TableName=self._table, Key={"code": _s(SNAPSHOT_KEY)}, ConsistentRead=True).get("Item")
+        if not item:
+            return LevelSnapshot(0, {})
+        levels = {k: int(v["N"]) for k, v in item.get("levels", {}).get("M", {}).items()}
+        return LevelSnapshot(int(item["version"]["N"]), levels)
+
+    def _ensure_snapshot(self) -> None:
+        """The snapshot item exists (empty at first), so a transaction can always update it."""
+        with contextlib.suppress(self._db.exceptions.ConditionalCheckFailedException):  # there already
+            self._db.put_item(
+                TableName=self._table,
+                Item={"code": _s(SNAPSHOT_KEY), "levels": {"M": {}}, "version": {"N": "0"}},
+                ConditionExpression="attribute_not_exists(code)",
+            )
 
     def put(
         self, code: str, name: str | None, level: int, parent: str | None, by: str, at: datetime, default_name: str = ""
     ) -> str:
-        """Set the level; the name too when given, else the stored one stays (``default_name`` the
-        first time). Returns the name stored."""
-        names = {"#l": "level", "#n": "name"}
+        """Set the level and, in the same transaction, the snapshot (its version goes up by one): a
+        request that reads the snapshot after this returns sees the level. The name too when given,
+        else the stored one stays (``default_name`` the first time). Returns the name stored."""
+        self._ensure_snapshot()
+        stored = self._db.get_item(
+            TableName=self._table,
+            Key={"code": _s(code)},
+            ProjectionExpression="#n",
+            ExpressionAttributeNames={"#n": "name"},
+            ConsistentRead=True,
+        ).get("Item", {})
+        kept = name or (stored["name"]["S"] if "name" in stored else "") or default_name or code
         values: dict[str, Any] = {
             ":l": {"N": str(level)},
             ":t": _s(at.isoformat()),
@@ -71,12 +78,27 @@ class DynamoRegions:
         if parent:
             update += ", parent = :p"
             values[":p"] = _s(parent)
-        out = self._db.update_item(
-            TableName=self._table,
-            Key={"code": _s(code)},
-            UpdateExpression=update,
-            ExpressionAttributeNames=names,
-            ExpressionAttributeValues=values,
-            ReturnValues="ALL_NEW",
+        transact(
+            self._db,
+            [
+                {
+                    "Update": {
+                        "TableName": self._table,
+                        "Key": {"code": _s(code)},
+                        "UpdateExpression": update,
+                        "ExpressionAttributeNames": {"#l": "level", "#n": "name"},
+                        "ExpressionAttributeValues": values,
+                    }
+                },
+                {
+                    "Update": {
+                        "TableName": self._table,
+                        "Key": {"code": _s(SNAPSHOT_KEY)},
+                        "UpdateExpression": "SET levels.#c = :l ADD version :one",
+                        "ExpressionAttributeNames": {"#c": code},
+                        "ExpressionAttributeValues": {":l": {"N": str(level)}, ":one": {"N": "1"}},
+                    }
+                },
+            ],
         )
-        return str(out["Attributes"]["name"]["S"])
+        return kept

@@ -32,6 +32,8 @@ def decode(
         return HolderChange(holders.from_item(old) if old else None, holders.from_item(new) if new else None)
     if table == regions_table:
         code = (new or old or data.get("Keys") or {})["code"]["S"]
+        if not code.isdigit():
+            return None  # the level snapshot itself, kept in step from these records
         at = datetime.fromisoformat(new["updated_at"]["S"]) if new and "updated_at" in new else None
         return RegionChange(code, _level(old), _level(new), at)
     if table == runs_table and record.get("eventName") == "INSERT" and new and "segments_total" in new:

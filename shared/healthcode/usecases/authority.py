@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import datetime
 from importlib import resources
-from typing import TYPE_CHECKING, Any
+from types import FunctionType
+from typing import TYPE_CHECKING, Any, cast
 
 from aws_lambda_powertools import Logger
 
 from healthcode.errors import Conflict, FieldError, InvalidInput, NotFound
-from healthcode.messages import Daily
+from healthcode.messages import FULL_RUN_SEGMENTS, Daily
 from healthcode.models import (
     CaseListRequest,
     CaseListView,
@@ -32,23 +34,40 @@ if TYPE_CHECKING:
     from healthcode.usecases.changes import Changes
 
 logger = Logger(child=True)
-DEFAULT_SEGMENTS = 16
 
 
 class Authority:
     def __init__(
         self,
-        changes: Changes,
-        rulesets: RulesetStore,
+        changes: Changes | Callable[[], Changes],
+        rulesets: RulesetStore | Callable[[], RulesetStore],
         runs: RunLog,
-        queue: RecomputeQueue,
-        segments: int = DEFAULT_SEGMENTS,
+        queue: RecomputeQueue | Callable[[], RecomputeQueue],
+        segments: int = FULL_RUN_SEGMENTS,
     ) -> None:
-        self._changes = changes
-        self._rulesets = rulesets
+        """``changes``, ``rulesets``, ``queue``: the collaborators, or functions making them when first
+        needed (reading a run's progress needs none of them, nor their clients, at a cold start)."""
+        self._given: dict[str, Any] = {"changes": changes, "rulesets": rulesets, "queue": queue}
         self._runs = runs
-        self._queue = queue
         self._segments = segments
+
+    def _get(self, name: str) -> Any:
+        given = self._given[name]
+        if callable(given) and isinstance(given, FunctionType):
+            self._given[name] = given = given()
+        return given
+
+    @property
+    def _changes(self) -> Changes:
+        return cast("Changes", self._get("changes"))
+
+    @property
+    def _rulesets(self) -> RulesetStore:
+        return cast("RulesetStore", self._get("rulesets"))
+
+    @property
+    def _queue(self) -> RecomputeQueue:
+        return cast("RecomputeQueue", self._get("queue"))
 
     def set_region_level(self, code: str, req: RegionLevelRequest, by: str, now: datetime) -> RegionView:
         return self._changes.set_level(code, req.name, req.level, by, now)

@@ -3,7 +3,9 @@
 * a holder's colour changed: its History entry and the ``ColorChanged`` event (with an ``id`` that
   consumers de-duplicate on);
 * a holder was listed by the authority (or a partner) and not yet rescored: a rescoring message;
-* a region's level changed: a rescoring message for everyone who stayed there;
+* a region's level changed: a rescoring message for everyone who stayed there, delayed until every
+  environment's cached level snapshot has the change (a colour written meanwhile from an older
+  snapshot is rescored by that message: nothing is missed);
 * a full rescoring run was created: one message per scan segment.
 
 The write that made the change is the only commit; if any step here fails, the stream record is
@@ -25,10 +27,19 @@ if TYPE_CHECKING:
 
 
 class Consequences:
-    def __init__(self, history: HistoryLog, events: ColorEvents, queue: RecomputeQueue) -> None:
+    def __init__(
+        self,
+        history: HistoryLog,
+        events: ColorEvents,
+        queue: RecomputeQueue,
+        settle_s: int = 0,
+    ) -> None:
+        """``settle_s``: how long a region's rescoring waits for the level caches (their max age plus
+        the longest request that may still score with an older snapshot)."""
         self._history = history
         self._events = events
         self._queue = queue
+        self._settle = settle_s
 
     def follow(self, change: HolderChange | RegionChange | RunStarted) -> str:
         """Do what follows ``change``; returns what kind of change it was (for the metrics)."""
@@ -64,5 +75,6 @@ class Consequences:
             self._queue.send(HoldersListed(holder_ids=[new.holder_id], cause=new.cause or "authority list"))
 
     def region_changed(self, code: str, old_level: int | None, new_level: int | None, at: datetime | None) -> None:
-        if new_level is not None and new_level != old_level:
-            self._queue.send(RegionChanged(code=code, at=at))
+        if new_level == old_level:
+            return
+        self._queue.send(RegionChanged(code=code, at=at), delay_s=self._settle)

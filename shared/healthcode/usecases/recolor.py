@@ -10,14 +10,14 @@ Use cases hold a ``Recolor``; it is a collaborator, not a use case (it knows not
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger
 
 from healthcode.errors import Unavailable, VersionConflict
-from healthcode.models import Holder, QuarantineView, ReasonView, StoredEpisode, StoredState
+from healthcode.models import Holder, LevelSnapshot, QuarantineView, ReasonView, StoredEpisode, StoredState
 from healthcode.scoring.rules import Checkin, Contact, Episode, Facts, State, Stay, SymptomReport, evaluate
 
 if TYPE_CHECKING:
@@ -101,7 +101,9 @@ def pruned(h: Holder, today: date) -> dict[str, Any]:
 
 
 def _changed(old: Holder, new: Holder) -> bool:
-    keys = ("color", "score", "reasons", "quarantine", "green_eligible_on", "due_on", "state", "ruleset_version")
+    """Whether scoring changed anything the holder or a job can see. The ruleset version alone is not a
+    change: a new ruleset that leaves a holder as they were costs a read, not a write (15 million)."""
+    keys = ("color", "score", "reasons", "quarantine", "green_eligible_on", "due_on", "state")
     return any(getattr(old, k) != getattr(new, k) for k in keys)
 
 
@@ -118,16 +120,19 @@ class Recolor:
         self._rulesets = rulesets
         self._registry = registry
 
-    def levels(self, h: Holder, overrides: Mapping[str, int] | None = None) -> dict[str, int]:
+    def levels(self, h: Holder, snapshot: LevelSnapshot | None = None) -> dict[str, int]:
+        """The level of every region ``h`` stayed in, from ``snapshot`` (default: this environment's
+        cached one; a change reaches holders scored with an older one through the region's rescoring,
+        which starts only once every cache has it: see ``Consequences``)."""
         codes = {s.region for s in h.stays}
-        if overrides is None:
-            wanted = {a for c in codes for a in self._registry.ancestors(c)}
-            overrides = self._regions.overrides(wanted) if wanted else {}
-        return {c: self._registry.effective_level(c, overrides) for c in codes}
+        if not codes:
+            return {}
+        set_levels = (snapshot or self._regions.snapshot()).levels
+        return {c: self._registry.effective_level(c, set_levels) for c in codes}
 
-    def assess(self, h: Holder, now: datetime, overrides: Mapping[str, int] | None = None) -> Holder:
+    def assess(self, h: Holder, now: datetime, levels: LevelSnapshot | None = None) -> Holder:
         names = {s.region: self._registry.full_name(s.region) for s in h.stays}
-        a = evaluate(facts_of(h), state_of(h), self.levels(h, overrides), self._rulesets.at(now), now, names)
+        a = evaluate(facts_of(h), state_of(h), self.levels(h, levels), self._rulesets.at(now), now, names)
         return with_assessment(h, a, now)
 
     def __call__(
@@ -136,7 +141,7 @@ class Recolor:
         now: datetime,
         cause: str,
         change: Callable[[Holder | None], Holder | None] | None = None,
-        overrides: Mapping[str, int] | None = None,
+        levels: LevelSnapshot | None = None,
         score: bool = True,
         current: Holder | None = None,
     ) -> tuple[Holder | None, bool]:
@@ -165,14 +170,15 @@ class Recolor:
                     return self._holders.save(pending, current), True
                 except VersionConflict:
                     continue
-            scored = self.assess(updated, now, overrides).model_copy(update={"cause": cause, "rescore_pending": False})
+            scored = self.assess(updated, now, levels).model_copy(update={"cause": cause, "rescore_pending": False})
             if (
                 current is not None
                 and updated == current
                 and not _changed(current, scored)
                 and not current.rescore_pending
             ):
-                return current, False  # nothing new in, nothing new out: no write
+                # nothing new in, nothing new out: no write (shown under the ruleset now in force)
+                return current.model_copy(update={"ruleset_version": scored.ruleset_version}), False
             try:
                 saved = self._holders.save(scored, current)
             except VersionConflict:

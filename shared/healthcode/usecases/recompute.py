@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, NamedTuple
 
 from aws_lambda_powertools import Logger
 
-from healthcode.messages import Daily, FullRunSegment, HoldersListed, RegionChanged
+from healthcode.messages import FULL_RUN_SEGMENTS, Daily, FullRunSegment, HoldersListed, RegionChanged
 from healthcode.scoring.rules import local_day
 from healthcode.scoring.ruleset import DEFAULT_VERSION
 from healthcode.usecases.isolation import Isolated, isolated
@@ -32,14 +32,14 @@ if TYPE_CHECKING:
         StayIndex,
     )
     from healthcode.messages import RecomputeMessage
-    from healthcode.models import Holder
+    from healthcode.models import Holder, LevelSnapshot
     from healthcode.regions import RegionRegistry
     from healthcode.usecases.recolor import Recolor
 
 logger = Logger(child=True)
 TimeLeft = Callable[[], float]  # seconds before the invocation times out
 MARGIN_S = 20.0  # stop and re-enqueue when less than this is left (a page takes a few seconds at most)
-DEFAULT_SEGMENTS = 16
+DEFAULT_SEGMENTS = FULL_RUN_SEGMENTS
 
 
 def _forever() -> float:
@@ -87,7 +87,7 @@ class Recompute:
             case HoldersListed():
                 changed = self.holders(message.holder_ids, now, message.cause)
             case Daily():
-                changed = self.daily(now, time_left)
+                changed = self.daily(now, time_left, message)
             case FullRunSegment():
                 changed = self.segment(message, now, time_left)
             case _:
@@ -95,46 +95,66 @@ class Recompute:
         return Outcome(changed, self._failed)
 
     # ------------------------------------------------------------------ daily
-    def daily(self, now: datetime, time_left: TimeLeft = _forever) -> int:
-        """Rescore the holders whose due date has come; start a full run if a new ruleset took effect."""
-        self.start_run_for_new_ruleset(now)
+    def daily(self, now: datetime, time_left: TimeLeft = _forever, message: Daily | None = None) -> int:
+        """Rescore the holders whose due date has come. The schedule's message fans out, one message
+        per due shard (they run in parallel, up to the queue's concurrency); a shard's message walks
+        its shard page by page and re-enqueues where it stopped when time runs short. It also starts a
+        full run if a new ruleset took effect."""
+        message = message or Daily()
+        if message.shard is None:
+            self.start_run_for_new_ruleset(now)
+            for shard in range(self._holders.due_shards):
+                self._queue.send(Daily(by=message.by, at=message.at, shard=shard))
+            return 0
         today = local_day(now, self._rulesets.at(now))
-        overrides = self._regions.overrides()
+        levels = self._regions.snapshot(fresh=True)
         changed = 0
-        for holder in self._holders.due(today):
+        key: StartKey = message.start_key
+        while True:
             if time_left() < self._margin:
-                # the rest are still due: the next message carries on with them
-                self._queue.send(Daily(continued=True))
-                break
-            changed += self._rescore(holder.holder_id, now, "time passed", overrides, holder)
-        return changed
+                self._queue.send(
+                    Daily(by=message.by, at=message.at, shard=message.shard, start_key=key, continued=True)
+                )
+                return changed
+            page, key = self._holders.due_page(today, message.shard, key)
+            changed += sum(self._rescore(h.holder_id, now, "time passed", levels, h) for h in page)
+            if key is None:
+                return changed
 
     # ------------------------------------------------------------------ region levels
     def region_changed(self, message: RegionChanged, now: datetime, time_left: TimeLeft = _forever) -> int:
-        """Rescore exactly the holders who stayed in the region (or below it) within the window."""
+        """Rescore exactly the holders who stayed in the region (or below it) within the window: one
+        message per county part (``county`` indexes counties × parts of the stays index), each paging
+        through its entries and handing every page of holders on as a :class:`HoldersListed` message
+        (any worker takes it)."""
         code = message.code
+        parts = self._stays.parts
+        counties = self._registry.counties_under(code)
+        if message.county is None:
+            for index in range(len(counties) * parts):
+                self._queue.send(RegionChanged(code=code, at=message.at, county=index))
+            return 0
+        if message.county >= len(counties) * parts:
+            return 0
+        county, part = counties[message.county // parts], message.county % parts
         rules = self._rulesets.at(now)
         since = local_day(now, rules) - timedelta(days=rules.stay_window)
-        overrides = self._regions.overrides()
-        counties = self._registry.counties_under(code)
-        changed = 0
         cause = f"risk level of region {code} changed"
-        for index in range(message.county, len(counties)):
-            key: StartKey = message.start_key if index == message.county else None
-            while True:
-                if time_left() < self._margin:
-                    self._queue.send(RegionChanged(code=code, at=message.at, county=index, start_key=key))
-                    return changed
-                ids, key = self._stays.holders(counties[index], since, key)
-                for hid in ids:
-                    changed += self._rescore(hid, now, cause, overrides)
-                if key is None:
-                    break
-        return changed
+        key: StartKey = message.start_key
+        while True:
+            if time_left() < self._margin:
+                self._queue.send(RegionChanged(code=code, at=message.at, county=message.county, start_key=key))
+                return 0
+            ids, key = self._stays.holders(county, since, key, part)
+            if ids:
+                self._queue.send(HoldersListed(holder_ids=ids, cause=cause))
+            if key is None:
+                return 0
 
-    # ------------------------------------------------------------------ case lists
+    # ------------------------------------------------------------------ listed holders
     def holders(self, holder_ids: Iterable[str], now: datetime, cause: str) -> int:
-        return sum(self._rescore(hid, now, cause, None) for hid in holder_ids)
+        levels = self._regions.snapshot(fresh=True)
+        return sum(self._rescore(hid, now, cause, levels) for hid in holder_ids)
 
     # ------------------------------------------------------------------ full runs
     def start_run_for_new_ruleset(self, now: datetime) -> str | None:
@@ -161,7 +181,7 @@ class Recompute:
         # The run record, not the message, says where the segment stands: a re-delivered or stale
         # message resumes from the last page recorded.
         key: StartKey = json.loads(run[f"key_{segment}"]) if page > 0 else None
-        overrides = self._regions.overrides()
+        levels = self._regions.snapshot(fresh=True)
         changed_total = 0
         while True:
             if time_left() < self._margin:
@@ -172,7 +192,7 @@ class Recompute:
             # page) carries the run's cause: it counts as changed once, when the page is recorded.
             cause = f"new ruleset in force (run {run_id})"
             changed = sum(
-                1 if h.cause == cause else self._rescore(h.holder_id, now, cause, overrides, h)
+                1 if h.cause == cause else self._rescore(h.holder_id, now, cause, levels, h)
                 for h in holders
                 if h.applied
             )
@@ -185,11 +205,11 @@ class Recompute:
 
     # ------------------------------------------------------------------
     def _rescore(
-        self, hid: str, now: datetime, cause: str, overrides: Mapping[str, int] | None, current: Holder | None = None
+        self, hid: str, now: datetime, cause: str, levels: LevelSnapshot, current: Holder | None = None
     ) -> int:
         """Rescore one holder on its own: a failure is retried once, then recorded, and the job goes on."""
         try:
-            _, wrote = isolated(lambda: self._recolor(hid, now, cause, overrides=overrides, current=current))
+            _, wrote = isolated(lambda: self._recolor(hid, now, cause, levels=levels, current=current))
         except Isolated as exc:
             self._failed += 1
             logger.warning("holder not rescored", extra={"holder_id": hid, "cause": cause, "reason": exc.reason})
