@@ -110,18 +110,21 @@ def _recorded_calls(system: Any, function: str, event: dict[str, Any]) -> list[t
     calls: list[tuple[str, str, dict[str, Any]]] = []
 
     def record(params: dict[str, Any], model: Any, **_: Any) -> None:
-        calls.append((model.service_model.service_name, model.name, json.loads(json.dumps(params, default=str))))
+        # the request as sent: these services speak JSON, so the body is the call's parameters (after
+        # boto3 turned a resource's conditions and values into wire form)
+        body = params.get("body") or b"{}"
+        calls.append((model.service_model.service_name, model.name, json.loads(body)))
 
     system.configure()
     clients = dict(system.p.clients) | {"resource": wiring.services().clients.dynamodb_resource().meta.client}
     for c in clients.values():
-        c.meta.events.register("provide-client-params.*.*", record, unique_id="first-answer")
+        c.meta.events.register("before-call.*.*", record, unique_id="first-answer")
     try:
         with open(os.devnull, "w") as sink, contextlib.redirect_stdout(sink):
             system.invoke(function, event)
     finally:
         for c in clients.values():
-            c.meta.events.unregister("provide-client-params.*.*", unique_id="first-answer")
+            c.meta.events.unregister("before-call.*.*", unique_id="first-answer")
     return calls
 
 

@@ -110,12 +110,11 @@ def _measure(stack: BareShell, levels: tuple[int, ...], rounds: int) -> dict[str
         _call(base, "GET", "/bare/codes/me", person[0])
         _call(base, "POST", "/bare/verifications", gate, {"code_id": person[1]})
 
-    def load(fn: Any, clients: int) -> dict[str, float]:
-        latencies: list[float] = []
+    def block(fn: Any, clients: int, n: int, latencies: list[float]) -> float:
         lock = threading.Lock()
 
         def client(person: tuple[str, str]) -> None:
-            for _ in range(rounds):
+            for _ in range(n):
                 t = time.perf_counter()
                 fn(person)
                 with lock:
@@ -127,7 +126,9 @@ def _measure(stack: BareShell, levels: tuple[int, ...], rounds: int) -> dict[str
             th.start()
         for th in threads:
             th.join()
-        wall = time.perf_counter() - start
+        return time.perf_counter() - start
+
+    def figures(latencies: list[float], wall: float) -> dict[str, float]:
         latencies.sort()
         return {
             "pairs_per_s": len(latencies) / wall,
@@ -135,11 +136,21 @@ def _measure(stack: BareShell, levels: tuple[int, ...], rounds: int) -> dict[str
             "p99_ms": latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] * 1000,
         }
 
+    def side_by_side(clients: int) -> tuple[dict[str, float], dict[str, float]]:
+        """Alternate short blocks of both, so a noisy moment of the machine lands on both alike."""
+        samples: dict[Any, list[float]] = {real: [], bare: []}
+        walls = {real: 0.0, bare: 0.0}
+        blocks = 4
+        for _ in range(blocks):
+            for fn in (real, bare):
+                walls[fn] += block(fn, clients, max(rounds // blocks, 1), samples[fn])
+        return figures(samples[real], walls[real]), figures(samples[bare], walls[bare])
+
     for fn in (real, bare):  # warm both
-        load(fn, 1)
+        block(fn, 1, 3, [])
     out: dict[str, Any] = {}
     for clients in levels:
-        ours, shell = load(real, clients), load(bare, clients)
+        ours, shell = side_by_side(clients)
         out[str(clients)] = {
             "handlers": ours,
             "bare_calls": shell,

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 # A full run's parallel scan segments: 15 million holders within the hour at the queue's concurrency
 # (benchmarks/REPORT.md, "Background jobs"; infra/CAPACITY.md).
-FULL_RUN_SEGMENTS = 32
+FULL_RUN_SEGMENTS = 64
 
 
 class _Message(BaseModel):

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from aws_lambda_powertools.utilities.parameters import SecretsProvider, SSMProvider
 
@@ -37,9 +37,9 @@ class KeyRing:
         never reads a secret: its cold start makes no Secrets Manager client)."""
         self._settings = settings
         self._given = (secrets, ssm)
-        self._providers: dict[str, Any] = {}
+        self._providers: dict[int, Any] = {}
         self._signer: tuple[Any, TokenSigner] | None = None
-        self._verifier: tuple[Any, TokenVerifier] | None = None
+        self._verifier: tuple[Any, Any, Any, TokenVerifier] | None = None  # partners, ours, both, verifier
         self._last_forced = float("-inf")
 
     @staticmethod
@@ -50,19 +50,20 @@ class KeyRing:
     def _clients(self) -> tuple[Any, Any]:
         return self._client(self._given[0]), self._client(self._given[1])
 
+    def _provider(self, index: int, kind: type[Any]) -> Any:
+        """The Powertools provider over the ``index``-th given client, made on first use (None: no client)."""
+        if index not in self._providers:
+            client = self._client(self._given[index])
+            self._providers[index] = kind(boto3_client=client) if client is not None else None
+        return self._providers[index]
+
     @property
     def _secrets(self) -> SecretsProvider | None:
-        if "secrets" not in self._providers:
-            client = self._client(self._given[0])
-            self._providers["secrets"] = SecretsProvider(boto3_client=client) if client is not None else None
-        return self._providers["secrets"]
+        return cast("SecretsProvider | None", self._provider(0, SecretsProvider))
 
     @property
     def _ssm(self) -> SSMProvider | None:
-        if "ssm" not in self._providers:
-            client = self._client(self._given[1])
-            self._providers["ssm"] = SSMProvider(boto3_client=client) if client is not None else None
-        return self._providers["ssm"]
+        return cast("SSMProvider | None", self._provider(1, SSMProvider))
 
     def _secret(self, name: str, transform: str | None = None) -> Any:
         if self._secrets is None:
@@ -100,10 +101,15 @@ class KeyRing:
             self._last_forced = time.monotonic()
         from healthcode.tokens import TokenVerifier  # JOSE is imported only by functions that verify
 
-        trusted = {**(partners or {}), self._settings.issuer: self.jwks(force)}
-        if self._verifier is None or self._verifier[0] != trusted:
-            self._verifier = (trusted, TokenVerifier(trusted))
-        return self._verifier[1]
+        ours = self.jwks(force)
+        if self._verifier is not None and self._verifier[0] is partners and self._verifier[1] is ours:
+            return self._verifier[3]  # the same cached documents as last time: nothing to compare
+        trusted = {**(partners or {}), self._settings.issuer: ours}
+        if self._verifier is None or self._verifier[2] != trusted:
+            self._verifier = (partners, ours, trusted, TokenVerifier(trusted))
+        else:
+            self._verifier = (partners, ours, *self._verifier[2:])
+        return self._verifier[3]
 
     def rotate(self) -> str:
         """Rotate this deployment's signing key (see :func:`rotate`); returns the new key id."""

@@ -63,7 +63,11 @@ def _validation_problem(exc: RequestValidationError) -> DomainError:
 
 
 def json_depth(text: str) -> int:
-    """How deep ``[`` and ``{`` nest in ``text`` (outside strings), in one pass."""
+    """How deep ``[`` and ``{`` nest in ``text`` (outside strings), in one pass; when the text opens no
+    more than ``MAX_JSON_DEPTH`` brackets in all, that count (a bound: it cannot nest deeper), at once."""
+    opening = text.count("[") + text.count("{")
+    if opening <= MAX_JSON_DEPTH:
+        return opening
     depth = deepest = 0
     in_string = escaped = False
     for ch in text:
