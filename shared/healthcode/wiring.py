@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
+from healthcode.lazy import Lazy
 from healthcode.settings import Settings, settings
 
 if TYPE_CHECKING:
@@ -106,8 +107,8 @@ class Services:
         s = self.settings
         return KeyRing(  # clients made when first needed
             s,
-            (lambda: self.clients.get("secretsmanager")) if s.signing_key_secret or s.holder_key_secret else None,
-            (lambda: self.clients.get("ssm")) if s.jwks_parameter else None,
+            Lazy(lambda: self.clients.get("secretsmanager")) if s.signing_key_secret or s.holder_key_secret else None,
+            Lazy(lambda: self.clients.get("ssm")) if s.jwks_parameter else None,
         )
 
     @cached_property
@@ -118,7 +119,7 @@ class Services:
         return DynamoPartners(
             self.clients.get("dynamodb"),
             s.partners_table,
-            lambda: self.clients.get("secretsmanager"),
+            Lazy(lambda: self.clients.get("secretsmanager")),
             s.partner_secret_prefix,
             max_age=s.trust_max_age,
         )
@@ -198,7 +199,7 @@ class Services:
         from healthcode.usecases.authority import Authority
 
         assert self.runs is not None, "the admin function needs RUNS_TABLE"
-        return Authority(lambda: self.changes, lambda: self.rulesets, self.runs, lambda: self.queue)
+        return Authority(Lazy(lambda: self.changes), Lazy(lambda: self.rulesets), self.runs, Lazy(lambda: self.queue))
 
     @cached_property
     def recompute(self) -> Recompute:

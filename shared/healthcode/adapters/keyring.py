@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, cast
 
 from aws_lambda_powertools.utilities.parameters import SecretsProvider, SSMProvider
+
+from healthcode.lazy import Lazy, resolve
 
 if TYPE_CHECKING:
     from mypy_boto3_secretsmanager import SecretsManagerClient
@@ -30,10 +31,10 @@ class KeyRing:
     def __init__(
         self,
         settings: Settings,
-        secrets: SecretsManagerClient | Callable[[], SecretsManagerClient] | None = None,
-        ssm: SSMClient | Callable[[], SSMClient] | None = None,
+        secrets: SecretsManagerClient | Lazy[SecretsManagerClient] | None = None,
+        ssm: SSMClient | Lazy[SSMClient] | None = None,
     ) -> None:
-        """``secrets``/``ssm``: a client, or a function making one when first needed (a verification
+        """``secrets``/``ssm``: a client, or a :class:`Lazy` one made when first needed (a verification
         never reads a secret: its cold start makes no Secrets Manager client)."""
         self._settings = settings
         self._given = (secrets, ssm)
@@ -42,18 +43,14 @@ class KeyRing:
         self._verifier: tuple[Any, Any, Any, TokenVerifier] | None = None  # partners, ours, both, verifier
         self._last_forced = float("-inf")
 
-    @staticmethod
-    def _client(given: Any) -> Any:
-        return given() if callable(given) and not hasattr(given, "meta") else given
-
     @property
     def _clients(self) -> tuple[Any, Any]:
-        return self._client(self._given[0]), self._client(self._given[1])
+        return resolve(self._given[0]), resolve(self._given[1])
 
     def _provider(self, index: int, kind: type[Any]) -> Any:
         """The Powertools provider over the ``index``-th given client, made on first use (None: no client)."""
         if index not in self._providers:
-            client = self._client(self._given[index])
+            client = resolve(self._given[index])
             self._providers[index] = kind(boto3_client=client) if client is not None else None
         return self._providers[index]
 

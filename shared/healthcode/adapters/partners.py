@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from aws_lambda_powertools import Logger
 
 from healthcode.adapters.snapshots import Snapshot
+from healthcode.lazy import resolve
 from healthcode.models import SECRET_OVERLAP, Partner
 
 if TYPE_CHECKING:
@@ -51,7 +52,7 @@ class DynamoPartners:
     ) -> None:
         self._db = db
         self._table = table
-        self._secrets_client = secrets  # a client, or a function making one (verify never needs it)
+        self._secrets_given = secrets  # a client, or a Lazy one (verify never needs it)
         self._prefix = secret_prefix
         self._trust: Snapshot[dict[str, dict[str, Any]]] = Snapshot(self._read_trust, max_age, monotonic=monotonic)
 
@@ -154,9 +155,7 @@ class DynamoPartners:
 
     @property
     def _secrets(self) -> Any:
-        if callable(self._secrets_client) and not hasattr(self._secrets_client, "get_secret_value"):
-            self._secrets_client = self._secrets_client()
-        return self._secrets_client
+        return resolve(self._secrets_given)
 
     def _secret_id(self, partner_id: str) -> str:
         return f"{self._prefix}{partner_id}"

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from datetime import datetime
 from importlib import resources
-from types import FunctionType
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger
 
 from healthcode.errors import Conflict, FieldError, InvalidInput, NotFound
+from healthcode.lazy import Lazy, resolve
 from healthcode.messages import FULL_RUN_SEGMENTS, Daily
 from healthcode.models import (
     CaseListRequest,
@@ -39,35 +38,29 @@ logger = Logger(child=True)
 class Authority:
     def __init__(
         self,
-        changes: Changes | Callable[[], Changes],
-        rulesets: RulesetStore | Callable[[], RulesetStore],
+        changes: Changes | Lazy[Changes],
+        rulesets: RulesetStore | Lazy[RulesetStore],
         runs: RunLog,
-        queue: RecomputeQueue | Callable[[], RecomputeQueue],
+        queue: RecomputeQueue | Lazy[RecomputeQueue],
         segments: int = FULL_RUN_SEGMENTS,
     ) -> None:
-        """``changes``, ``rulesets``, ``queue``: the collaborators, or functions making them when first
+        """``changes``, ``rulesets``, ``queue``: the collaborators, or :class:`Lazy` ones made when first
         needed (reading a run's progress needs none of them, nor their clients, at a cold start)."""
-        self._given: dict[str, Any] = {"changes": changes, "rulesets": rulesets, "queue": queue}
+        self._changes_given, self._rulesets_given, self._queue_given = changes, rulesets, queue
         self._runs = runs
         self._segments = segments
 
-    def _get(self, name: str) -> Any:
-        given = self._given[name]
-        if callable(given) and isinstance(given, FunctionType):
-            self._given[name] = given = given()
-        return given
-
     @property
     def _changes(self) -> Changes:
-        return cast("Changes", self._get("changes"))
+        return resolve(self._changes_given)
 
     @property
     def _rulesets(self) -> RulesetStore:
-        return cast("RulesetStore", self._get("rulesets"))
+        return resolve(self._rulesets_given)
 
     @property
     def _queue(self) -> RecomputeQueue:
-        return cast("RecomputeQueue", self._get("queue"))
+        return resolve(self._queue_given)
 
     def set_region_level(self, code: str, req: RegionLevelRequest, by: str, now: datetime) -> RegionView:
         return self._changes.set_level(code, req.name, req.level, by, now)
