@@ -81,12 +81,6 @@ else:
 
 
 def _probe(mode: str, spec: dict[str, Any], env: dict[str, str]) -> dict[str, Any]:
-    if os.environ.get("HC_KEEP_PROBES"):  # to profile a cold start by hand: python -X importtime -c PROBE ...
-        keep = Path(os.environ["HC_KEEP_PROBES"])
-        keep.mkdir(parents=True, exist_ok=True)
-        (keep / f"{spec['function']}.json").write_text(json.dumps(spec))
-        (keep / f"{spec['function']}.env").write_text(json.dumps(env))
-        (keep / "probe.py").write_text(PROBE)
     with tempfile.TemporaryDirectory() as tmp:
         spec_path, out_path = Path(tmp, "spec.json"), Path(tmp, "out.json")
         spec_path.write_text(json.dumps(spec))

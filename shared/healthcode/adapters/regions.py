@@ -29,6 +29,7 @@ class DynamoRegions:
         self._db = client
         self._table = table
         self._cache: Snapshot[LevelSnapshot] = Snapshot(self._read_snapshot, max_age)
+        self._snapshot_exists = False
 
     def snapshot(self, fresh: bool = False) -> LevelSnapshot:
         """The levels as a versioned snapshot: from this environment's cache (at most ``max_age`` old,
@@ -43,13 +44,17 @@ class DynamoRegions:
         return LevelSnapshot(int(item["version"]["N"]), levels)
 
     def _ensure_snapshot(self) -> None:
-        """The snapshot item exists (empty at first), so a transaction can always update it."""
+        """The snapshot item exists (empty at first), so a transaction can always update it; once per
+        environment (it is never deleted)."""
+        if self._snapshot_exists:
+            return
         with contextlib.suppress(self._db.exceptions.ConditionalCheckFailedException):  # there already
             self._db.put_item(
                 TableName=self._table,
                 Item={"code": _s(SNAPSHOT_KEY), "levels": {"M": {}}, "version": {"N": "0"}},
                 ConditionExpression="attribute_not_exists(code)",
             )
+        self._snapshot_exists = True
 
     def put(
         self, code: str, name: str | None, level: int, parent: str | None, by: str, at: datetime, default_name: str = ""

@@ -39,7 +39,6 @@ if TYPE_CHECKING:
 logger = Logger(child=True)
 TimeLeft = Callable[[], float]  # seconds before the invocation times out
 MARGIN_S = 20.0  # stop and re-enqueue when less than this is left (a page takes a few seconds at most)
-DEFAULT_SEGMENTS = FULL_RUN_SEGMENTS
 
 
 def _forever() -> float:
@@ -62,7 +61,7 @@ class Recompute:
         rulesets: RulesetStore,
         queue: RecomputeQueue,
         runs: RunLog | None,
-        segments: int = DEFAULT_SEGMENTS,
+        segments: int = FULL_RUN_SEGMENTS,
         margin_s: float = MARGIN_S,
     ) -> None:
         self._recolor = recolor
@@ -87,7 +86,7 @@ class Recompute:
             case HoldersListed():
                 changed = self.holders(message.holder_ids, now, message.cause)
             case Daily():
-                changed = self.daily(now, time_left, message)
+                changed = self.daily(message, now, time_left)
             case FullRunSegment():
                 changed = self.segment(message, now, time_left)
             case _:
@@ -95,12 +94,11 @@ class Recompute:
         return Outcome(changed, self._failed)
 
     # ------------------------------------------------------------------ daily
-    def daily(self, now: datetime, time_left: TimeLeft = _forever, message: Daily | None = None) -> int:
+    def daily(self, message: Daily, now: datetime, time_left: TimeLeft = _forever) -> int:
         """Rescore the holders whose due date has come. The schedule's message fans out, one message
         per due shard (they run in parallel, up to the queue's concurrency); a shard's message walks
         its shard page by page and re-enqueues where it stopped when time runs short. It also starts a
         full run if a new ruleset took effect."""
-        message = message or Daily()
         if message.shard is None:
             self.start_run_for_new_ruleset(now)
             for shard in range(self._holders.due_shards):
