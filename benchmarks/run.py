@@ -546,6 +546,84 @@ def project_jobs(
 
 
 # ----------------------------------------------------------------------------- first answer, memory
+def bench_notify(affected: int) -> dict[str, Any]:
+    """A level change turns ``affected`` holders yellow; the whole chain as the local stack runs it (the
+    recompute, the holders' stream, the bus, the notify queue, a webhook receiver on 127.0.0.1), one
+    poller at a time on this machine. Times from the level change to the last task opened and to the
+    last webhook delivered; write units per notification from the capacity meter (moto, no latency added;
+    in AWS the notify queue's workers run in parallel, up to its MaximumConcurrency)."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    received: list[float] = []
+
+    class Receiver(BaseHTTPRequestHandler):
+        def log_message(self, *args: Any) -> None:
+            pass
+
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers["Content-Length"]))
+            received.append(time.perf_counter())
+            self.send_response(204)
+            self.end_headers()
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    os.environ["ALLOW_PRIVATE_URLS"] = "true"  # the receiver is on this machine
+    b = Bench()
+    try:
+        b.system.configure()
+        b.call(
+            "PUT",
+            "/admin/v1/partners/zj-hub",
+            {
+                "name": "浙江省数据中心",
+                "jurisdiction": "33",
+                "scopes": ["verify"],
+                "rate_limit_per_minute": 100,
+                "webhook_url": f"http://127.0.0.1:{server.server_port}/hook",
+                "webhook_events": ["color_changed"],
+            },
+            roles="health_admin",
+        )
+        b.bulk_holders(affected, 0, prefix="n", stays_in="330106", stayed=affected)
+        svc = wiring.services()
+        opened: list[float] = []
+        add_task = svc.tasks.add
+
+        def timed_add(task: Any) -> bool:  # the real write, timed
+            done = add_task(task)
+            opened.append(time.perf_counter())
+            return done
+
+        svc.tasks.add = timed_add  # type: ignore[method-assign]
+        before = b.meter.usage.copy()
+        t0 = time.perf_counter()
+        b.call("PUT", "/admin/v1/regions/330106", {"name": "西湖区", "level": 4}, roles="health_admin")
+        sqs = b.clients["sqs"]
+        sqs.purge_queue(QueueUrl=b.queue_url)  # its message waits 60 s for the level caches; we start it now
+        sqs.send_message(QueueUrl=b.queue_url, MessageBody=messages.dump(messages.RegionChanged(code="330106")))
+        b.system.settle(rounds=200)
+        usage = b.meter.usage - before
+        tables = {b.p.physical(t): t for t in ("InboxTable", "TasksTable", "DeliveriesTable")}
+        notify_wru = sum(
+            units for (table, _key, rw), units in usage.by_key.items() if rw == "w" and table.split("/")[0] in tables
+        )
+        return {
+            "affected": affected,
+            "tasks": len(opened),
+            "webhooks": len(received),
+            "to_last_task_s": max(opened) - t0 if opened else None,
+            "to_last_webhook_s": max(received) - t0 if received else None,
+            "notify_wru": notify_wru,
+            "wru_per_notification": notify_wru / max(len(opened), 1),
+        }
+    finally:
+        b.close()
+        server.shutdown()
+        os.environ.pop("ALLOW_PRIVATE_URLS", None)
+
+
 def bench_first_answer(repeats: int, memory: bool = True) -> dict[str, Any]:
     """Fresh processes against one moto server: see :mod:`benchmarks.first_answer`."""
     import logging
@@ -666,7 +744,7 @@ def main() -> None:
     parser.add_argument(
         "--refresh",
         default="",
-        help="comma-separated sections to measure again into report.json: verify_cpu, first_answer",
+        help="comma-separated sections to measure again into report.json: verify_cpu, first_answer, notify",
     )
     args = parser.parse_args()
     if args.refresh:
@@ -680,6 +758,8 @@ def main() -> None:
                 b.close()
         if "first_answer" in wanted:
             report["first_answer"] = bench_first_answer(7)
+        if "notify" in wanted:
+            report["notify"] = bench_notify(1000)
         report["refreshed"] = {k: datetime.now(UTC).isoformat(timespec="seconds") for k in sorted(wanted)}
         (HERE / "report.json").write_text(json.dumps(report, indent=2, default=str))
         args.render = True
@@ -729,6 +809,8 @@ def main() -> None:
     report["jobs"] = jobs
     report["projection"] = project_jobs(jobs["daily"], jobs["region"], jobs["unchanged"], jobs["changed"])
     report["job_heat"] = job_heat(jobs["region"], jobs["daily"], report["projection"])
+    step("notifications")
+    report["notify"] = bench_notify(200 if quick else 1000)
     step("end to end through the local HTTP stack")
     from benchmarks import load
 
@@ -740,6 +822,28 @@ def main() -> None:
     (HERE / "report.json").write_text(json.dumps(report, indent=2, default=str))
     (HERE / "REPORT.md").write_text(render(report))
     print((HERE / "REPORT.md").read_text())
+
+
+def render_notify(n: dict[str, Any] | None) -> list[str]:
+    if not n:
+        return []
+    return [
+        "## Closing the loop: a level change to tasks and webhooks",
+        "",
+        f"A level change turns {n['affected']:,} holders yellow. Measured on this machine through the local "
+        "stack's chain (the recompute, the holders' stream, the bus, the notify queue, a webhook receiver on "
+        "127.0.0.1) with **one poller at a time** and moto (no latency added); in AWS the notify queue's "
+        "workers run in parallel up to its MaximumConcurrency, so these are the serial worst case here, "
+        "not AWS's times. Write units count the inbox, task and delivery tables and their indexes "
+        "(by DynamoDB's rules, index writes included).",
+        "",
+        "| affected | tasks opened | webhooks delivered | to the last task | to the last webhook | "
+        "write units per notification |",
+        "|---:|---:|---:|---:|---:|---:|",
+        f"| {n['affected']:,} | {n['tasks']:,} | {n['webhooks']:,} | {n['to_last_task_s']:.1f} s | "
+        f"{n['to_last_webhook_s']:.1f} s | {n['wru_per_notification']:.1f} |",
+        "",
+    ]
 
 
 def render(r: dict[str, Any]) -> str:
@@ -827,6 +931,7 @@ def render(r: dict[str, Any]) -> str:
         "",
         "Target: p99 ratio ≤ 1.5.",
         "",
+        *render_notify(r.get("notify")),
         "## First answer and memory (fresh processes, one moto server)",
         "",
         "A new process imports the handler and answers its first request; the baseline process imports "

@@ -167,9 +167,13 @@ class FakeHistory:
 @dataclass
 class FakeEvents:
     published: list[tuple[ColorChange, str | None]] = field(default_factory=list)
+    levels: list[tuple[str, int | None, int | None]] = field(default_factory=list)
 
-    def color_changed(self, change: ColorChange, sub: str | None) -> None:
-        self.published.append((change, sub))
+    def color_changed(self, change: ColorChange, holder: Holder) -> None:
+        self.published.append((change, holder.sub))
+
+    def region_level_changed(self, code: str, old_level: int | None, new_level: int | None, at: datetime) -> None:
+        self.levels.append((code, old_level, new_level))
 
 
 @dataclass
@@ -354,3 +358,152 @@ class World:
                 self.consequences.region_changed(code, old_level, new_level, at)
                 n += 1
         return n
+
+
+# ------------------------------------------------------------------------------ notifications
+
+
+@dataclass
+class FakeInbox:
+    items: dict[tuple[str, str], Any] = field(default_factory=dict)
+
+    def add(self, notice: Any) -> bool:
+        key = (notice.owner, notice.notification_id)
+        if key in self.items:
+            return False
+        self.items[key] = notice
+        return True
+
+    def page(self, owner: str, limit: int, after: StartKey) -> tuple[list[Any], StartKey]:
+        mine = sorted((n for (o, _), n in self.items.items() if o == owner), key=lambda n: n.at, reverse=True)
+        start = int(after["i"]["S"]) if after else 0
+        nxt = {"i": {"S": str(start + limit)}} if start + limit < len(mine) else None
+        return mine[start : start + limit], nxt
+
+
+@dataclass
+class FakeTasks:
+    items: dict[str, Any] = field(default_factory=dict)
+    times: dict[tuple[str, date], dict[int, int]] = field(default_factory=dict)
+
+    def add(self, task: Any) -> bool:
+        if task.task_id in self.items:
+            return False
+        self.items[task.task_id] = task
+        return True
+
+    def get(self, task_id: str) -> Any:
+        return self.items.get(task_id)
+
+    def page(self, office: str, status: str | None, limit: int, after: StartKey) -> tuple[list[Any], StartKey]:
+        found = [
+            t
+            for t in self.items.values()
+            if (t.office == office or (status == "open" and t.escalated_to == office))
+            and (status is None or t.status == status)
+        ]
+        return sorted(found, key=lambda t: t.changed_at, reverse=True)[:limit], None
+
+    def acknowledge(self, task: Any, by: str, at: datetime) -> Any:
+        from dataclasses import replace
+
+        if self.items[task.task_id].status != "open":
+            return None
+        done = replace(task, status="acknowledged", acknowledged_by=by, acknowledged_at=at)
+        self.items[task.task_id] = done
+        day = self.times.setdefault((task.office, task.changed_at.date()), {})
+        minute = int((at - task.changed_at).total_seconds() // 60)
+        day[minute] = day.get(minute, 0) + 1
+        return done
+
+    def ack_minutes(self, office: str, day: date) -> dict[int, int]:
+        return dict(self.times.get((office, day), {}))
+
+    def overdue(self, now: datetime, limit: int = 500) -> list[str]:
+        return [
+            t.task_id
+            for t in self.items.values()
+            if t.status == "open" and t.escalated_to is None and t.escalate_at <= now
+        ][:limit]
+
+    def escalate(self, task_id: str, to: str) -> bool:
+        from dataclasses import replace
+
+        t = self.items[task_id]
+        if t.status != "open" or t.escalated_to is not None:
+            return False
+        self.items[task_id] = replace(t, escalated_to=to)
+        return True
+
+
+@dataclass
+class FakeDeliveries:
+    items: dict[tuple[str, str], Any] = field(default_factory=dict)
+
+    def add(self, d: Any) -> bool:
+        key = (d.partner_id, d.delivery_id)
+        if key in self.items:
+            return False
+        self.items[key] = d
+        return True
+
+    def claim(self, d: Any, lease_until: datetime) -> Any:
+        from dataclasses import replace
+
+        now = self.items[(d.partner_id, d.delivery_id)]
+        if now.status != "pending" or now.attempts != d.attempts:
+            return None
+        taken = replace(now, attempts=now.attempts + 1, next_attempt_at=lease_until)
+        self.items[(d.partner_id, d.delivery_id)] = taken
+        return taken
+
+    def delivered(self, d: Any, at: datetime) -> None:
+        from dataclasses import replace
+
+        self.items[(d.partner_id, d.delivery_id)] = replace(
+            d, status="delivered", delivered_at=at, next_attempt_at=None
+        )
+
+    def failed(self, d: Any, error: str, retry_at: datetime | None) -> None:
+        from dataclasses import replace
+
+        status = "pending" if retry_at else "dead"
+        self.items[(d.partner_id, d.delivery_id)] = replace(
+            d, status=status, next_attempt_at=retry_at, last_error=error
+        )
+
+    def due(self, now: datetime, limit: int = 500) -> list[Any]:
+        return [
+            d
+            for d in self.items.values()
+            if d.status == "pending" and d.next_attempt_at is not None and d.next_attempt_at <= now
+        ][:limit]
+
+    def page(self, partner_id: str, limit: int, after: StartKey) -> tuple[list[Any], StartKey]:
+        return [d for (p, _), d in self.items.items() if p == partner_id][:limit], None
+
+
+@dataclass
+class FakeSubscribers:
+    hooks: dict[str, dict[str, Any]] = field(default_factory=dict)
+    secrets: dict[str, str] = field(default_factory=dict)
+
+    def subscribers(self, kind: str) -> dict[str, dict[str, Any]]:
+        return {pid: h for pid, h in self.hooks.items() if kind in h["events"]}
+
+    def signing_secret(self, partner_id: str) -> str | None:
+        return self.secrets.get(partner_id)
+
+
+@dataclass
+class FakeWebhooks:
+    """A receiver that fails its first ``fail_first`` calls of each delivery (or all of them)."""
+
+    fail_first: int = 0
+    always_fail: bool = False
+    calls: list[tuple[str, str]] = field(default_factory=list)  # (url, delivery id)
+
+    def post(self, url: str, body: str, secret: str, delivery_id: str, kind: str, now: datetime) -> None:
+        self.calls.append((url, delivery_id))
+        if self.always_fail or sum(1 for _, d in self.calls if d == delivery_id) <= self.fail_first:
+            raise ConnectionError("receiver down")

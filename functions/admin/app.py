@@ -1,19 +1,22 @@
-"""Health authority routes: set region risk levels, record case lists. Both feed the recompute queue."""
+"""Health authority routes: region risk levels, case lists, rescoring runs, rulesets, partner cities and
+their webhook deliveries; and community offices' tasks (role community_worker, within its areas)."""
 
+from datetime import date
 from typing import Annotated, Any
 
 from aws_lambda_powertools import Logger
-from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from aws_lambda_powertools.event_handler.openapi.params import Header, Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from healthcode import clock
-from healthcode.api.callers import caller
+from healthcode import clock, notices
+from healthcode.api.callers import caller, check, claims_of
 from healthcode.api.problems import documented
 from healthcode.api.resolver import build_resolver, json_response
 from healthcode.models import (
     CaseListRequest,
     CaseListView,
+    DeliveriesView,
     PartnerRequest,
     PartnerView,
     RegionLevelRequest,
@@ -23,12 +26,17 @@ from healthcode.models import (
     RulesetPublishRequest,
     RulesetView,
     RunView,
+    TasksView,
+    TaskView,
 )
 from healthcode.wiring import services
 
 logger = Logger()
 SCOPE = "health_admin"
-app = build_resolver(scopes={"/admin/": SCOPE})
+WORKER = "community_worker"
+app = build_resolver(scopes={"/admin/": SCOPE, "/admin/v1/tasks": (WORKER, SCOPE)})
+Cursor = Annotated[str | None, Query(max_length=2048, description="the `next` of the previous page")]
+Language = Annotated[str | None, Header(alias="accept-language", max_length=256)]
 
 
 @app.put(
@@ -108,6 +116,53 @@ def rotate_partner_secret(
 )
 def suspend_partner(partner_id: Annotated[str, Path(pattern=r"^[a-z0-9-]{2,40}$")]):
     return json_response(services().partner_admin.suspend(partner_id))
+
+
+@app.get(
+    "/admin/v1/partners/<partner_id>/deliveries",
+    summary="A partner city's webhook deliveries, newest first: delivered, pending (with the next attempt) or dead",
+    responses=documented(200, DeliveriesView, 400, 401, 403, 422),
+)
+def get_partner_deliveries(partner_id: Annotated[str, Path(pattern=r"^[a-z0-9-]{2,40}$")], after: Cursor = None):
+    return json_response(services().delivery_log.of(partner_id, after, services().pages.listing))
+
+
+@app.get(
+    "/admin/v1/tasks",
+    summary="A community office's tasks (holders of the area who turned yellow or red), with times to acknowledgement",
+    responses=documented(200, TasksView, 400, 401, 403, 422),
+)
+def get_tasks(
+    area: Annotated[str, Query(pattern=r"^\d{6}(\d{3}){0,2}$", description="the office's area or county code")],
+    status: Annotated[str | None, Query(pattern=r"^(open|acknowledged)$")] = None,
+    on: Annotated[date | None, Query(description="the day the acknowledgement times are for (default today)")] = None,
+    after: Cursor = None,
+    accept_language: Language = None,
+):
+    who = check(claims_of(app.current_event.raw_event), (WORKER, SCOPE))
+    now = clock.now()
+    view = services().offices.list(
+        area,
+        status,
+        on or now.date(),
+        who.areas if WORKER in who.scopes else frozenset(),
+        SCOPE in who.scopes,
+        notices.language(accept_language),
+        after,
+        services().pages.listing,
+    )
+    return json_response(view)
+
+
+@app.post(
+    "/admin/v1/tasks/<task_id>/ack",
+    summary="Acknowledge a task (community_worker of the task's area, or of the county it escalated to)",
+    responses=documented(200, TaskView, 401, 403, 404, 413, 415, 422),
+)
+def ack_task(task_id: Annotated[str, Path(max_length=128)], accept_language: Language = None):
+    who = check(claims_of(app.current_event.raw_event), WORKER)
+    view = services().offices.acknowledge(task_id, who.sub, who.areas, notices.language(accept_language), clock.now())
+    return json_response(view)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

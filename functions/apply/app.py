@@ -3,16 +3,16 @@
 from typing import Annotated, Any
 
 from aws_lambda_powertools import Logger, Metrics
-from aws_lambda_powertools.event_handler.openapi.params import Header
+from aws_lambda_powertools.event_handler.openapi.params import Header, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from healthcode import clock
+from healthcode import clock, notices
 from healthcode.api.callers import caller
 from healthcode.api.problems import documented
 from healthcode.api.resolver import build_resolver, json_response
-from healthcode.models import ApplicationRequest, CheckinRequest, CodeView, DependantsView
+from healthcode.models import ApplicationRequest, CheckinRequest, CodeView, DependantsView, NotificationsView
 from healthcode.usecases.authority import ruleset_schema
 from healthcode.wiring import services
 
@@ -64,6 +64,20 @@ def post_checkin(body: CheckinRequest):
 )
 def get_dependants():
     return json_response(services().residents.dependants(caller(app).sub, clock.now()))
+
+
+@app.get(
+    "/v1/notifications",
+    summary="My inbox: colour changes of my code and my dependants', newest first, in my language",
+    responses=documented(200, NotificationsView, 400, 401, 422),
+)
+def get_notifications(
+    after: Annotated[str | None, Query(max_length=2048, description="the `next` of the previous page")] = None,
+    accept_language: Annotated[str | None, Header(alias="accept-language", max_length=256)] = None,
+):
+    svc = services()
+    view = svc.inboxes.mine(caller(app).sub, notices.language(accept_language), after, svc.pages.listing)
+    return json_response(view)
 
 
 @app.get(

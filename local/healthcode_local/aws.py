@@ -15,7 +15,8 @@ from healthcode_local.template import Resolver, Template
 REGION = "us-east-1"
 # On one machine a change must show at once: the snapshot caches read on every request here (the
 # deployment's defaults, with their stated staleness, are what `make bench` measures).
-LOCAL_PARAMETERS = {"LevelsMaxAgeSeconds": "0", "TrustMaxAgeSeconds": "0"}
+# Webhook receivers on one machine listen on 127.0.0.1: allowed here only.
+LOCAL_PARAMETERS = {"LevelsMaxAgeSeconds": "0", "TrustMaxAgeSeconds": "0", "AllowPrivateWebhookUrls": "true"}
 ACCOUNT = "123456789012"
 
 
@@ -88,6 +89,14 @@ def provision(
         arn = events.create_event_bus(Name=name)["EventBusArn"]
         refs[logical] = name
         attrs[f"{logical}.Arn"] = arn
+
+    for logical, p in t.of_type("AWS::Events::Rule").items():  # the bus routes to queues (moto delivers)
+        bus = resolver.resolve(p.get("EventBusName", "default"))
+        events.put_rule(Name=logical, EventBusName=bus, EventPattern=json.dumps(resolver.resolve(p["EventPattern"])))
+        targets = [{"Id": tgt["Id"], "Arn": resolver.resolve(tgt["Arn"])} for tgt in p["Targets"]]
+        events.put_targets(Rule=logical, EventBusName=bus, Targets=targets)
+        refs[logical] = logical
+        attrs[f"{logical}.Arn"] = f"arn:aws:events:{REGION}:{ACCOUNT}:rule/{bus}/{logical}"
 
     for logical, p in t.of_type("AWS::SecretsManager::Secret").items():
         kwargs: dict[str, Any] = {"Name": logical}

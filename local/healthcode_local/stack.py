@@ -84,6 +84,7 @@ class DevIdentityProvider:
         *,
         identity: dict[str, str] | None = None,
         checkpoints: list[str] | None = None,
+        areas: list[str] | None = None,
         audience: str | None = None,
         issuer: str | None = None,
         expires_in: int | None = None,
@@ -103,6 +104,8 @@ class DevIdentityProvider:
             claims[self.identity_claim] = f"{identity['id_type']}:{identity['id_number']}"
         if checkpoints:
             claims["checkpoints"] = " ".join(checkpoints)
+        if areas:  # the areas a community worker serves
+            claims["areas"] = " ".join(areas)
         return jwt.encode({"alg": "ES256", "kid": self._key.kid}, claims, self._key)
 
     def claims(self, authorization: str | None) -> dict[str, str] | None:
@@ -251,7 +254,11 @@ class LocalStack:
                 time.sleep(0.005)
                 continue
             with self.lock:
-                moved = self.system.deliver_streams(max_batches=1) + self.system.deliver_queue(max_batches=1)
+                moved = (
+                    self.system.deliver_streams(max_batches=1)
+                    + self.system.deliver_queue(max_batches=1)
+                    + self.system.deliver_notifications(max_batches=1)
+                )
             if not moved:
                 break
         return fired
@@ -298,21 +305,23 @@ class LocalStack:
             return _json(400, {"detail": "not JSON"})
         if route == "/dev/tokens" and method == "POST":
             sub, roles = data.get("sub"), data.get("roles", [])
-            identity, checkpoints = data.get("identity"), data.get("checkpoints")
+            identity, checkpoints, areas = data.get("identity"), data.get("checkpoints"), data.get("areas")
             extra = {k: data[k] for k in ("audience", "issuer", "expires_in") if k in data}
             valid_identity = identity is None or (
                 isinstance(identity, dict)
                 and all(isinstance(identity.get(k), str) for k in ("id_type", "id_number"))
                 and set(identity) == {"id_type", "id_number"}
             )
-            valid_checkpoints = checkpoints is None or (
-                isinstance(checkpoints, list) and all(isinstance(c, str) for c in checkpoints)
+            valid_checkpoints = all(
+                v is None or (isinstance(v, list) and all(isinstance(c, str) for c in v)) for v in (checkpoints, areas)
             )
             if not isinstance(sub, str) or not sub or not isinstance(roles, list) or not valid_identity:
                 return _json(422, {"detail": DEV_TOKEN_CONTRACT})
             if not valid_checkpoints:
                 return _json(422, {"detail": DEV_TOKEN_CONTRACT})
-            token = self.idp.mint(sub, [str(r) for r in roles], identity=identity, checkpoints=checkpoints, **extra)
+            token = self.idp.mint(
+                sub, [str(r) for r in roles], identity=identity, checkpoints=checkpoints, areas=areas, **extra
+            )
             return _json(200, {"token": token})
         if route == "/dev/clock" and method == "GET":
             return _json(200, {"now": self.clock.now().isoformat()})
@@ -333,7 +342,8 @@ class LocalStack:
 
 DEV_TOKEN_CONTRACT = (
     "expected {sub: string, roles: [string]}, optionally identity: {id_type, id_number} (the verified identity),"
-    " checkpoints: [string] (the checkpoints it scans for), audience, issuer, expires_in"
+    " checkpoints: [string] (the checkpoints it scans for), areas: [string] (a community worker's areas),"
+    " audience, issuer, expires_in"
 )
 
 

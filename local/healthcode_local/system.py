@@ -1,6 +1,6 @@
-"""The deployed system's wiring, reproduced locally from the template: routes to handlers, the queue to
-the recompute function in batches (partial failures stay on the queue, then go to its DLQ), the daily
-schedule to the recompute function. No business logic: every request goes through the real handlers.
+"""The deployed system's wiring, reproduced locally from the template: routes to handlers, each queue to
+its function in batches (partial failures stay on the queue, then go to its DLQ), schedules to their
+functions. No business logic: every request goes through the real handlers.
 """
 
 from __future__ import annotations
@@ -133,18 +133,22 @@ class LocalSystem:
             return handler(event, LambdaContext(function, timeout))
 
     # -------------------------------------------------------------- events
-    def _recompute_source(self) -> tuple[str, str, str]:
-        for name, event in self.template.functions["RecomputeFunction"].properties["Events"].items():
+    def _queue_source(self, function: str) -> tuple[str, str, str]:
+        for name, event in self.template.functions[function].properties["Events"].items():
             if event["Type"] == "SQS":
                 queue_arn = self.p.resolver.resolve(event["Properties"]["Queue"])
                 logical = queue_arn.rsplit(":", 1)[1]
                 return name, self.p.physical(logical), queue_arn
-        raise LookupError("no SQS event source on RecomputeFunction")
+        raise LookupError(f"no SQS event source on {function}")
 
-    def deliver_queue(self, max_batches: int = 100) -> int:
-        """Deliver queued recompute messages in batches, as Lambda's SQS poller would. Returns messages done."""
-        name, url, arn = self._recompute_source()
-        props = self.template.functions["RecomputeFunction"].properties["Events"][name]["Properties"]
+    def deliver_notifications(self, max_batches: int = 100) -> int:
+        """Deliver what the bus routed to the notify queue (colour and level changes)."""
+        return self.deliver_queue(max_batches, function="NotifyFunction")
+
+    def deliver_queue(self, max_batches: int = 100, function: str = "RecomputeFunction") -> int:
+        """Deliver ``function``'s queued messages in batches, as Lambda's SQS poller would. Returns messages done."""
+        name, url, arn = self._queue_source(function)
+        props = self.template.functions[function].properties["Events"][name]["Properties"]
         sqs = self.p.clients["sqs"]
         done = 0
         hidden: list[str] = []  # failed in this delivery: Lambda retries them after the visibility timeout
@@ -159,7 +163,7 @@ class LocalSystem:
             if not messages:
                 break
             try:
-                result = self.invoke("RecomputeFunction", sqs_event(messages, arn)) or {}
+                result = self.invoke(function, sqs_event(messages, arn)) or {}
                 failed = {f["itemIdentifier"] for f in result.get("batchItemFailures", [])}
             except Exception:  # the invocation failed: Lambda leaves the whole batch on the queue
                 failed = {m["MessageId"] for m in messages}
@@ -258,18 +262,18 @@ class LocalSystem:
         """Deliver streams and the queue until nothing is left to deliver (what AWS does within seconds)."""
         total = 0
         for _ in range(rounds):
-            moved = self.deliver_streams() + self.deliver_queue()
+            moved = self.deliver_streams() + self.deliver_queue() + self.deliver_notifications()
             total += moved
             if not moved:
                 break
         return total
 
-    def fire_schedule(self) -> Any:
-        """Invoke the recompute function as EventBridge Scheduler would, with the template's input."""
-        for event in self.template.functions["RecomputeFunction"].properties["Events"].values():
+    def fire_schedule(self, function: str = "RecomputeFunction") -> Any:
+        """Invoke ``function`` as EventBridge Scheduler would, with its schedule's input from the template."""
+        for event in self.template.functions[function].properties["Events"].values():
             if event["Type"] == "ScheduleV2":
-                out = self.invoke("RecomputeFunction", json.loads(event["Properties"]["Input"]))
+                out = self.invoke(function, json.loads(event["Properties"]["Input"]))
                 if self.follow_streams:
                     self.deliver_streams()
                 return out
-        raise LookupError("no schedule on RecomputeFunction")
+        raise LookupError(f"no schedule on {function}")

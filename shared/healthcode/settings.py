@@ -43,6 +43,12 @@ class Settings(BaseModel):
         """How long a region's rescoring waits: until no request can still score with an older snapshot."""
         return self.levels_max_age + self.request_timeout if self.levels_max_age else 0
 
+    # notifications (the notify function)
+    ack_within_minutes: int = Field(15, ge=1, le=24 * 60, alias="ACK_WITHIN_MINUTES")
+    webhook_retry_hours: float = Field(24, gt=0, le=72, alias="WEBHOOK_RETRY_HOURS")
+    webhook_backoff_seconds: float = Field(30, ge=0, le=3600, alias="WEBHOOK_BACKOFF_SECONDS")
+    allow_private_urls: bool = Field(False, alias="ALLOW_PRIVATE_URLS")  # the local stack's 127.0.0.1 receivers
+
     identity_claim: str = Field("verified_id", alias="IDENTITY_CLAIM")
     max_dependants: int = Field(5, alias="MAX_DEPENDANTS")
 

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from healthcode.adapters.clients import Clients
     from healthcode.adapters.holders import DynamoHolders
     from healthcode.adapters.keyring import KeyRing
+    from healthcode.adapters.notices import DynamoDeliveries, DynamoInbox, DynamoTasks
     from healthcode.adapters.partners import DynamoPartners
     from healthcode.adapters.queue import SqsRecomputeQueue
     from healthcode.adapters.regions import DynamoRegions
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
     from healthcode.usecases.checkpoints import Checkpoints
     from healthcode.usecases.codecheck import CodeCheck
     from healthcode.usecases.consequences import Consequences
+    from healthcode.usecases.notify import DeliveryLogView, Inboxes, Notifier, Offices
     from healthcode.usecases.partners import PartnerAdmin, PartnerCities
     from healthcode.usecases.recolor import Recolor
     from healthcode.usecases.recompute import Recompute
@@ -46,6 +48,7 @@ class Pages:
     due: int = 100
     scan: int = 200
     stays: int = 200
+    listing: int = 50  # inbox, tasks, deliveries: one page of a listing
 
 
 class Services:
@@ -136,6 +139,24 @@ class Services:
 
         return registry()
 
+    @cached_property
+    def inbox(self) -> DynamoInbox:
+        from healthcode.adapters.notices import DynamoInbox
+
+        return DynamoInbox(self.clients.get("dynamodb"), self.settings.table("inbox"))
+
+    @cached_property
+    def tasks(self) -> DynamoTasks:
+        from healthcode.adapters.notices import DynamoTasks
+
+        return DynamoTasks(self.clients.get("dynamodb"), self.settings.table("tasks"))
+
+    @cached_property
+    def deliveries(self) -> DynamoDeliveries:
+        from healthcode.adapters.notices import DynamoDeliveries
+
+        return DynamoDeliveries(self.clients.get("dynamodb"), self.settings.table("deliveries"))
+
     def stream_change(self, record: dict[str, Any]) -> HolderChange | RegionChange | RunStarted | None:
         """The change a DynamoDB stream record describes (None: a table nothing follows from)."""
         from healthcode.adapters.streams import decode
@@ -219,7 +240,45 @@ class Services:
     def partner_admin(self) -> PartnerAdmin:
         from healthcode.usecases.partners import PartnerAdmin
 
-        return PartnerAdmin(self.partners)
+        return PartnerAdmin(self.partners, allow_private_urls=self.settings.allow_private_urls)
+
+    @cached_property
+    def notifier(self) -> Notifier:
+        from datetime import timedelta
+
+        from healthcode.usecases.notify import Notifier, NotifyPolicy
+
+        s = self.settings
+
+        def webhooks() -> Any:
+            from healthcode.adapters.webhooks import HttpWebhooks
+
+            return HttpWebhooks(allow_private=s.allow_private_urls)
+
+        policy = NotifyPolicy(
+            ack_within=timedelta(minutes=s.ack_within_minutes),
+            retry_for=timedelta(hours=s.webhook_retry_hours),
+            backoff_base_s=s.webhook_backoff_seconds,
+        )
+        return Notifier(self.inbox, self.tasks, self.deliveries, self.partners, Lazy(webhooks), policy)
+
+    @cached_property
+    def inboxes(self) -> Inboxes:
+        from healthcode.usecases.notify import Inboxes
+
+        return Inboxes(self.inbox)
+
+    @cached_property
+    def offices(self) -> Offices:
+        from healthcode.usecases.notify import Offices
+
+        return Offices(self.tasks)
+
+    @cached_property
+    def delivery_log(self) -> DeliveryLogView:
+        from healthcode.usecases.notify import DeliveryLogView
+
+        return DeliveryLogView(self.deliveries)
 
     @cached_property
     def partner_gate(self) -> PartnerGate:

@@ -7,6 +7,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 
 import pytest
@@ -104,6 +105,11 @@ def stack():
         text=True,
         env=env,
     )
+    # read what the stack prints as it comes (a line per request): a pipe nobody reads fills up at
+    # 64 KB and the stack would block on its next log line
+    output: list[str] = []
+    reader = threading.Thread(target=lambda: output.extend(iter(proc.stdout.readline, "")), daemon=True)
+    reader.start()
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 90
     while True:
@@ -114,14 +120,17 @@ def stack():
             pass
         if proc.poll() is not None or time.monotonic() > deadline:
             proc.kill()
-            pytest.fail(f"the local stack did not start:\n{proc.stdout.read() if proc.stdout else ''}")
+            reader.join(timeout=5)
+            pytest.fail("the local stack did not start:\n" + "".join(output))
         time.sleep(0.3)
     yield Api(base)
     proc.send_signal(signal.SIGINT)  # what Ctrl-C does
     try:
-        out, _ = proc.communicate(timeout=20)
+        proc.wait(timeout=20)
     except subprocess.TimeoutExpired:
         proc.kill()
         pytest.fail("the local stack did not stop on Ctrl-C")
-    assert proc.returncode == 0 and "stopped" in out, out
+    reader.join(timeout=5)
+    out = "".join(output)
+    assert proc.returncode == 0 and "stopped" in out, out[-5000:]
     assert _port_is_free(port) and _port_is_free(aws_port), "ports still held after stopping"

@@ -57,7 +57,22 @@ ROUTES = [
     ("POST", "/admin/v1/rescoring", {"scope": "due"}, "health_admin"),
     ("GET", "/admin/v1/rescoring/x", None, "health_admin"),
     ("POST", "/admin/v1/rulesets", {"document": {}}, "health_admin"),
+    ("GET", "/admin/v1/partners/x1/deliveries", None, "health_admin"),
+    ("POST", "/admin/v1/tasks/x/ack", None, "community_worker"),
 ]
+
+
+def test_task_lists_are_for_community_workers_of_the_area_and_health_admins_only(stack):
+    for other in ("resident", "checkpoint", "partner", "health_director", "auditor"):
+        r = stack.call("GET", "/admin/v1/tasks?area=330106", sub=f"as-{other}", roles=(other,))
+        assert r.status_code == 403, (other, r.text)
+    assert stack.call("GET", "/admin/v1/tasks?area=330106", sub="boss", roles=("health_admin",)).status_code == 200
+    t = stack.http.post(
+        f"{stack.base}/dev/tokens", json={"sub": "w", "roles": ["community_worker"], "areas": ["330106"]}, timeout=10
+    ).json()["token"]
+    assert stack.call("GET", "/admin/v1/tasks?area=330106001", headers=bearer(t)).status_code == 200
+    elsewhere = stack.call("GET", "/admin/v1/tasks?area=330108", headers=bearer(t))
+    assert elsewhere.status_code == 403 and "330108" in elsewhere.json()["detail"]
 
 
 @pytest.mark.parametrize(("method", "path", "body", "role"), ROUTES)

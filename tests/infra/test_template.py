@@ -54,6 +54,7 @@ def test_every_handler_in_the_template_resolves_to_a_callable():
         "PartnerAuthorizerFunction",
         "RotateKeysFunction",
         "PublishFunction",
+        "NotifyFunction",
         "RefreshPartnerKeysFunction",
     }
     for spec in T.functions.values():
@@ -152,6 +153,32 @@ def test_queues_and_schedules_never_keep_the_dangerous_defaults():
     assert events["RecomputeMessages"]["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
     schedule = events["Daily"]["Properties"]
     assert schedule["RetryPolicy"]["MaximumRetryAttempts"] <= 5 and "DeadLetterConfig" in schedule
+    for logical, spec in T.functions.items():  # every queue source: partial failures, a DLQ, enough visibility
+        for source in spec.properties.get("Events", {}).values():
+            if source["Type"] != "SQS":
+                continue
+            q = T.of_type("AWS::SQS::Queue")[source["Properties"]["Queue"]["Fn::GetAtt"][0]]
+            assert source["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"], logical
+            assert q["VisibilityTimeout"] >= 6 * spec.properties.get("Timeout", T.doc["Globals"]["Function"]["Timeout"])
+            assert 1 <= q["RedrivePolicy"]["maxReceiveCount"] <= 5, logical
+            dlq = q["RedrivePolicy"]["deadLetterTargetArn"]["Fn::GetAtt"][0]
+            assert any(
+                a.get("Dimensions", [{}])[0].get("Value") == {"Fn::GetAtt": [dlq, "QueueName"]}
+                for a in T.of_type("AWS::CloudWatch::Alarm").values()
+            ), f"no alarm on {dlq}"
+
+
+def test_the_bus_routes_colour_and_level_changes_to_the_notify_queue_and_only_the_rule_may_send():
+    rule = T.of_type("AWS::Events::Rule")["NotifyRule"]
+    assert set(rule["EventPattern"]["detail-type"]) == {"ColorChanged", "RegionLevelChanged"}
+    assert rule["Targets"][0]["Arn"] == {"Fn::GetAtt": ["NotifyQueue", "Arn"]}
+    policy = T.of_type("AWS::SQS::QueuePolicy")["NotifyQueuePolicy"]["PolicyDocument"]["Statement"][0]
+    assert policy["Principal"] == {"Service": "events.amazonaws.com"} and "DeadLetterConfig" in rule["Targets"][0]
+    assert policy["Condition"]["ArnEquals"]["aws:SourceArn"] == {"Fn::GetAtt": ["NotifyRule", "Arn"]}
+    # the notify function reads partners through the cached trust list only, and never scans anything
+    actions = _actions("NotifyFunction")
+    assert "dynamodb:Scan" not in actions and "dynamodb:DeleteItem" not in actions
+    assert actions["dynamodb:GetItem"] and "PartnersTable" in " ".join(actions["dynamodb:GetItem"])
 
 
 def test_tables_that_hold_people_have_point_in_time_recovery_and_logs_and_scans_expire():
@@ -186,7 +213,11 @@ def test_the_local_python_is_the_lambda_runtime_version():
 
 def test_routes_that_need_a_scope_declare_it_to_the_gateways_jwt_authorizer():
     for route in T.routes:
-        if route.path.startswith("/admin/"):
+        if route.path == "/admin/v1/tasks":
+            assert route.scopes == ("community_worker", "health_admin"), route
+        elif route.path.startswith("/admin/v1/tasks/"):
+            assert route.scopes == ("community_worker",), route  # acknowledging is the office's act
+        elif route.path.startswith("/admin/"):
             assert route.scopes == ("health_admin",), route
         elif route.path == "/v1/verifications":
             assert route.scopes == ("checkpoint",), route

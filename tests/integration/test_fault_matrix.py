@@ -67,7 +67,7 @@ class Injector:
     def after(self, model: Any, parsed: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
         if model.name == "PutEvents" and not parsed.get("FailedEntryCount"):
             entries = context.get("hc_params", {}).get("Entries", [])
-            self.events.extend(json.loads(e["Detail"])["id"] for e in entries)
+            self.events.extend(json.loads(e["Detail"])["id"] for e in entries if e["DetailType"] == "ColorChanged")
 
 
 def make_system(injector: Injector) -> Harness:

@@ -8,6 +8,8 @@ a spent nonce :class:`Unauthorized`, a partner over its rate :class:`RateLimited
 
 from __future__ import annotations
 
+import base64
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -15,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from healthcode.messages import RecomputeMessage
-    from healthcode.models import CodeRecord, ColorChange, Holder, LevelSnapshot, Partner
+    from healthcode.models import CodeRecord, ColorChange, Delivery, Holder, LevelSnapshot, Notice, Partner, Task
     from healthcode.scoring.ruleset import Ruleset
     from healthcode.tokens import TokenSigner, TokenVerifier
 
@@ -176,8 +178,66 @@ class Keys(Protocol):
 
 
 class ColorEvents(Protocol):
-    def color_changed(self, change: ColorChange, sub: str | None) -> None: ...
+    def color_changed(self, change: ColorChange, holder: Holder) -> None: ...
+    def region_level_changed(self, code: str, old_level: int | None, new_level: int | None, at: datetime) -> None: ...
+
+
+class Inbox(Protocol):
+    def add(self, notice: Notice) -> bool: ...
+    def page(self, owner: str, limit: int, after: StartKey) -> tuple[list[Notice], StartKey]: ...
+
+
+class TaskBoard(Protocol):
+    def add(self, task: Task) -> bool: ...
+    def get(self, task_id: str) -> Task | None: ...
+    def page(self, office: str, status: str | None, limit: int, after: StartKey) -> tuple[list[Task], StartKey]: ...
+    def acknowledge(self, task: Task, by: str, at: datetime) -> Task | None: ...
+    def ack_minutes(self, office: str, day: date) -> dict[int, int]: ...
+    def overdue(self, now: datetime, limit: int = 500) -> list[str]: ...
+    def escalate(self, task_id: str, to: str) -> bool: ...
+
+
+class DeliveryLog(Protocol):
+    def add(self, d: Delivery) -> bool: ...
+    def claim(self, d: Delivery, lease_until: datetime) -> Delivery | None: ...
+    def delivered(self, d: Delivery, at: datetime) -> None: ...
+    def failed(self, d: Delivery, error: str, retry_at: datetime | None) -> None: ...
+    def due(self, now: datetime, limit: int = 500) -> list[Delivery]: ...
+    def page(self, partner_id: str, limit: int, after: StartKey) -> tuple[list[Delivery], StartKey]: ...
+
+
+class Subscribers(Protocol):
+    def subscribers(self, kind: str) -> dict[str, dict[str, Any]]: ...
+    def signing_secret(self, partner_id: str) -> str | None: ...
+
+
+class Webhooks(Protocol):
+    def post(self, url: str, body: str, secret: str, delivery_id: str, kind: str, now: datetime) -> None:
+        """Deliver, or raise (any exception: the attempt failed and is retried)."""
+        ...
 
 
 class RecomputeQueue(Protocol):
     def send(self, message: RecomputeMessage, delay_s: int = 0) -> None: ...
+
+
+def encode_cursor(key: dict[str, Any] | None) -> str | None:
+    return base64.urlsafe_b64encode(json.dumps(key).encode()).decode() if key else None
+
+
+def decode_cursor(cursor: str | None) -> dict[str, Any] | None:
+    """A page cursor we gave out; anything else is ValueError (the caller answers 400)."""
+    if not cursor:
+        return None
+    try:
+        key = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ValueError("not a cursor this service gave out") from exc
+    def is_key(d: Any) -> bool:
+        return isinstance(d, dict) and all(
+            isinstance(v, dict) and set(v) == {"S"} and isinstance(v["S"], str) for v in d.values()
+        )
+
+    if not isinstance(key, dict) or not (is_key(key) or all(is_key(v) for v in key.values())):
+        raise ValueError("not a cursor this service gave out")
+    return key

@@ -1,4 +1,5 @@
-"""``ColorChanged`` events on the EventBridge bus (for notifications and partners).
+"""``ColorChanged`` and ``RegionLevelChanged`` events on the EventBridge bus (the notify function
+subscribes: holders' inboxes, community offices' tasks, partner cities' webhooks).
 
 Published from the holders table's stream, at least once: a failure raises, so the stream record is
 delivered again. The detail's ``id`` (holder and version) lets every consumer drop a repeat.
@@ -10,9 +11,11 @@ import json
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from mypy_boto3_events import EventBridgeClient
 
-    from healthcode.models import ColorChange
+    from healthcode.models import ColorChange, Holder
 
 SOURCE = "healthcode"
 
@@ -26,15 +29,29 @@ class EventBridgeColorEvents:
         self._events = client
         self._bus = bus
 
-    def color_changed(self, change: ColorChange, sub: str | None) -> None:
-        detail = change.model_dump(mode="json") | {"id": f"{change.holder_id}#{change.version}", "sub": sub}
-        entry = {
-            "Source": SOURCE,
-            "DetailType": "ColorChanged",
-            "Detail": json.dumps(detail),
-            "EventBusName": self._bus,
+    def color_changed(self, change: ColorChange, holder: Holder) -> None:
+        detail = change.model_dump(mode="json") | {
+            "id": f"{change.holder_id}#{change.version}",
+            "sub": holder.sub,
+            "guardian": holder.guardian,
+            "masked_name": holder.masked_name,  # never the full name: partners may receive it
+            "residence_region": holder.residence_region,
         }
+        self._put("ColorChanged", detail)
+
+    def region_level_changed(self, code: str, old_level: int | None, new_level: int | None, at: datetime) -> None:
+        detail = {
+            "id": f"{code}#{at.isoformat()}",
+            "code": code,
+            "old_level": old_level,
+            "new_level": new_level,
+            "at": at.isoformat(),
+        }
+        self._put("RegionLevelChanged", detail)
+
+    def _put(self, kind: str, detail: dict[str, object]) -> None:
+        entry = {"Source": SOURCE, "DetailType": kind, "Detail": json.dumps(detail), "EventBusName": self._bus}
         out = self._events.put_events(Entries=[entry])
         if out.get("FailedEntryCount", 0):
             codes = [e.get("ErrorCode") for e in out.get("Entries", [])]
-            raise EventNotPublished(f"ColorChanged {detail['id']} not published: {codes}")
+            raise EventNotPublished(f"{kind} {detail['id']} not published: {codes}")

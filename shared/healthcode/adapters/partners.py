@@ -54,7 +54,9 @@ class DynamoPartners:
         self._table = table
         self._secrets_given = secrets  # a client, or a Lazy one (verify never needs it)
         self._prefix = secret_prefix
-        self._trust: Snapshot[dict[str, dict[str, Any]]] = Snapshot(self._read_trust, max_age, monotonic=monotonic)
+        self._trust: Snapshot[dict[str, Any]] = Snapshot(self._read_trust, max_age, monotonic=monotonic)
+        self._max_age = max_age
+        self._secret_provider: Any = None
 
     def get(self, partner_id: str) -> Partner | None:
         item = self._db.get_item(TableName=self._table, Key={"partner_id": {"S": partner_id}}).get("Item")
@@ -71,6 +73,8 @@ class DynamoPartners:
             doc.get("jwks"),
             doc.get("jwks_url"),
             bool(doc.get("suspended", False)),
+            doc.get("webhook_url"),
+            frozenset(doc.get("webhook_events", [])),
         )
 
     def put(self, partner: Partner) -> None:
@@ -83,6 +87,8 @@ class DynamoPartners:
             "jwks": partner.jwks,
             "jwks_url": partner.jwks_url,
             "suspended": partner.suspended,
+            "webhook_url": partner.webhook_url,
+            "webhook_events": sorted(partner.webhook_events),
         }
         key = {"partner_id": {"S": partner.partner_id}}
         before = self._db.update_item(  # the keys fetched from its URL stay (the refresher's)...
@@ -99,11 +105,17 @@ class DynamoPartners:
 
     def trusted_issuers(self) -> dict[str, dict[str, Any]]:
         """Partner issuer -> JWKS, for mutual recognition of partner-issued codes (the cached trust list)."""
-        return self._trust.get()
+        return dict(self._trust.get().get("issuers", {}))
 
-    def _read_trust(self) -> dict[str, dict[str, Any]]:
+    def subscribers(self, kind: str) -> dict[str, dict[str, Any]]:
+        """Partner id -> {url, jurisdiction} of every partner not suspended whose webhook takes ``kind``
+        (from the cached trust list: no scan per event)."""
+        hooks = self._trust.get().get("webhooks", {})
+        return {pid: h for pid, h in hooks.items() if kind in h.get("events", [])}
+
+    def _read_trust(self) -> dict[str, Any]:
         item = self._db.get_item(TableName=self._table, Key={"partner_id": {"S": TRUST_KEY}}).get("Item")
-        return dict(json.loads(item["doc"]["S"])["issuers"]) if item else {}
+        return dict(json.loads(item["doc"]["S"])) if item else {}
 
     def _docs(self) -> dict[str, dict[str, Any]]:
         """Every partner's stored document (the registry is small: tens of cities)."""
@@ -123,12 +135,18 @@ class DynamoPartners:
     def publish_trust(self) -> dict[str, dict[str, Any]]:
         """Rebuild the trust list from the registry: every partner not suspended with an issuer and keys
         (inline, or fetched from its URL by the refresher)."""
+        docs = self._docs()
         issuers = {
             doc["issuer"]: keys
-            for doc in self._docs().values()
+            for doc in docs.values()
             if doc.get("issuer") and not doc.get("suspended") and (keys := doc.get("jwks") or doc.get("fetched_jwks"))
         }
-        doc = json.dumps({"issuers": issuers}, ensure_ascii=False, sort_keys=True)
+        webhooks = {
+            pid: {"url": doc["webhook_url"], "events": doc.get("webhook_events", []), "jurisdiction": doc["jurisdiction"]}
+            for pid, doc in docs.items()
+            if doc.get("webhook_url") and doc.get("webhook_events") and not doc.get("suspended")
+        }
+        doc = json.dumps({"issuers": issuers, "webhooks": webhooks}, ensure_ascii=False, sort_keys=True)
         self._db.put_item(TableName=self._table, Item={"partner_id": {"S": TRUST_KEY}, "doc": {"S": doc}})
         return issuers
 
@@ -170,6 +188,20 @@ class DynamoPartners:
         if doc.get("previous") and datetime.fromisoformat(doc["previous_valid_until"]) > now:
             out.append(doc["previous"])
         return out
+
+    def signing_secret(self, partner_id: str) -> str | None:
+        """The partner's current secret, to sign what we send it (kept per environment for the trust
+        list's max age, so a rotation reaches deliveries within it)."""
+        from aws_lambda_powertools.utilities.parameters import SecretsProvider
+        from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
+
+        if self._secret_provider is None:
+            self._secret_provider = SecretsProvider(boto3_client=self._secrets)
+        try:
+            doc = self._secret_provider.get(self._secret_id(partner_id), max_age=int(self._max_age), transform="json")
+        except GetParameterError:
+            return None
+        return str(doc["current"])
 
     def rotate_secret(self, partner_id: str, now: datetime, grace: bool = True) -> str:
         """A new secret; the old one stays valid for the overlap window, or not at all (``grace=False``:

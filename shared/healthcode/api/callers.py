@@ -7,6 +7,8 @@
 * the verified-identity claim (its name is the ``IDENTITY_CLAIM`` setting, ``verified_id`` by default):
   ``"<id_type>:<id_number>"`` as the identity provider's real-name verification asserted it.
 * ``checkpoints``: space-delimited ids of the checkpoints a checkpoint account scans for.
+* ``areas``: space-delimited region codes a ``community_worker`` account serves (an area and
+  everything below it).
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ class Caller:
     scopes: frozenset[str]
     identity: tuple[IdType, str] | None = None  # verified (id type, normalized number)
     checkpoints: frozenset[str] = frozenset()
+    areas: frozenset[str] = frozenset()
 
 
 def _words(claim: Any) -> frozenset[str]:
@@ -56,15 +59,20 @@ def claims_of(event: dict[str, Any]) -> dict[str, Any]:
     return claims
 
 
-def check(claims: dict[str, Any], scope: str | None, identity_claim: str = DEFAULT_IDENTITY_CLAIM) -> Caller:
+def check(claims: dict[str, Any], scope: str | tuple[str, ...] | None, identity_claim: str = DEFAULT_IDENTITY_CLAIM) -> Caller:
     sub = claims.get("sub")
     if not isinstance(sub, str) or not sub:
         raise Unauthorized("A bearer token is required.")
     who = Caller(
-        sub, _words(claims.get("scope")), identity_of(claims.get(identity_claim)), _words(claims.get("checkpoints"))
+        sub,
+        _words(claims.get("scope")),
+        identity_of(claims.get(identity_claim)),
+        _words(claims.get("checkpoints")),
+        frozenset(a for a in _words(claims.get("areas")) if a.isdigit()),
     )
-    if scope is not None and scope not in who.scopes:
-        raise Forbidden(f"This operation needs the {scope} scope.")
+    allowed = (scope,) if isinstance(scope, str) else tuple(scope or ())
+    if allowed and not who.scopes & set(allowed):
+        raise Forbidden(f"This operation needs the {' or '.join(allowed)} scope.")
     return who
 
 

@@ -96,7 +96,7 @@ Gate = Callable[[dict[str, Any]], Any]
 
 
 class _Resolver(APIGatewayHttpResolver):
-    def __init__(self, scopes: dict[str, str], gate: Gate | None) -> None:
+    def __init__(self, scopes: dict[str, str | tuple[str, ...]], gate: Gate | None) -> None:
         super().__init__(enable_validation=True)
         self._scopes = scopes
         self._gate = gate
@@ -115,9 +115,9 @@ class _Resolver(APIGatewayHttpResolver):
                 raise UnsupportedMediaType("Send the body as application/json.")
             if body and media:  # APPLICATION/JSON, application/merge-patch+json: JSON, as the validator expects it
                 event["headers"] = {**headers, "content-type": "application/json"}
-            for prefix, scope in self._scopes.items():
-                if path.startswith(prefix):
-                    check(claims_of(event), scope)
+            matching = [prefix for prefix in self._scopes if path.startswith(prefix)]
+            if matching:  # the most specific prefix decides (any one of its scopes will do)
+                check(claims_of(event), self._scopes[max(matching, key=len)])
             if self._gate is not None:  # who is calling, checked before the body is read
                 self.append_context(caller=self._gate(event))
             if body and not event.get("isBase64Encoded") and json_depth(body) > MAX_JSON_DEPTH:
@@ -129,11 +129,12 @@ class _Resolver(APIGatewayHttpResolver):
         return super().resolve(event, context)
 
 
-def build_resolver(scopes: dict[str, str] | None = None, gate: Gate | None = None) -> APIGatewayHttpResolver:
+def build_resolver(scopes: dict[str, str | tuple[str, ...]] | None = None, gate: Gate | None = None) -> APIGatewayHttpResolver:
     """A resolver with validation, the body-size and nesting limits, scope checks and the shared error
     mapping.
 
-    ``scopes`` maps a path prefix to the OAuth scope its routes need (the gateway checks it first).
+    ``scopes`` maps a path prefix to the OAuth scope (or scopes, any one of) its routes need; the
+    longest matching prefix decides (the gateway checks it first).
     ``gate`` authenticates a request from its event before its body is parsed (partner signatures);
     what it returns is ``app.context["caller"]``.
     """

@@ -3,7 +3,7 @@
 * a holder's colour changed: its History entry and the ``ColorChanged`` event (with an ``id`` that
   consumers de-duplicate on);
 * a holder was listed by the authority (or a partner) and not yet rescored: a rescoring message;
-* a region's level changed: a rescoring message for everyone who stayed there, delayed until every
+* a region's level changed: a ``RegionLevelChanged`` event, and a rescoring message for everyone who stayed there, delayed until every
   environment's cached level snapshot has the change (a colour written meanwhile from an older
   snapshot is rescored by that message: nothing is missed);
 * a full rescoring run was created: one message per scan segment.
@@ -70,11 +70,13 @@ class Consequences:
                 cause=new.cause or "unknown",
             )
             self._history.append(change)  # keyed by holder, time and version: a repeat overwrites itself
-            self._events.color_changed(change, new.sub)
+            self._events.color_changed(change, new)
         if new.rescore_pending:
             self._queue.send(HoldersListed(holder_ids=[new.holder_id], cause=new.cause or "authority list"))
 
     def region_changed(self, code: str, old_level: int | None, new_level: int | None, at: datetime | None) -> None:
         if new_level == old_level:
             return
+        if at is not None:  # for partner cities that subscribed (their webhooks); a repeat has the same id
+            self._events.region_level_changed(code, old_level, new_level, at)
         self._queue.send(RegionChanged(code=code, at=at), delay_s=self._settle)

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from aws_lambda_powertools import Logger
 
-from healthcode.errors import NotFound
+from healthcode.errors import FieldError, InvalidInput, NotFound
 from healthcode.models import (
     SECRET_OVERLAP,
     CaseEntry,
@@ -80,11 +80,33 @@ class PartnerCities:
 
 
 class PartnerAdmin:
-    def __init__(self, registry: PartnerDirectory) -> None:
+    def __init__(self, registry: PartnerDirectory, allow_private_urls: bool = False) -> None:
+        """``allow_private_urls``: the local stack's receivers listen on 127.0.0.1; nowhere else."""
         self._registry = registry
+        self._allow_private = allow_private_urls
+
+    def _check_urls(self, req: PartnerRequest) -> None:
+        from healthcode.urls import UnsafeUrl, check_url
+
+        problems = []
+        for name in ("jwks_url", "webhook_url"):
+            url = getattr(req, name)
+            if url is None:
+                continue
+            try:
+                check_url(url, self._allow_private)
+            except UnsafeUrl as exc:
+                problems.append(FieldError(name, str(exc)))
+        if req.webhook_url and not req.webhook_events:
+            problems.append(FieldError("webhook_events", "name the events the webhook takes"))
+        if req.webhook_events and not req.webhook_url:
+            problems.append(FieldError("webhook_url", "required when webhook_events are given"))
+        if problems:
+            raise InvalidInput("The partner's URLs cannot be used.", problems)
 
     def register(self, partner_id: str, req: PartnerRequest, now: datetime) -> PartnerView:
         """Create or update a partner; a new partner's secret is returned once."""
+        self._check_urls(req)
         existing = self._registry.get(partner_id)
         partner = Partner(
             partner_id,
@@ -95,6 +117,8 @@ class PartnerAdmin:
             req.issuer,
             req.jwks,
             req.jwks_url,
+            webhook_url=req.webhook_url,
+            webhook_events=frozenset(req.webhook_events),
         )
         self._registry.put(partner)
         secret = self._registry.rotate_secret(partner_id, now) if existing is None else None
@@ -132,6 +156,8 @@ class PartnerAdmin:
             rate_limit_per_minute=p.rate_limit_per_minute,
             issuer=p.issuer,
             suspended=p.suspended,
+            webhook_url=p.webhook_url,
+            webhook_events=[e for e in ("color_changed", "region_level_changed") if e in p.webhook_events],
             secret=secret,
             previous_secret_valid_until=previous_until,
         )
