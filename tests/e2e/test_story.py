@@ -91,7 +91,8 @@ def test_the_daily_schedule_fires_once_when_the_dev_clock_passes_it(stack):
         travel_history=[{"region": "330108", "arrived_on": "2020-02-26", "left_on": "2020-02-28"}],
     )
     assert stack.call("POST", "/v1/applications", body, sub="sched").json()["color"] == "yellow"
-    assert stack.set_clock("2020-03-14T00:04:00+08:00") == ["Daily"]  # once for the 13 days passed
-    assert stack.set_clock("2020-03-14T00:04:30+08:00") == []
-    assert stack.set_clock("2020-03-14T00:06:00+08:00") == ["Daily"]  # 00:05 Asia/Shanghai
+    # once for the 13 days passed (and each rate(...) schedule once: the notify sweep, the key refresher)
+    assert stack.set_clock("2020-03-14T00:04:00+08:00") == ["Daily", "NotifyFunction", "RefreshPartnerKeysFunction"]
+    assert stack.set_clock("2020-03-14T00:04:30+08:00") == []  # less than any period
+    assert stack.set_clock("2020-03-14T00:06:00+08:00") == ["Daily", "NotifyFunction"]  # 00:05 Asia/Shanghai
     assert stack.call("GET", "/v1/codes/me", sub="sched").json()["color"] == "green"  # the stay left the window

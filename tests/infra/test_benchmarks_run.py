@@ -5,7 +5,15 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from benchmarks.run import bench_daily, bench_full_run, bench_heat, bench_region, job_heat, project_jobs
+from benchmarks.run import (
+    bench_daily,
+    bench_full_run,
+    bench_heat,
+    bench_notify,
+    bench_region,
+    job_heat,
+    project_jobs,
+)
 from healthcode import clock
 
 
@@ -30,6 +38,16 @@ def run_them():
     projection = project_jobs(daily, region, unchanged, changed)
     assert projection["daily_minutes"] > 0 and projection["full_run_minutes"]["100% changed"] > 0
     assert job_heat(region, daily, projection)["heat"] >= 0
+
+
+def test_the_notification_benchmark_runs_and_each_change_costs_what_the_plan_says():
+    try:
+        n = bench_notify(20)
+    finally:
+        clock.set_source(lambda: datetime.now(UTC))
+    assert n["tasks"] == n["webhooks"] == 20
+    # inbox 1; task 1 + 3 index copies; delivery 1 + its retry-index copy, then delivered (the same two)
+    assert n["wru_per_notification"] == 9
 
 
 def test_no_partition_key_runs_hotter_than_half_its_limit_at_the_design_mix():
