@@ -27,6 +27,8 @@ processor = BatchProcessor(event_type=EventType.SQS)
 def count(outcome: Outcome) -> None:
     for name, value in (
         ("NotificationsSent", outcome.messages),
+        ("TextsSent", outcome.texts),
+        ("TextsFailed", outcome.texts_failed),
         ("TasksOpened", outcome.tasks),
         ("TasksEscalated", outcome.escalated),
         ("WebhooksDelivered", outcome.delivered),

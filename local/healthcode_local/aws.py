@@ -16,7 +16,13 @@ REGION = "us-east-1"
 # On one machine a change must show at once: the snapshot caches read on every request here (the
 # deployment's defaults, with their stated staleness, are what `make bench` measures).
 # Webhook receivers on one machine listen on 127.0.0.1: allowed here only.
-LOCAL_PARAMETERS = {"LevelsMaxAgeSeconds": "0", "TrustMaxAgeSeconds": "0", "AllowPrivateWebhookUrls": "true"}
+# No SMS from one machine: holders read their inbox.
+LOCAL_PARAMETERS = {
+    "LevelsMaxAgeSeconds": "0",
+    "TrustMaxAgeSeconds": "0",
+    "AllowPrivateWebhookUrls": "true",
+    "SmsNotices": "false",
+}
 ACCOUNT = "123456789012"
 
 
@@ -43,7 +49,7 @@ def provision(
 ) -> Provisioned:
     """Create tables, queues, the bus, secrets and parameters named in the template.
 
-    ``clients`` maps service name -> boto3 client (dynamodb, sqs, events, secretsmanager, ssm).
+    ``clients`` maps service name -> boto3 client (dynamodb, sqs, events, secretsmanager, ssm, kms).
     """
     t = template or Template()
     params = t.parameter_defaults() | LOCAL_PARAMETERS | (parameters or {})
@@ -97,6 +103,11 @@ def provision(
         events.put_targets(Rule=logical, EventBusName=bus, Targets=targets)
         refs[logical] = logical
         attrs[f"{logical}.Arn"] = f"arn:aws:events:{REGION}:{ACCOUNT}:rule/{bus}/{logical}"
+
+    for logical, p in t.of_type("AWS::KMS::Key").items():
+        key = clients["kms"].create_key(Description=resolver.resolve(p.get("Description", logical)))["KeyMetadata"]
+        refs[logical] = key["KeyId"]
+        attrs[f"{logical}.Arn"] = key["Arn"]
 
     for logical, p in t.of_type("AWS::SecretsManager::Secret").items():
         kwargs: dict[str, Any] = {"Name": logical}

@@ -48,6 +48,8 @@ class Settings(BaseModel):
     webhook_retry_hours: float = Field(24, gt=0, le=72, alias="WEBHOOK_RETRY_HOURS")
     webhook_backoff_seconds: float = Field(30, ge=0, le=3600, alias="WEBHOOK_BACKOFF_SECONDS")
     allow_private_urls: bool = Field(False, alias="ALLOW_PRIVATE_URLS")  # the local stack's 127.0.0.1 receivers
+    phone_key_id: str = Field("", alias="PHONE_KEY_ID")  # KMS key sealing phone numbers for SMS
+    sms_notices: bool = Field(False, alias="SMS_NOTICES")
 
     identity_claim: str = Field("verified_id", alias="IDENTITY_CLAIM")
     max_dependants: int = Field(5, alias="MAX_DEPENDANTS")

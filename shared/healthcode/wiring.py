@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from healthcode.adapters.keyring import KeyRing
     from healthcode.adapters.notices import DynamoDeliveries, DynamoInbox, DynamoTasks
     from healthcode.adapters.partners import DynamoPartners
+    from healthcode.adapters.phones import KmsPhoneBook
     from healthcode.adapters.queue import SqsRecomputeQueue
     from healthcode.adapters.regions import DynamoRegions
     from healthcode.adapters.rulesets import DynamoRulesets
@@ -140,6 +141,16 @@ class Services:
         return registry()
 
     @cached_property
+    def phones(self) -> KmsPhoneBook | None:
+        from healthcode.adapters.phones import KmsPhoneBook
+
+        s = self.settings
+        if not (s.table("contacts") and s.phone_key_id):
+            return None
+        kms = Lazy(lambda: self.clients.get("kms"))
+        return KmsPhoneBook(self.clients.get("dynamodb"), s.table("contacts"), kms, s.phone_key_id)
+
+    @cached_property
     def inbox(self) -> DynamoInbox:
         from healthcode.adapters.notices import DynamoInbox
 
@@ -207,7 +218,9 @@ class Services:
         persistence = (
             DynamoDBPersistenceLayer(table_name=table, boto3_client=self.clients.get("dynamodb")) if table else None
         )
-        return Residents(self.recolor, self.holders, self.stays, self.rulesets, self.registry, self.keys, persistence)
+        return Residents(
+            self.recolor, self.holders, self.stays, self.rulesets, self.registry, self.keys, persistence, self.phones
+        )
 
     @cached_property
     def checkpoints(self) -> Checkpoints:
@@ -260,7 +273,12 @@ class Services:
             retry_for=timedelta(hours=s.webhook_retry_hours),
             backoff_base_s=s.webhook_backoff_seconds,
         )
-        return Notifier(self.inbox, self.tasks, self.deliveries, self.partners, Lazy(webhooks), policy)
+        sms = None
+        if s.sms_notices and self.phones is not None:
+            from healthcode.adapters.phones import SnsTexts
+
+            sms = (self.phones, SnsTexts(Lazy(lambda: self.clients.get("sns"))))
+        return Notifier(self.inbox, self.tasks, self.deliveries, self.partners, Lazy(webhooks), policy, sms=sms)
 
     @cached_property
     def inboxes(self) -> Inboxes:

@@ -6,6 +6,7 @@ dead-letter log. The stack's pollers deliver as AWS would; moving the dev clock 
 from __future__ import annotations
 
 import time
+from collections import Counter
 from datetime import datetime, timedelta
 
 import pytest
@@ -13,7 +14,7 @@ import pytest
 from tests.people import application, resident_id
 from tests.receiver import Receiver
 
-DISTRICTS = ("330102", "330105", "330108")
+DISTRICTS = ("330122", "330182", "330127")  # offices no other test of the session uses
 
 
 @pytest.fixture
@@ -63,12 +64,14 @@ def test_a_level_change_reaches_50_holders_their_offices_and_partner_cities_once
         body = application(
             resident_id(home, born="19900101", seq=f"{i:03d}"),
             residence_region=home,
-            travel_history=[{"region": "330110", "arrived_on": "2020-07-28", "left_on": "2020-07-31"}],
+            travel_history=[{"region": "330127", "arrived_on": "2020-07-28", "left_on": "2020-07-31"}],
         )
         r = stack.call("POST", "/v1/applications", body, sub=f"e2e-notify-{i}")
         assert r.status_code == 200 and r.json()["color"] == "green", r.text
         subs.append(f"e2e-notify-{i}")
-    r = stack.call("PUT", "/admin/v1/regions/330110", {"name": "余杭区", "level": 4}, sub="officer", roles=("health_admin",))
+    r = stack.call(
+        "PUT", "/admin/v1/regions/330127", {"name": "淳安县", "level": 4}, sub="officer", roles=("health_admin",)
+    )
     assert r.status_code == 200, r.text
 
     def inbox(sub):
@@ -88,14 +91,25 @@ def test_a_level_change_reaches_50_holders_their_offices_and_partner_cities_once
     for _ in range(3):
         now += timedelta(hours=1)
         stack.set_clock(now.isoformat())
-    wait_for(lambda: sum(flaky.kinds().values()) == 51, "the flaky partner's deliveries")
-    assert flaky.kinds() == {"color_changed": 50, "region_level_changed": 1}
+    ours = {inbox(s)[0]["holder_id"] for s in subs}
+
+    def mine(receiver):  # other tests' holders in Hangzhou may change colour too once the clock moves
+        return [b for b in receiver.accepted.values() if b["kind"] == "region_level_changed"] + [
+            b for b in receiver.accepted.values() if b["data"].get("residence_region") in DISTRICTS
+        ]
+
+    wait_for(lambda: len(mine(flaky)) == 51, "the flaky partner's deliveries")
+    assert len(ours) == 50 and Counter(b["kind"] for b in mine(flaky)) == {
+        "color_changed": 50,
+        "region_level_changed": 1,
+    }
     assert flaky.bad_signatures == 0 and set(flaky.attempts.values()) == {4}
 
     now += timedelta(hours=30)  # past the retry window: the other partner's deliveries are dead-lettered
     stack.set_clock(now.isoformat())
     log = stack.call("GET", "/admin/v1/partners/hz-down/deliveries", sub="officer", roles=("health_admin",)).json()
-    assert len(log["items"]) == 51 and {d["status"] for d in log["items"]} == {"dead"} and not log["next"]
+    dead = [d for d in log["items"] if d["event_id"].split("#")[0] in ours or d["kind"] == "region_level_changed"]
+    assert len(dead) == 51 and {d["status"] for d in dead} == {"dead"}
     assert down.accepted == {}
     # and nothing was repeated anywhere
-    assert all(len(inbox(s)) == 1 for s in subs) and sum(flaky.kinds().values()) == 51
+    assert all(len(inbox(s)) == 1 for s in subs) and len(mine(flaky)) == 51

@@ -17,7 +17,7 @@ from healthcode_local.system import LocalSystem
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 IDENTITY_CLAIM = "verified_id"
-SERVICES = ("dynamodb", "dynamodbstreams", "sqs", "events", "secretsmanager", "ssm")
+SERVICES = ("dynamodb", "dynamodbstreams", "sqs", "events", "secretsmanager", "ssm", "kms")
 
 
 class Harness(LocalSystem):

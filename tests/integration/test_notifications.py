@@ -284,3 +284,24 @@ def test_task_and_delivery_listings_page_through_every_lane_without_loss_or_repe
     assert len(open_tasks) == len({t["task_id"] for t in open_tasks}) == 10
     deliveries = walk("/admin/v1/partners/zj-hub/deliveries?x=1")
     assert len(deliveries) == len({d["delivery_id"] for d in deliveries}) == 31
+
+
+def test_in_aws_each_holder_also_gets_one_sms_and_the_number_is_kept_only_sealed(system, monkeypatch):
+    from moto.sns.models import sns_backends
+
+    monkeypatch.setenv("SMS_NOTICES", "true")  # the deployment's default; the local stack keeps to the inbox
+    system.configure()
+    subs = declare_visitors(system, n=4)
+    phone = application()["phone"]
+    db = system.p.clients["dynamodb"]
+    sealed = db.scan(TableName=system.p.physical("ContactsTable"))["Items"]
+    assert len(sealed) == 4 and phone not in str(sealed)  # KMS ciphertext, the holder id as its context
+    assert phone not in str(db.scan(TableName=system.p.physical("HoldersTable"))["Items"])
+    raise_xihu(system)
+    texts = list(sns_backends["123456789012"]["us-east-1"].sms_messages.values())
+    assert len(texts) == 4 and {t[0] for t in texts} == {f"+86{phone}"}
+    assert all("黄码" in t[1] and "居家隔离" in t[1] for t in texts)
+    system.fire_schedule("NotifyFunction")
+    system.settle()
+    assert len(sns_backends["123456789012"]["us-east-1"].sms_messages) == 4  # nothing texted twice
+    assert all(len(inbox(system, s)) == 1 for s in subs)

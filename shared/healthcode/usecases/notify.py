@@ -44,7 +44,16 @@ from healthcode.models import (
 )
 
 if TYPE_CHECKING:
-    from healthcode.adapters.base import DeliveryLog, Inbox, StartKey, Subscribers, TaskBoard, Webhooks
+    from healthcode.adapters.base import (
+        DeliveryLog,
+        Inbox,
+        PhoneBook,
+        StartKey,
+        Subscribers,
+        TaskBoard,
+        Texts,
+        Webhooks,
+    )
 
 logger = Logger(child=True)
 TASK_COLORS = frozenset({"yellow", "red"})
@@ -80,6 +89,8 @@ class NotifyPolicy:
 @dataclass
 class Outcome:
     messages: int = 0
+    texts: int = 0
+    texts_failed: int = 0
     tasks: int = 0
     deliveries: int = 0
     delivered: int = 0
@@ -97,7 +108,10 @@ class Notifier:
         webhooks: Callable[[], Webhooks],
         policy: NotifyPolicy | None = None,
         rand: Callable[[], float] = random.random,
+        sms: tuple[PhoneBook, Texts] | None = None,
     ) -> None:
+        """``sms``: where phone numbers are kept sealed and how texts go out (None: the inbox only, as
+        on the local stack)."""
         self._inbox = inbox
         self._tasks = tasks
         self._deliveries = deliveries
@@ -105,6 +119,7 @@ class Notifier:
         self._webhooks = webhooks  # made when first needed: most events call no webhook
         self._policy = policy or NotifyPolicy()
         self._rand = rand
+        self._sms = sms
 
     # -------------------------------------------------------------- events
     def handle(self, kind: str, detail: dict[str, object], now: datetime) -> Outcome:
@@ -130,7 +145,9 @@ class Notifier:
                 e.old_color.value if e.old_color else None,
                 tuple(r.detail for r in e.reasons),
             )
-            out.messages += self._inbox.add(notice)
+            if self._inbox.add(notice):  # new: a redelivered event finds it and texts nobody again
+                out.messages += 1
+                self._text(e, out)
         if e.new_color.value in TASK_COLORS and e.residence_region:
             task = Task(
                 task_id=e.id.replace("#", "."),  # usable in a URL path
@@ -152,6 +169,23 @@ class Notifier:
         }
         self._fan_out("color_changed", e.id, e.at, e.residence_region or "", data, now, out)
         return out
+
+    def _text(self, e: ColorChangedDetail, out: Outcome) -> None:
+        """The same message as an SMS, in the deployment's language. A failure is counted and logged
+        (never the number) and not retried: the inbox has the message."""
+        if self._sms is None:
+            return
+        phones, texts = self._sms
+        try:
+            phone = phones.phone_of(e.holder_id)
+            if phone is None:
+                return
+            color = e.new_color.value
+            texts.send(phone, f"【健康码】{notices.title(color)}：{notices.body(color)}")
+            out.texts += 1
+        except Exception:  # SMS is a courtesy on top of the inbox: it never fails the event
+            out.texts_failed += 1
+            logger.warning("SMS not sent", extra={"holder_id": e.holder_id}, exc_info=True)
 
     def region_level_changed(self, e: RegionLevelDetail, now: datetime) -> Outcome:
         out = Outcome()

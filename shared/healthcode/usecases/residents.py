@@ -35,7 +35,7 @@ from healthcode.usecases.validation import check_application, check_growth
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.idempotency.persistence.base import BasePersistenceLayer
 
-    from healthcode.adapters.base import HolderRepository, Keys, RulesetStore, StayIndex
+    from healthcode.adapters.base import HolderRepository, Keys, PhoneBook, RulesetStore, StayIndex
     from healthcode.regions import RegionRegistry
     from healthcode.usecases.recolor import Recolor
 
@@ -58,13 +58,16 @@ class Residents:
         registry: RegionRegistry,
         keys: Keys,
         idempotency: BasePersistenceLayer | None = None,
+        phones: PhoneBook | None = None,
     ) -> None:
+        """``phones``: where a declared phone number is kept sealed, for SMS (None: not kept at all)."""
         self._recolor = recolor
         self._holders = holders
         self._stays = stays
         self._rulesets = rulesets
         self._registry = registry
         self._keys = keys
+        self._phones = phones
         self.idempotency_config = IdempotencyConfig(
             event_key_jmespath="[sub, key]",
             payload_validation_jmespath="[identity, request]",
@@ -189,6 +192,8 @@ class Residents:
         self._stays.record(hid, ((s.region, s.arrived_on, s.left_on) for s in req.travel_history))
         saved, _ = self._recolor(hid, now, "application" if own else "application by a guardian", change)
         assert saved is not None
+        if self._phones is not None:  # sealed for the notify function's SMS; a retry seals it again
+            self._phones.keep(hid, req.phone)
         if not own:
             logger.info("dependant applied for", extra={"guardian": sub, "holder_id": hid})
         return self.view(saved, now)
