@@ -163,6 +163,12 @@ class FakeHistory:
     def append(self, change: ColorChange) -> None:
         self.changes.append(change)
 
+    def page(self, holder_id: str, limit: int, after: StartKey) -> tuple[list[ColorChange], StartKey]:
+        mine = sorted((c for c in self.changes if c.holder_id == holder_id), key=lambda c: c.at, reverse=True)
+        start = int(after["i"]["S"]) if after else 0
+        nxt = {"i": {"S": str(start + limit)}} if start + limit < len(mine) else None
+        return mine[start : start + limit], nxt
+
 
 @dataclass
 class FakeEvents:

@@ -1,5 +1,6 @@
 """Health authority routes: region risk levels, case lists, rescoring runs, rulesets, partner cities and
-their webhook deliveries; and community offices' tasks (role community_worker, within its areas)."""
+their webhook deliveries; community offices' tasks (role community_worker, within its areas); the audit
+trail (role auditor, read only). Every act of the authority appends an audit record after it is done."""
 
 from datetime import date
 from typing import Annotated, Any
@@ -10,10 +11,11 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from healthcode import clock, notices
-from healthcode.api.callers import caller, check, claims_of
+from healthcode.api.callers import Caller, caller, check, claims_of
 from healthcode.api.problems import documented
 from healthcode.api.resolver import build_resolver, json_response
 from healthcode.models import (
+    AuditView,
     CaseListRequest,
     CaseListView,
     DeliveriesView,
@@ -29,14 +31,22 @@ from healthcode.models import (
     TasksView,
     TaskView,
 )
+from healthcode.usecases.audit import Actor
 from healthcode.wiring import services
 
 logger = Logger()
 SCOPE = "health_admin"
 WORKER = "community_worker"
-app = build_resolver(scopes={"/admin/": SCOPE, "/admin/v1/tasks": (WORKER, SCOPE)})
+AUDITOR = "auditor"
+app = build_resolver(scopes={"/admin/": SCOPE, "/admin/v1/tasks": (WORKER, SCOPE), "/admin/v1/audit": AUDITOR})
 Cursor = Annotated[str | None, Query(max_length=2048, description="the `next` of the previous page")]
 Language = Annotated[str | None, Header(alias="accept-language", max_length=256)]
+
+
+def audit(who: Caller, action: str, target: str, before: Any = None, after: Any = None, **kw: Any) -> None:
+    """Append the act to the audit trail (who, roles, the request it came in)."""
+    actor = Actor(who.sub, tuple(sorted(who.scopes)), app.current_event.request_context.request_id)
+    services().audit.record(actor, action, target, clock.now(), before, after, **kw)
 
 
 @app.put(
@@ -46,7 +56,11 @@ Language = Annotated[str | None, Header(alias="accept-language", max_length=256)
 )
 def put_region(code: Annotated[str, Path(pattern=r"^\d{6}(\d{3}){0,2}$")], body: RegionLevelRequest):
     who = caller(app)
-    return json_response(services().authority.set_region_level(code, body, who.sub, clock.now()))
+    svc = services()
+    before = svc.regions.snapshot(fresh=True).levels.get(code)
+    view = svc.authority.set_region_level(code, body, who.sub, clock.now())
+    audit(who, "region level set", code, {"level": before}, {"level": view.level, "name": view.name})
+    return json_response(view)
 
 
 @app.post(
@@ -56,7 +70,11 @@ def put_region(code: Annotated[str, Path(pattern=r"^\d{6}(\d{3}){0,2}$")], body:
 )
 def post_cases(body: CaseListRequest):
     who = caller(app)
-    return json_response(services().authority.record_cases(body, who.sub, clock.now()), status=202)
+    svc = services()
+    view = svc.authority.record_cases(body, who.sub, clock.now())
+    after = {"accepted": view.accepted, "known_holders": view.known_holders, "failed": len(view.failed)}
+    audit(who, "case list recorded", "cases", None, after, holders=svc.authority.listed_holders(body))
+    return json_response(view, status=202)
 
 
 @app.post(
@@ -66,7 +84,9 @@ def post_cases(body: CaseListRequest):
 )
 def post_rescoring(body: RescoringRequest):
     who = caller(app)
-    return json_response(services().authority.start_rescoring(body, who.sub, clock.now()), status=202)
+    view = services().authority.start_rescoring(body, who.sub, clock.now())
+    audit(who, "rescoring started", view.run_id or body.scope, None, view.model_dump(mode="json"))
+    return json_response(view, status=202)
 
 
 @app.get(
@@ -85,7 +105,9 @@ def get_rescoring_run(run_id: Annotated[str, Path(max_length=128)]):
 )
 def post_ruleset(body: RulesetPublishRequest):
     who = caller(app)
-    return json_response(services().authority.publish_ruleset(body, who.sub), status=201)
+    view = services().authority.publish_ruleset(body, who.sub)
+    audit(who, "ruleset published", view.version, None, view.model_dump(mode="json"))
+    return json_response(view, status=201)
 
 
 @app.put(
@@ -94,7 +116,11 @@ def post_ruleset(body: RulesetPublishRequest):
     responses=documented(200, PartnerView, 400, 401, 403, 413, 415, 422),
 )
 def put_partner(partner_id: Annotated[str, Path(pattern=r"^[a-z0-9-]{2,40}$")], body: PartnerRequest):
-    return json_response(services().partner_admin.register(partner_id, body, clock.now()))
+    svc = services()
+    before = svc.partner_admin.describe(partner_id)
+    view = svc.partner_admin.register(partner_id, body, clock.now())
+    audit(caller(app), "partner registered", partner_id, before, svc.partner_admin.describe(partner_id))
+    return json_response(view)
 
 
 @app.post(
@@ -106,7 +132,9 @@ def rotate_partner_secret(
     partner_id: Annotated[str, Path(pattern=r"^[a-z0-9-]{2,40}$")],
     emergency: Annotated[bool, Query(description="the old secret stops working at once (it may have leaked)")] = False,
 ):
-    return json_response(services().partner_admin.rotate(partner_id, clock.now(), emergency))
+    view = services().partner_admin.rotate(partner_id, clock.now(), emergency)
+    audit(caller(app), "partner secret rotated", partner_id, None, {"emergency": emergency})  # never the secret
+    return json_response(view)
 
 
 @app.delete(
@@ -115,7 +143,9 @@ def rotate_partner_secret(
     responses=documented(200, PartnerView, 401, 403, 404, 422),
 )
 def suspend_partner(partner_id: Annotated[str, Path(pattern=r"^[a-z0-9-]{2,40}$")]):
-    return json_response(services().partner_admin.suspend(partner_id))
+    view = services().partner_admin.suspend(partner_id)
+    audit(caller(app), "partner suspended", partner_id, {"suspended": False}, {"suspended": True})
+    return json_response(view)
 
 
 @app.get(
@@ -163,6 +193,20 @@ def ack_task(task_id: Annotated[str, Path(max_length=128)], accept_language: Lan
     who = check(claims_of(app.current_event.raw_event), WORKER)
     view = services().offices.acknowledge(task_id, who.sub, who.areas, notices.language(accept_language), clock.now())
     return json_response(view)
+
+
+@app.get(
+    "/admin/v1/audit",
+    summary="The audit trail of administrative acts, with each day's hash chain verified (role auditor)",
+    responses=documented(200, AuditView, 400, 401, 403, 422),
+)
+def get_audit(
+    from_: Annotated[date, Query(alias="from", description="first day (Asia/Shanghai)")],
+    to: Annotated[date | None, Query(description="last day (default: from); at most 31 days")] = None,
+    actor: Annotated[str | None, Query(max_length=128)] = None,
+    holder: Annotated[str | None, Query(max_length=64)] = None,
+):
+    return json_response(services().audit.read(from_, to or from_, actor, holder))
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

@@ -12,7 +12,14 @@ from healthcode import clock, notices
 from healthcode.api.callers import caller
 from healthcode.api.problems import documented
 from healthcode.api.resolver import build_resolver, json_response
-from healthcode.models import ApplicationRequest, CheckinRequest, CodeView, DependantsView, NotificationsView
+from healthcode.models import (
+    ApplicationRequest,
+    CheckinRequest,
+    CodeView,
+    DependantsView,
+    HistoryView,
+    NotificationsView,
+)
 from healthcode.usecases.authority import ruleset_schema
 from healthcode.wiring import services
 
@@ -64,6 +71,18 @@ def post_checkin(body: CheckinRequest):
 )
 def get_dependants():
     return json_response(services().residents.dependants(caller(app).sub, clock.now()))
+
+
+@app.get(
+    "/v1/codes/me/history",
+    summary="My colour changes, newest first: when, why, the reasons at that moment and the ruleset",
+    responses=documented(200, HistoryView, 400, 401, 404, 422),
+)
+def get_my_history(
+    after: Annotated[str | None, Query(max_length=2048, description="the `next` of the previous page")] = None,
+):
+    svc = services()
+    return json_response(svc.residents.history(caller(app).sub, after, svc.pages.listing))
 
 
 @app.get(

@@ -352,6 +352,62 @@ class ColorChange(_Stored):
     cause: str
 
 
+# ----------------------------------------------------------------------------- colour history
+
+CauseKind = Literal[
+    "declaration", "check-in", "region level", "case list", "partner report", "ruleset", "time passing", "other"
+]
+
+
+class ColorChangeView(_Response):
+    """One change of a holder's colour, with why and by which rules."""
+
+    at: datetime
+    old_color: Color | None
+    new_color: Color
+    score: int
+    cause: CauseKind
+    detail: str = Field(description="the cause as recorded (e.g. which region's level changed)")
+    reasons: list[ReasonView] = Field(description="the reasons at that moment")
+    ruleset_version: str
+
+
+class HistoryView(_Response):
+    items: list[ColorChangeView]
+    next: str | None = Field(default=None, description="pass as ?after= for the next (older) page")
+
+
+# ----------------------------------------------------------------------------- audit trail
+
+
+class AuditRecordView(_Response):
+    day: str
+    seq: int
+    at: str = Field(description="as recorded (ISO 8601): the hash covers this exact text")
+    actor: str
+    roles: list[str]
+    action: str
+    target: str
+    before: Any = None
+    after: Any = None
+    holders: list[str] = Field(default=[], description="holders the act concerned (keyed ids, never ID numbers)")
+    request_id: str | None = None
+    prev_hash: str
+    hash: str
+
+
+class AuditDayView(_Response):
+    day: str
+    records: int
+    chain_intact: bool
+    problems: list[str]
+
+
+class AuditView(_Response):
+    records: list[AuditRecordView]
+    days: list[AuditDayView] = Field(description="each day's hash chain, verified as read (over all its records)")
+
+
 # ----------------------------------------------------------------------------- notifications
 
 

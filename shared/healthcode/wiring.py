@@ -18,6 +18,7 @@ from healthcode.settings import Settings, settings
 if TYPE_CHECKING:
     from healthcode.adapters.base import HolderChange, RegionChange, RunStarted
     from healthcode.adapters.clients import Clients
+    from healthcode.adapters.history import DynamoHistory
     from healthcode.adapters.holders import DynamoHolders
     from healthcode.adapters.keyring import KeyRing
     from healthcode.adapters.notices import DynamoDeliveries, DynamoInbox, DynamoTasks
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
     from healthcode.adapters.stays import DynamoStayIndex
     from healthcode.api.partner_auth import PartnerGate
     from healthcode.regions import RegionRegistry
+    from healthcode.usecases.audit import AuditTrail
     from healthcode.usecases.authority import Authority
     from healthcode.usecases.changes import Changes
     from healthcode.usecases.checkpoints import Checkpoints
@@ -141,6 +143,19 @@ class Services:
         return registry()
 
     @cached_property
+    def audit(self) -> AuditTrail:
+        from healthcode.adapters.audit import DynamoAudit
+        from healthcode.usecases.audit import AuditTrail
+
+        return AuditTrail(DynamoAudit(self.clients.get("dynamodb"), self.settings.table("audit")))
+
+    @cached_property
+    def history(self) -> DynamoHistory:
+        from healthcode.adapters.history import DynamoHistory
+
+        return DynamoHistory(self.clients.get("dynamodb"), self.settings.history_table)
+
+    @cached_property
     def phones(self) -> KmsPhoneBook | None:
         from healthcode.adapters.phones import KmsPhoneBook
 
@@ -185,13 +200,11 @@ class Services:
     @cached_property
     def consequences(self) -> Consequences:
         from healthcode.adapters.bus import EventBridgeColorEvents
-        from healthcode.adapters.history import DynamoHistory
         from healthcode.usecases.consequences import Consequences
 
         s = self.settings
-        history = DynamoHistory(self.clients.get("dynamodb"), s.history_table)
         events = EventBridgeColorEvents(self.clients.get("events"), s.event_bus_name)
-        return Consequences(history, events, self.queue, s.region_settle_s)
+        return Consequences(self.history, events, self.queue, s.region_settle_s)
 
     @cached_property
     def changes(self) -> Changes:
@@ -219,7 +232,15 @@ class Services:
             DynamoDBPersistenceLayer(table_name=table, boto3_client=self.clients.get("dynamodb")) if table else None
         )
         return Residents(
-            self.recolor, self.holders, self.stays, self.rulesets, self.registry, self.keys, persistence, self.phones
+            self.recolor,
+            self.holders,
+            self.stays,
+            self.rulesets,
+            self.registry,
+            self.keys,
+            persistence,
+            self.phones,
+            self.history,
         )
 
     @cached_property

@@ -59,6 +59,7 @@ ROUTES = [
     ("POST", "/admin/v1/rulesets", {"document": {}}, "health_admin"),
     ("GET", "/admin/v1/partners/x1/deliveries", None, "health_admin"),
     ("POST", "/admin/v1/tasks/x/ack", None, "community_worker"),
+    ("GET", "/admin/v1/audit?from=2020-01-01", None, "auditor"),
 ]
 
 

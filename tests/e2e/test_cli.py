@@ -98,3 +98,13 @@ def test_a_case_list_larger_than_one_request_is_sent_in_chunks_with_a_summary(st
     assert out.returncode == 0, out.stderr
     assert summary == {"accepted": 1500, "known_holders": 0, "failed": []}
     assert "sent 1500/1500" in out.stderr
+
+
+def test_audit_verify_checks_a_days_chain_from_the_records(stack):
+    stack.set_clock("2020-04-05T10:00:00+08:00")
+    assert healthcode(stack, "region", "set", "330106", "2").returncode == 0
+    assert healthcode(stack, "region", "set", "330106", "3").returncode == 0
+    out = healthcode(stack, "audit", "verify", "--day", "2020-04-05")
+    report = json.loads(out.stdout)
+    assert out.returncode == 0 and report["intact"] and report["records"] >= 2, out.stdout + out.stderr
+    assert healthcode(stack, "audit", "verify", "--day", "5 April").returncode == 2

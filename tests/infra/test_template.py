@@ -217,12 +217,26 @@ def test_routes_that_need_a_scope_declare_it_to_the_gateways_jwt_authorizer():
             assert route.scopes == ("community_worker", "health_admin"), route
         elif route.path.startswith("/admin/v1/tasks/"):
             assert route.scopes == ("community_worker",), route  # acknowledging is the office's act
+        elif route.path == "/admin/v1/audit":
+            assert route.scopes == ("auditor",), route  # reads the trail, can change nothing
         elif route.path.startswith("/admin/"):
             assert route.scopes == ("health_admin",), route
         elif route.path == "/v1/verifications":
             assert route.scopes == ("checkpoint",), route
         else:
             assert route.scopes == (), route  # residents, partners (their own authorizer) and public routes
+
+
+def test_the_audit_trail_is_append_only_for_every_function_and_kept():
+    table = T.of_type("AWS::DynamoDB::Table")["AuditTable"]
+    assert table["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"]
+    assert table["DeletionProtectionEnabled"] is True
+    writers = []
+    for logical in T.functions:
+        on_audit = {a for a, resources in _actions(logical).items() if "AuditTable" in " ".join(resources)}
+        assert on_audit <= {"dynamodb:PutItem", "dynamodb:Query", "dynamodb:GetItem"}, (logical, on_audit)
+        writers += [logical] if "dynamodb:PutItem" in on_audit else []
+    assert sorted(writers) == ["AdminFunction", "RotateKeysFunction"]
 
 
 def test_stream_sources_never_keep_the_dangerous_defaults_and_only_the_publisher_writes_history_and_events():
@@ -236,6 +250,7 @@ def test_stream_sources_never_keep_the_dangerous_defaults_and_only_the_publisher
     for table in ("HoldersTable", "RegionsTable"):
         assert tables[table]["StreamSpecification"]["StreamViewType"] == "NEW_AND_OLD_IMAGES"
     for logical in T.functions:
-        writes_history = any("HistoryTable" in " ".join(r) for r in _actions(logical).values())
+        writes = ("dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem")
+        writes_history = any("HistoryTable" in " ".join(r) for a, r in _actions(logical).items() if a in writes)
         publishes = "events:PutEvents" in _actions(logical)
         assert (writes_history or publishes) == (logical == "PublishFunction"), logical

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import UTC
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+from healthcode.models import ColorChange
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
-    from healthcode.models import ColorChange
 
 
 def _s(value: str) -> dict[str, str]:
@@ -30,3 +31,19 @@ class DynamoHistory:
                 "doc": _s(change.model_dump_json()),
             },
         )
+
+    def page(self, holder_id: str, limit: int, after: dict[str, Any] | None) -> tuple[list[ColorChange], Any]:
+        """A holder's changes, newest first."""
+        kwargs: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": "holder_id = :h",
+            "ExpressionAttributeValues": {":h": _s(holder_id)},
+            "ScanIndexForward": False,
+            "Limit": limit,
+        }
+        if after:  # only ever this holder's: the key is theirs
+            kwargs["ExclusiveStartKey"] = {"holder_id": _s(holder_id), "at": after.get("at", _s(""))}
+        out = self._db.query(**kwargs)
+        last = out.get("LastEvaluatedKey")
+        changes = [ColorChange.model_validate_json(i["doc"]["S"]) for i in out.get("Items", [])]
+        return changes, ({"at": last["at"]} if last else None)

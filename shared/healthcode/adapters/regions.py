@@ -61,16 +61,22 @@ class DynamoRegions:
     ) -> str:
         """Set the level and, in the same transaction, the snapshot (its version goes up by one): a
         request that reads the snapshot after this returns sees the level. The name too when given,
-        else the stored one stays (``default_name`` the first time). Returns the name stored."""
+        else the stored one stays (``default_name`` the first time). Returns the name stored.
+
+        Setting the level and name already stored writes nothing (a retried request changes nothing:
+        no new snapshot version, no stream record, no rescoring)."""
         self._ensure_snapshot()
         stored = self._db.get_item(
             TableName=self._table,
             Key={"code": _s(code)},
-            ProjectionExpression="#n",
-            ExpressionAttributeNames={"#n": "name"},
+            ProjectionExpression="#n, #l",
+            ExpressionAttributeNames={"#n": "name", "#l": "level"},
             ConsistentRead=True,
         ).get("Item", {})
         kept = name or (stored["name"]["S"] if "name" in stored else "") or default_name or code
+        same_level = "level" in stored and int(stored["level"]["N"]) == level
+        if same_level and (name is None or stored.get("name", {}).get("S") == name):
+            return kept
         values: dict[str, Any] = {
             ":l": {"N": str(level)},
             ":t": _s(at.isoformat()),

@@ -71,6 +71,9 @@ class Authority:
         logger.info("case list recorded", extra={"entries": len(req.cases), "known": known, "failed": len(failed)})
         return CaseListView(accepted=len(req.cases) - len(failed), known_holders=known, recorded_at=now, failed=failed)
 
+    def listed_holders(self, req: CaseListRequest) -> list[str]:
+        return self._changes.holder_ids(req.cases)
+
     def start_rescoring(self, req: RescoringRequest, by: str, now: datetime) -> RescoringView:
         """Queue rescoring now: the due holders (the daily schedule's work), or everyone (a full run)."""
         logger.info("rescoring queued", extra={"scope": req.scope, "by": by})

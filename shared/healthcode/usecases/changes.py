@@ -47,6 +47,11 @@ class Changes:
         logger.info("region level set", extra={"region": code, "level": level, "by": by})
         return RegionView(code=code, name=stored, level=level, updated_at=now, updated_by=by)
 
+    def holder_ids(self, entries: Iterable[CaseEntry]) -> list[str]:
+        """The keyed holder ids of listed people (what the audit trail names; never their ID numbers)."""
+        key = self._keys.holder_key()
+        return [holder_id(key, e.id_type, normalize_id_number(e.id_number)) for e in entries]
+
     def record_listings(
         self, entries: Iterable[CaseEntry], now: datetime, cause: str = "authority list"
     ) -> tuple[int, list[EntryFailure]]:

@@ -125,6 +125,11 @@ class PartnerAdmin:
         logger.info("partner registered", extra={"partner": partner_id, "new": existing is None})
         return self._view(partner, secret=secret)
 
+    def describe(self, partner_id: str) -> dict[str, object] | None:
+        """A partner as registered (no secret: none is kept here), for the audit trail; None if unknown."""
+        p = self._registry.get(partner_id)
+        return None if p is None else self._view(p).model_dump(mode="json", exclude={"secret"})
+
     def rotate(self, partner_id: str, now: datetime, emergency: bool = False) -> PartnerView:
         """A new secret; the old one stays valid for the overlap, or (``emergency``: it may have leaked)
         stops working at once."""

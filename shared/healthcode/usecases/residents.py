@@ -14,14 +14,18 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 )
 from aws_lambda_powertools.utilities.idempotency.serialization.pydantic import PydanticSerializer
 
-from healthcode.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound
+from healthcode.adapters.base import decode_cursor, encode_cursor
+from healthcode.errors import Conflict, FieldError, Forbidden, InvalidInput, MalformedRequest, NotFound
 from healthcode.identity import IdType, holder_id, mask_name, mask_phone, normalize_id_number
 from healthcode.models import (
     ApplicationRequest,
+    CauseKind,
     CheckinRequest,
     CodeView,
+    ColorChangeView,
     DependantCode,
     DependantsView,
+    HistoryView,
     Holder,
     StoredCheckin,
     StoredContact,
@@ -35,12 +39,29 @@ from healthcode.usecases.validation import check_application, check_growth
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.idempotency.persistence.base import BasePersistenceLayer
 
-    from healthcode.adapters.base import HolderRepository, Keys, PhoneBook, RulesetStore, StayIndex
+    from healthcode.adapters.base import HistoryLog, HolderRepository, Keys, PhoneBook, RulesetStore, StayIndex
     from healthcode.regions import RegionRegistry
     from healthcode.usecases.recolor import Recolor
 
 
 logger = Logger(child=True)
+# what started a colour computation, as recorded (History, ColorChanged) -> the kind a holder is shown
+_CAUSES: tuple[tuple[str, CauseKind], ...] = (
+    ("application", "declaration"),
+    ("check-in", "check-in"),
+    ("risk level of region", "region level"),
+    ("authority list", "case list"),
+    ("contact report by partner", "partner report"),
+    ("new ruleset", "ruleset"),
+    ("time passed", "time passing"),
+)
+
+
+def cause_kind(cause: str) -> CauseKind:
+    other: CauseKind = "other"
+    return next((kind for prefix, kind in _CAUSES if cause.startswith(prefix)), other)
+
+
 Identity = tuple[IdType, str]  # a verified (id type, normalized id number)
 MAX_STAYS_IN_WINDOW = 150  # a holder's item stays well under 64 KB (tests/integration/test_integrity.py)
 MAX_CONTACTS = 50
@@ -59,8 +80,10 @@ class Residents:
         keys: Keys,
         idempotency: BasePersistenceLayer | None = None,
         phones: PhoneBook | None = None,
+        history: HistoryLog | None = None,
     ) -> None:
-        """``phones``: where a declared phone number is kept sealed, for SMS (None: not kept at all)."""
+        """``phones``: where a declared phone number is kept sealed, for SMS (None: not kept at all);
+        ``history``: the holders' colour changes, for their history route."""
         self._recolor = recolor
         self._holders = holders
         self._stays = stays
@@ -68,6 +91,7 @@ class Residents:
         self._registry = registry
         self._keys = keys
         self._phones = phones
+        self._history = history
         self.idempotency_config = IdempotencyConfig(
             event_key_jmespath="[sub, key]",
             payload_validation_jmespath="[identity, request]",
@@ -197,6 +221,31 @@ class Residents:
         if not own:
             logger.info("dependant applied for", extra={"guardian": sub, "holder_id": hid})
         return self.view(saved, now)
+
+    def history(self, sub: str, after: str | None, limit: int) -> HistoryView:
+        """My colour changes, newest first: when, from what to what, why, the reasons then, the rules."""
+        holder = self._holders.find_by_sub(sub)
+        if holder is None or self._history is None:
+            raise NotFound("No code yet: apply first.")
+        try:
+            start = decode_cursor(after)
+        except ValueError as exc:
+            raise MalformedRequest("The page cursor (after) is not one this service gave out.") from exc
+        changes, nxt = self._history.page(holder.holder_id, limit, start)
+        items = [
+            ColorChangeView(
+                at=c.at,
+                old_color=c.old_color,
+                new_color=c.new_color,
+                score=c.score,
+                cause=cause_kind(c.cause),
+                detail=c.cause,
+                reasons=c.reasons,
+                ruleset_version=c.ruleset_version,
+            )
+            for c in changes
+        ]
+        return HistoryView(items=items, next=encode_cursor(nxt))
 
     def dependants(self, sub: str, now: datetime) -> DependantsView:
         """The codes of the dependants this account applied for (each brought up to date)."""
