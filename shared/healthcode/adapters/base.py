@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
+from healthcode.errors import MalformedRequest
+
 if TYPE_CHECKING:
     from healthcode.messages import RecomputeMessage
     from healthcode.models import CodeRecord, ColorChange, Delivery, Holder, LevelSnapshot, Notice, Partner, Task
@@ -240,19 +242,23 @@ def encode_cursor(key: dict[str, Any] | None) -> str | None:
     return base64.urlsafe_b64encode(json.dumps(key).encode()).decode() if key else None
 
 
+NOT_A_CURSOR = "The page cursor (after) is not one this service gave out."
+
+
 def decode_cursor(cursor: str | None) -> dict[str, Any] | None:
-    """A page cursor we gave out; anything else is ValueError (the caller answers 400)."""
+    """A page cursor we gave out (``next`` of a listing); anything else is :class:`MalformedRequest`."""
     if not cursor:
         return None
     try:
         key = json.loads(base64.urlsafe_b64decode(cursor.encode()))
     except (ValueError, UnicodeDecodeError) as exc:
-        raise ValueError("not a cursor this service gave out") from exc
+        raise MalformedRequest(NOT_A_CURSOR) from exc
+
     def is_key(d: Any) -> bool:
         return isinstance(d, dict) and all(
             isinstance(v, dict) and set(v) == {"S"} and isinstance(v["S"], str) for v in d.values()
         )
 
     if not isinstance(key, dict) or not (is_key(key) or all(is_key(v) for v in key.values())):
-        raise ValueError("not a cursor this service gave out")
+        raise MalformedRequest(NOT_A_CURSOR)
     return key

@@ -19,7 +19,9 @@ import zlib
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from healthcode.adapters.base import NOT_A_CURSOR
 from healthcode.adapters.transactions import transact
+from healthcode.errors import MalformedRequest
 from healthcode.models import Delivery, Notice, Task
 
 if TYPE_CHECKING:
@@ -206,7 +208,7 @@ class DynamoTasks:
             try:
                 out = self._db.query(**kwargs)
             except self._db.exceptions.ClientError as exc:
-                raise ValueError("not a cursor this service gave out") from exc
+                raise MalformedRequest(NOT_A_CURSOR) from exc
             found += [_task(i) for i in out.get("Items", [])]
             if out.get("LastEvaluatedKey"):
                 nxt[lane] = out["LastEvaluatedKey"]

@@ -118,7 +118,6 @@ class Authority:
             if stored is None or stored.document != ruleset.document:
                 raise
         logger.info("ruleset published", extra={"version": ruleset.version, "by": by})
-        logger.info("ruleset published", extra={"version": ruleset.version, "by": by})
         return RulesetView(version=ruleset.version, effective_from=ruleset.effective_from)
 
 

@@ -27,7 +27,7 @@ from aws_lambda_powertools import Logger
 
 from healthcode import notices
 from healthcode.adapters.base import decode_cursor, encode_cursor
-from healthcode.errors import Forbidden, MalformedRequest, NotFound
+from healthcode.errors import Forbidden, NotFound
 from healthcode.models import (
     AckTimes,
     ColorChangedDetail,
@@ -48,7 +48,6 @@ if TYPE_CHECKING:
         DeliveryLog,
         Inbox,
         PhoneBook,
-        StartKey,
         Subscribers,
         TaskBoard,
         Texts,
@@ -264,15 +263,6 @@ class Notifier:
 # ------------------------------------------------------------------------------ reading
 
 
-def _cursor(after: str | None) -> StartKey:
-    try:
-        return decode_cursor(after)
-    except ValueError as exc:
-        raise MalformedRequest("The page cursor (after) is not one this service gave out.") from exc
-
-
-def _next(key: StartKey) -> str | None:
-    return encode_cursor(key)
 
 
 class Inboxes:
@@ -280,7 +270,7 @@ class Inboxes:
         self._inbox = inbox
 
     def mine(self, sub: str, lang: str, after: str | None, limit: int) -> NotificationsView:
-        found, nxt = self._inbox.page(sub, limit, _cursor(after))
+        found, nxt = self._inbox.page(sub, limit, decode_cursor(after))
         items = [
             NotificationView(
                 notification_id=n.notification_id,
@@ -294,7 +284,7 @@ class Inboxes:
             )
             for n in found
         ]
-        return NotificationsView(items=items, next=_next(nxt))
+        return NotificationsView(items=items, next=encode_cursor(nxt))
 
 
 def _minutes(task: Task) -> float | None:
@@ -343,7 +333,7 @@ class Offices:
     ) -> TasksView:
         if not self._may_see(areas, is_admin, area):
             raise Forbidden(f"Your account does not cover area {area}.")
-        found, nxt = self._tasks.page(area, status, limit, _cursor(after))
+        found, nxt = self._tasks.page(area, status, limit, decode_cursor(after))
         buckets = self._tasks.ack_minutes(area, day)
         times = AckTimes(
             office=area,
@@ -352,7 +342,7 @@ class Offices:
             median_minutes=notices.quantile(buckets, 0.5),
             p90_minutes=notices.quantile(buckets, 0.9),
         )
-        return TasksView(items=[self._view(t, lang) for t in found], next=_next(nxt), ack_times=times)
+        return TasksView(items=[self._view(t, lang) for t in found], next=encode_cursor(nxt), ack_times=times)
 
     def acknowledge(self, task_id: str, by: str, areas: frozenset[str], lang: str, now: datetime) -> TaskView:
         task = self._tasks.get(task_id)
@@ -374,7 +364,7 @@ class DeliveryLogView:
         self._deliveries = deliveries
 
     def of(self, partner_id: str, after: str | None, limit: int) -> DeliveriesView:
-        found, nxt = self._deliveries.page(partner_id, limit, _cursor(after))
+        found, nxt = self._deliveries.page(partner_id, limit, decode_cursor(after))
         return DeliveriesView(
             items=[
                 DeliveryView(
@@ -390,5 +380,5 @@ class DeliveryLogView:
                 )
                 for d in found
             ],
-            next=_next(nxt),
+            next=encode_cursor(nxt),
         )

@@ -15,7 +15,7 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 from aws_lambda_powertools.utilities.idempotency.serialization.pydantic import PydanticSerializer
 
 from healthcode.adapters.base import decode_cursor, encode_cursor
-from healthcode.errors import Conflict, FieldError, Forbidden, InvalidInput, MalformedRequest, NotFound
+from healthcode.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound
 from healthcode.identity import IdType, holder_id, mask_name, mask_phone, normalize_id_number
 from healthcode.models import (
     ApplicationRequest,
@@ -227,11 +227,7 @@ class Residents:
         holder = self._holders.find_by_sub(sub)
         if holder is None or self._history is None:
             raise NotFound("No code yet: apply first.")
-        try:
-            start = decode_cursor(after)
-        except ValueError as exc:
-            raise MalformedRequest("The page cursor (after) is not one this service gave out.") from exc
-        changes, nxt = self._history.page(holder.holder_id, limit, start)
+        changes, nxt = self._history.page(holder.holder_id, limit, decode_cursor(after))
         items = [
             ColorChangeView(
                 at=c.at,
