@@ -100,13 +100,27 @@ def get_rescoring_run(run_id: Annotated[str, Path(max_length=128)]):
 
 @app.post(
     "/admin/v1/rulesets",
-    summary="Publish a ruleset version (takes effect at its time)",
-    responses=documented(201, RulesetView, 400, 401, 403, 409, 413, 415, 422),
+    summary="Publish a ruleset version, at least 48 h before it takes effect (or an emergency, for approval)",
+    responses=documented(201, RulesetView, 400, 401, 403, 409, 413, 415, 422)
+    | documented(202, RulesetView, description="an emergency: awaiting a second health_admin's approval"),
 )
 def post_ruleset(body: RulesetPublishRequest):
     who = caller(app)
-    view = services().authority.publish_ruleset(body, who.sub)
-    audit(who, "ruleset published", view.version, None, view.model_dump(mode="json"))
+    view = services().authority.publish_ruleset(body, who.sub, clock.now())
+    action = "emergency ruleset proposed" if view.status == "awaiting approval" else "ruleset published"
+    audit(who, action, view.version, None, view.model_dump(mode="json") | {"reason": body.reason})
+    return json_response(view, status=201 if view.status == "published" else 202)
+
+
+@app.post(
+    "/admin/v1/rulesets/<version>/approval",
+    summary="Approve an emergency ruleset (a second health_admin, not its proposer): it is published",
+    responses=documented(201, RulesetView, 401, 403, 404, 413, 415, 422),
+)
+def approve_ruleset(version: Annotated[str, Path(max_length=64)]):
+    who = caller(app)
+    view = services().authority.approve_ruleset(version, who.sub)
+    audit(who, "emergency ruleset approved", version, None, view.model_dump(mode="json"))
     return json_response(view, status=201)
 
 

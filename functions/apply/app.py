@@ -19,6 +19,7 @@ from healthcode.models import (
     DependantsView,
     HistoryView,
     NotificationsView,
+    RulesetsView,
 )
 from healthcode.usecases.authority import ruleset_schema
 from healthcode.wiring import services
@@ -106,6 +107,15 @@ def get_notifications(
 )
 def get_ruleset_schema() -> dict[str, Any]:
     return ruleset_schema()
+
+
+@app.get(
+    "/v1/rulesets",
+    summary="Every ruleset version with its effective time: superseded, in force, announced (public)",
+    responses=documented(200, RulesetsView),
+)
+def get_rulesets():
+    return json_response(services().residents.rulesets(clock.now()))
 
 
 @app.get("/v1/rulesets/current", summary="The ruleset in force (public)", responses=documented(200, None))

@@ -332,19 +332,26 @@ class LocalStack:
                     raise ValueError
             except ValueError:
                 return _json(422, {"detail": "expected {now: ISO-8601 instant with offset}"})
-            with self.lock:
+            with self.lock:  # the clock moves and what it passed fires in one step: no poller in between
                 jumped = (when - self.clock.now()).total_seconds()
                 self.clock.set(when)
                 self.schedule.rewind(when)
+                fired = []
+                if self.schedule.due(when):
+                    log.info("schedule fired at %s", when.isoformat())
+                    self.system.fire_schedule()
+                    fired.append("Daily")
                 # a rate(...) schedule whose period the jump covers fires once, at the new time (as the
                 # daily one does): moving the clock an hour runs the notify sweep, a retry comes due
-                passed = [(name, payload) for name, every, payload in self.rates if jumped >= every]
-                for name, payload in passed:
+                for name, every, payload in self.rates:
+                    if jumped < every:
+                        continue
+                    fired.append(name)
                     try:
                         self.system.invoke(name, payload)
                     except Exception:  # as EventBridge Scheduler: logged, tried again at the next rate
                         log.exception("scheduled %s failed", name)
-            fired = self.pump() + [name for name, _ in passed]  # what the new time has passed fires now
+            self.pump()  # and what follows from them is delivered before this answer
             return _json(200, {"now": self.clock.now().isoformat(), "fired": fired})
         return _json(404, {"message": "Not Found"})
 

@@ -51,6 +51,8 @@ class Settings(BaseModel):
     phone_key_id: str = Field("", alias="PHONE_KEY_ID")  # KMS key sealing phone numbers for SMS
     sms_notices: bool = Field(False, alias="SMS_NOTICES")
 
+    ruleset_notice_hours: float = Field(48, ge=0, le=24 * 30, alias="RULESET_NOTICE_HOURS")
+
     identity_claim: str = Field("verified_id", alias="IDENTITY_CLAIM")
     max_dependants: int = Field(5, alias="MAX_DEPENDANTS")
 

@@ -254,7 +254,12 @@ class Services:
         from healthcode.usecases.authority import Authority
 
         assert self.runs is not None, "the admin function needs RUNS_TABLE"
-        return Authority(Lazy(lambda: self.changes), Lazy(lambda: self.rulesets), self.runs, Lazy(lambda: self.queue))
+        from datetime import timedelta
+
+        notice = timedelta(hours=self.settings.ruleset_notice_hours)
+        return Authority(
+            Lazy(lambda: self.changes), Lazy(lambda: self.rulesets), self.runs, Lazy(lambda: self.queue), notice=notice
+        )
 
     @cached_property
     def recompute(self) -> Recompute:

@@ -60,6 +60,7 @@ ROUTES = [
     ("GET", "/admin/v1/partners/x1/deliveries", None, "health_admin"),
     ("POST", "/admin/v1/tasks/x/ack", None, "community_worker"),
     ("GET", "/admin/v1/audit?from=2020-01-01", None, "auditor"),
+    ("POST", "/admin/v1/rulesets/v9/approval", None, "health_admin"),
 ]
 
 

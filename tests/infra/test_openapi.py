@@ -17,7 +17,7 @@ def test_every_operation_documents_its_problems_and_public_routes_need_no_token(
     doc = json.loads(OUTPUT.read_text(encoding="utf-8"))
     for path, operations in doc["paths"].items():
         for method, op in operations.items():
-            public = path in ("/.well-known/jwks.json", "/v1/rulesets/current", "/v1/rulesets/schema")
+            public = path in ("/.well-known/jwks.json", "/v1/rulesets", "/v1/rulesets/current", "/v1/rulesets/schema")
             assert (op["security"] == []) == public, (method, path)
             if not public:
                 assert "401" in op["responses"], (method, path)

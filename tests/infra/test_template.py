@@ -84,6 +84,7 @@ def test_every_route_in_the_template_is_served_by_its_function_and_vice_versa():
 def test_public_routes_are_exactly_the_jwks_the_ruleset_and_its_schema():
     assert {r.path for r in T.routes if r.public} == {
         "/.well-known/jwks.json",
+        "/v1/rulesets",
         "/v1/rulesets/current",
         "/v1/rulesets/schema",
     }

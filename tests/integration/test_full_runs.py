@@ -38,13 +38,46 @@ def holder_docs(system) -> list[dict]:
     return [json.loads(i["doc"]["S"]) for i in system.holder_items()]
 
 
+def publish_in_emergency(system, doc):
+    """Sooner than the notice period: proposed with a reason, approved by a second health_admin."""
+    body = {"document": doc, "emergency": True, "reason": "new variant: close contacts are red at once"}
+    r = system.admin("POST", "/admin/v1/rulesets", body)
+    assert r.status == 202 and r.json()["status"] == "awaiting approval", r.body
+    second = {"sub": "officer-2", "scope": "health_admin"}
+    r = system.http("POST", f"/admin/v1/rulesets/{doc['version']}/approval", claims=second)
+    assert r.status == 201 and r.json()["status"] == "published", r.body
+
+
+def test_rules_are_announced_ahead_and_an_emergency_needs_a_reason_and_a_second_person(system):
+    soon = v2("2020-02-18T09:00:00+08:00")  # 24 h ahead
+    r = system.admin("POST", "/admin/v1/rulesets", {"document": soon})
+    assert r.status == 422 and r.json()["errors"][0]["field"] == "document.effective_from"
+    assert "48 h" in r.json()["errors"][0]["message"]
+    r = system.admin("POST", "/admin/v1/rulesets", {"document": soon, "emergency": True})
+    assert r.status == 422 and r.json()["errors"][0]["field"] == "reason"
+    r = system.admin("POST", "/admin/v1/rulesets", {"document": soon, "emergency": True, "reason": "outbreak"})
+    assert r.status == 202
+    assert system.admin("POST", "/admin/v1/rulesets/v2/approval").status == 403  # not by its proposer
+    system.at(system.now + timedelta(days=2))
+    assert system.http("GET", "/v1/rulesets/current").json()["version"] == "v1"  # unapproved: never in force
+    second = {"sub": "officer-2", "scope": "health_admin"}
+    assert system.http("POST", "/admin/v1/rulesets/v2/approval", claims=second).status == 201
+    assert system.http("POST", "/admin/v1/rulesets/v9/approval", claims=second).status == 404
+    wiring.services().rulesets.versions(force=True)
+    assert system.http("GET", "/v1/rulesets/current").json()["version"] == "v2"
+    v3 = v2("2020-03-01T00:00:00+08:00") | {"version": "v3"}
+    assert system.admin("POST", "/admin/v1/rulesets", {"document": v3}).status == 201  # announced in time
+    wiring.services().rulesets.versions(force=True)
+    listed = system.http("GET", "/v1/rulesets").json()["items"]
+    assert [(r["version"], r["status"]) for r in listed] == [("v1", "superseded"), ("v2", "in force"), ("v3", "announced")]
+
+
 def test_a_published_ruleset_takes_effect_at_its_time_and_a_full_run_rescores_everyone(system):
     system.admin("PUT", "/admin/v1/regions/330106", {"name": "西湖区", "level": 3})
     system.deliver_queue()
     populate(system, 12)
     assert {d.get("color", "green") for d in holder_docs(system)} == {"green"}  # 16 points each
-    r = system.admin("POST", "/admin/v1/rulesets", {"document": v2("2020-02-18T00:00:00+08:00")})
-    assert r.status == 201 and r.json()["version"] == "v2"
+    publish_in_emergency(system, v2("2020-02-18T00:00:00+08:00"))  # 15 h ahead: less than the notice
     assert system.http("GET", "/v1/rulesets/current").json()["version"] == "v1"  # not yet in force
 
     system.at(system.now + timedelta(days=1))  # 2020-02-18 09:00: v2 is in force
@@ -80,7 +113,7 @@ def nine_holders_and_a_one_segment_run(system):
     system.admin("PUT", "/admin/v1/regions/330106", {"name": "西湖区", "level": 3})
     system.deliver_queue()
     populate(system, 9)
-    system.admin("POST", "/admin/v1/rulesets", {"document": v2("2020-02-17T00:00:00+08:00")})
+    publish_in_emergency(system, v2("2020-02-17T00:00:00+08:00"))
     system.configure(pages=Pages(scan=4))
     run_id = system.admin("POST", "/admin/v1/rescoring", {"scope": "all", "segments": 1}).json()["run_id"]
     sqs, url = system.p.clients["sqs"], system.p.physical("RecomputeQueue")

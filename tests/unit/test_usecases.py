@@ -220,12 +220,14 @@ def test_due_rescoring_queues_the_daily_job(w):
 
 def test_a_ruleset_that_is_not_one_is_refused_and_a_version_is_never_replaced(w):
     with pytest.raises(InvalidInput):
-        authority(w).publish_ruleset(RulesetPublishRequest(document={"version": "v9"}), "officer")
-    doc = load_ruleset("v1").document | {"version": "v2"}
-    authority(w).publish_ruleset(RulesetPublishRequest(document=doc), "officer")
-    authority(w).publish_ruleset(RulesetPublishRequest(document=doc), "officer")  # a retry: accepted
+        authority(w).publish_ruleset(RulesetPublishRequest(document={"version": "v9"}), "officer", NOW)
+    ahead = (NOW + timedelta(days=3)).isoformat()  # announced in time (48 h)
+    doc = load_ruleset("v1").document | {"version": "v2", "effective_from": ahead}
+    authority(w).publish_ruleset(RulesetPublishRequest(document=doc), "officer", NOW)
+    authority(w).publish_ruleset(RulesetPublishRequest(document=doc), "officer", NOW)  # a retry: accepted
     with pytest.raises(Conflict):
-        authority(w).publish_ruleset(RulesetPublishRequest(document=doc | {"description": "other"}), "officer")
+        other = RulesetPublishRequest(document=doc | {"description": "other"})
+        authority(w).publish_ruleset(other, "officer", NOW)
 
 
 # ----------------------------------------------------------------------------- recompute

@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
 PATH = "rulesets"
+PENDING = "pending-rulesets"  # emergency publications awaiting a second approval (never read as in force)
 
 
 class DynamoRulesets:
@@ -61,3 +62,27 @@ class DynamoRulesets:
             )
         except self._db.exceptions.ConditionalCheckFailedException as exc:
             raise Conflict(f"Ruleset version {ruleset.version} exists already; versions are never replaced.") from exc
+
+    def propose(self, ruleset: Ruleset, by: str, reason: str, at: datetime) -> None:
+        """Keep an emergency publication until a second person approves it (:class:`Conflict` if that
+        version is already proposed)."""
+        if self._db is None:
+            raise RuntimeError("no rulesets table configured")
+        doc = {"document": ruleset.document, "proposed_by": by, "reason": reason, "at": at.isoformat()}
+        try:
+            self._db.put_item(
+                TableName=self._table,
+                Item={"id": {"S": PENDING}, "sk": {"S": ruleset.version}, "value": {"S": json.dumps(doc, ensure_ascii=False)}},
+                ConditionExpression="attribute_not_exists(sk)",
+            )
+        except self._db.exceptions.ConditionalCheckFailedException as exc:
+            raise Conflict(f"Ruleset version {ruleset.version} is already awaiting approval.") from exc
+
+    def proposed(self, version: str) -> dict[str, Any] | None:
+        """An emergency publication awaiting approval: its document, who proposed it and why."""
+        if self._db is None:
+            return None
+        item = self._db.get_item(
+            TableName=self._table, Key={"id": {"S": PENDING}, "sk": {"S": version}}, ConsistentRead=True
+        ).get("Item")
+        return dict(json.loads(item["value"]["S"])) if item else None

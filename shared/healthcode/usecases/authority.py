@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import datetime, timedelta
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger
 
-from healthcode.errors import Conflict, FieldError, InvalidInput, NotFound
+from healthcode.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound
 from healthcode.lazy import Lazy, resolve
 from healthcode.messages import FULL_RUN_SEGMENTS, Daily
 from healthcode.models import (
@@ -43,12 +43,14 @@ class Authority:
         runs: RunLog,
         queue: RecomputeQueue | Lazy[RecomputeQueue],
         segments: int = FULL_RUN_SEGMENTS,
+        notice: timedelta = timedelta(hours=48),
     ) -> None:
         """``changes``, ``rulesets``, ``queue``: the collaborators, or :class:`Lazy` ones made when first
         needed (reading a run's progress needs none of them, nor their clients, at a cold start)."""
         self._changes_given, self._rulesets_given, self._queue_given = changes, rulesets, queue
         self._runs = runs
         self._segments = segments
+        self._notice = notice  # how long before it applies a ruleset must be published
 
     @property
     def _changes(self) -> Changes:
@@ -103,22 +105,69 @@ class Authority:
             finished=run["segments_done"] >= run["segments_total"],
         )
 
-    def publish_ruleset(self, req: RulesetPublishRequest, by: str) -> RulesetView:
+    def publish_ruleset(self, req: RulesetPublishRequest, by: str, now: datetime) -> RulesetView:
         """Publish a new ruleset version; it takes effect at its ``effective_from`` (a full run follows).
 
         The document must match the published schema (``GET /v1/rulesets/schema``), its numbers must
-        fit together, and product.md's worked timelines must score under it. A version is immutable:
-        the same document again is accepted as a retry, another document under it is a conflict.
+        fit together, and product.md's worked timelines must score under it. It is announced at least
+        the notice period ahead (48 h), unless it is an emergency: then it needs a reason and waits for
+        a second health_admin's approval. A version is immutable: the same document again is accepted
+        as a retry, another document under it is a conflict.
         """
         ruleset = checked_ruleset(req.document)
+        stored = next((r for r in self._rulesets.versions(force=True) if r.version == ruleset.version), None)
+        if stored is not None:
+            if stored.document != ruleset.document:
+                raise Conflict(f"Ruleset version {ruleset.version} exists already; versions are never replaced.")
+            return RulesetView(version=ruleset.version, effective_from=ruleset.effective_from)  # a retry
+        if req.emergency:
+            if not req.reason:
+                raise InvalidInput("An emergency needs its reason.", [FieldError("reason", "required with emergency")])
+            proposed = self._rulesets.proposed(ruleset.version)
+            if proposed is None:
+                self._rulesets.propose(ruleset, by, req.reason, now)
+            elif proposed["document"] != ruleset.document or proposed["proposed_by"] != by:
+                raise Conflict(f"Ruleset version {ruleset.version} is already awaiting approval.")
+            logger.info("emergency ruleset proposed", extra={"version": ruleset.version, "by": by})
+            view = RulesetView(version=ruleset.version, effective_from=ruleset.effective_from, emergency=True)
+            return view.model_copy(update={"status": "awaiting approval"})
+        ahead = ruleset.effective_from - now
+        if ahead < self._notice:
+            hours = self._notice.total_seconds() / 3600
+            raise InvalidInput(
+                "Rules are announced before they apply.",
+                [
+                    FieldError(
+                        "document.effective_from",
+                        f"takes effect {max(ahead.total_seconds(), 0) / 3600:.1f} h after publication; at least "
+                        f"{hours:g} h are needed (or publish with emergency and a reason, for a second approval)",
+                    )
+                ],
+            )
+        self._publish(ruleset, by)
+        return RulesetView(version=ruleset.version, effective_from=ruleset.effective_from)
+
+    def approve_ruleset(self, version: str, by: str) -> RulesetView:
+        """A second health_admin approves an emergency publication: it is published (and in force at
+        its time). The proposer cannot approve their own."""
+        proposed = self._rulesets.proposed(version)
+        if proposed is None:
+            raise NotFound(f"No emergency ruleset {version} awaits approval.")
+        if proposed["proposed_by"] == by:
+            raise Forbidden("A second health_admin must approve an emergency ruleset, not its proposer.")
+        ruleset = checked_ruleset(proposed["document"])
+        if not any(r.version == version for r in self._rulesets.versions(force=True)):
+            self._publish(ruleset, by)
+        return RulesetView(version=version, effective_from=ruleset.effective_from, emergency=True)
+
+    def _publish(self, ruleset: Ruleset, by: str) -> None:
         try:
             self._rulesets.publish(ruleset)
         except Conflict:
-            stored = next((r for r in self._rulesets.versions() if r.version == ruleset.version), None)
+            stored = next((r for r in self._rulesets.versions(force=True) if r.version == ruleset.version), None)
             if stored is None or stored.document != ruleset.document:
                 raise
         logger.info("ruleset published", extra={"version": ruleset.version, "by": by})
-        return RulesetView(version=ruleset.version, effective_from=ruleset.effective_from)
 
 
 def ruleset_schema() -> dict[str, Any]:

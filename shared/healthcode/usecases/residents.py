@@ -27,6 +27,8 @@ from healthcode.models import (
     DependantsView,
     HistoryView,
     Holder,
+    RulesetListing,
+    RulesetsView,
     StoredCheckin,
     StoredContact,
     StoredReport,
@@ -276,6 +278,20 @@ class Residents:
         saved, _ = self._recolor(h.holder_id, now, "check-in", change, current=h)
         assert saved is not None
         return self.view(saved, now)
+
+    def rulesets(self, now: datetime) -> RulesetsView:
+        """Every version with its effective time: what applied, what applies, what is announced."""
+        versions = self._rulesets.versions()
+        current = self._rulesets.at(now).version
+        passed = True
+        items = []
+        for r in versions:
+            if r.version == current:
+                status, passed = "in force", False
+            else:
+                status = "superseded" if passed and r.effective_from <= now else "announced"
+            items.append(RulesetListing(version=r.version, effective_from=r.effective_from, status=status))
+        return RulesetsView(items=items)
 
     def current_ruleset(self, now: datetime) -> dict[str, Any]:
         """The ruleset document in force (published, so anyone can check how a colour is computed)."""
