@@ -53,6 +53,28 @@ def _lane(owner: str, key: str) -> str:
     return f"{owner}#{_shard(key, LANES)}"
 
 
+def _due_keys(
+    db: DynamoDBClient, table: str, index: str, shard_attr: str, time_attr: str, now: datetime, limit: int
+) -> list[dict[str, Any]]:
+    """The keys in a sparse "due" index (``shard_attr`` over ``SWEEP_SHARDS`` values, ``time_attr`` the
+    time something is due) whose time has come, from every shard, at most ``limit``."""
+    keys: list[dict[str, Any]] = []
+    for shard in range(SWEEP_SHARDS):
+        kwargs: dict[str, Any] = {
+            "TableName": table,
+            "IndexName": index,
+            "KeyConditionExpression": f"{shard_attr} = :s AND {time_attr} <= :now",
+            "ExpressionAttributeValues": {":s": _s(str(shard)), ":now": _s(_iso(now))},
+        }
+        while len(keys) < limit:
+            out = db.query(**kwargs)
+            keys += out.get("Items", [])
+            if "LastEvaluatedKey" not in out:
+                break
+            kwargs["ExclusiveStartKey"] = out["LastEvaluatedKey"]
+    return keys[:limit]
+
+
 # ------------------------------------------------------------------------------------------ inbox
 
 
@@ -265,21 +287,8 @@ class DynamoTasks:
 
     def overdue(self, now: datetime, limit: int = 500) -> list[str]:
         """Ids of open tasks whose acknowledgement is overdue (every shard of the sparse index)."""
-        ids: list[str] = []
-        for shard in range(SWEEP_SHARDS):
-            kwargs: dict[str, Any] = {
-                "TableName": self._table,
-                "IndexName": "escalation_due",
-                "KeyConditionExpression": "due_shard = :s AND escalate_at <= :now",
-                "ExpressionAttributeValues": {":s": _s(str(shard)), ":now": _s(_iso(now))},
-            }
-            while len(ids) < limit:
-                out = self._db.query(**kwargs)
-                ids += [i["task_id"]["S"] for i in out.get("Items", [])]
-                if "LastEvaluatedKey" not in out:
-                    break
-                kwargs["ExclusiveStartKey"] = out["LastEvaluatedKey"]
-        return ids[:limit]
+        keys = _due_keys(self._db, self._table, "escalation_due", "due_shard", "escalate_at", now, limit)
+        return [k["task_id"]["S"] for k in keys]
 
     def escalate(self, task_id: str, to: str) -> bool:
         """Show an overdue open task to ``to`` as well; False when it was acknowledged meanwhile."""
@@ -407,22 +416,10 @@ class DynamoDeliveries:
 
     def due(self, now: datetime, limit: int = 500) -> list[Delivery]:
         """Pending deliveries whose next attempt is due (every shard of the sparse index)."""
-        keys: list[dict[str, Any]] = []
-        for shard in range(SWEEP_SHARDS):
-            kwargs: dict[str, Any] = {
-                "TableName": self._table,
-                "IndexName": "retry_due",
-                "KeyConditionExpression": "retry_shard = :s AND next_at <= :now",
-                "ExpressionAttributeValues": {":s": _s(str(shard)), ":now": _s(_iso(now))},
-            }
-            while len(keys) < limit:
-                out = self._db.query(**kwargs)
-                keys += [{"pk": i["pk"], "sk": i["sk"]} for i in out.get("Items", [])]
-                if "LastEvaluatedKey" not in out:
-                    break
-                kwargs["ExclusiveStartKey"] = out["LastEvaluatedKey"]
+        keys = _due_keys(self._db, self._table, "retry_due", "retry_shard", "next_at", now, limit)
         out_list = []
-        for key in keys[:limit]:
+        for key in keys:
+            key = {"pk": key["pk"], "sk": key["sk"]}  # the table's key, without the index's
             item = self._db.get_item(TableName=self._table, Key=key, ConsistentRead=True).get("Item")
             if item:
                 out_list.append(_delivery(item))
