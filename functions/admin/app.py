@@ -1,6 +1,7 @@
 """Health authority routes: region risk levels, case lists, rescoring runs, rulesets, partner cities and
-their webhook deliveries; community offices' tasks (role community_worker, within its areas); the audit
-trail (role auditor, read only). Every act of the authority appends an audit record after it is done."""
+their webhook deliveries, appeals, overrides under dual control (role health_director for bulk ones);
+community offices' tasks (role community_worker, within its areas); the audit trail (role auditor, read
+only). Every act of the authority appends an audit record after it is done."""
 
 from datetime import date
 from typing import Annotated, Any
@@ -15,10 +16,16 @@ from healthcode.api.callers import Caller, caller, check, claims_of
 from healthcode.api.problems import documented
 from healthcode.api.resolver import build_resolver, json_response
 from healthcode.models import (
+    AppealDecisionRequest,
+    AppealsView,
+    AppealView,
     AuditView,
     CaseListRequest,
     CaseListView,
     DeliveriesView,
+    OverrideRequest,
+    OverridesView,
+    OverrideView,
     PartnerRequest,
     PartnerView,
     RegionLevelRequest,
@@ -38,7 +45,17 @@ logger = Logger()
 SCOPE = "health_admin"
 WORKER = "community_worker"
 AUDITOR = "auditor"
-app = build_resolver(scopes={"/admin/": SCOPE, "/admin/v1/tasks": (WORKER, SCOPE), "/admin/v1/audit": AUDITOR})
+DIRECTOR = "health_director"
+app = build_resolver(
+    scopes={
+        "/admin/": SCOPE,
+        "/admin/v1/tasks": (WORKER, SCOPE),
+        "/admin/v1/audit": AUDITOR,
+        "/admin/v1/overrides": (SCOPE, DIRECTOR),
+    }
+)
+OverrideId = Annotated[str, Path(pattern=r"^ov-[0-9a-f]{24}$")]
+AppealId = Annotated[str, Path(pattern=r"^ap-[0-9a-f]{24}$")]
 Cursor = Annotated[str | None, Query(max_length=2048, description="the `next` of the previous page")]
 Language = Annotated[str | None, Header(alias="accept-language", max_length=256)]
 
@@ -206,6 +223,116 @@ def get_tasks(
 def ack_task(task_id: Annotated[str, Path(max_length=128)], accept_language: Language = None):
     who = check(claims_of(app.current_event.raw_event), WORKER)
     view = services().offices.acknowledge(task_id, who.sub, who.areas, notices.language(accept_language), clock.now())
+    return json_response(view)
+
+
+@app.post(
+    "/admin/v1/overrides",
+    summary="Propose a colour for some holders (no effect until a second health_admin approves; bulk: and a director)",
+    responses=documented(202, OverrideView, 400, 401, 403, 413, 415, 422, 503),
+)
+def propose_override(body: OverrideRequest):
+    who = check(claims_of(app.current_event.raw_event), SCOPE)
+    view, new = services().overrides.propose(body, who.sub, clock.now())
+    if new:
+        after = view.model_dump(mode="json", exclude={"holders"})
+        audit(who, "override proposed", view.override_id, None, after, holders=view.holders)
+    return json_response(view, status=202)
+
+
+@app.get(
+    "/admin/v1/overrides",
+    summary="Overrides by status, newest first, with the dashboard's counts (bulk ones counted apart)",
+    responses=documented(200, OverridesView, 400, 401, 403, 422),
+)
+def list_overrides(
+    status: Annotated[str, Query(pattern=r"^(awaiting_approval|in_force|withdrawn)$")] = "awaiting_approval",
+    after: Cursor = None,
+):
+    return json_response(services().overrides.list(status, after, services().pages.listing, clock.now()))
+
+
+@app.get(
+    "/admin/v1/overrides/<override_id>",
+    summary="One override: its holders, approvals given and still needed",
+    responses=documented(200, OverrideView, 401, 403, 404, 422),
+)
+def get_override(override_id: OverrideId):
+    return json_response(services().overrides.get(override_id, clock.now()))
+
+
+@app.post(
+    "/admin/v1/overrides/<override_id>/approval",
+    summary="Approve an override (not its proposer): a second health_admin, and for a bulk one a health_director",
+    responses=documented(200, OverrideView, 401, 403, 404, 409, 413, 415, 422, 503),
+)
+def approve_override(override_id: OverrideId):
+    who = caller(app)
+    svc = services()
+    before = svc.overrides.get(override_id, clock.now())
+    view = svc.overrides.approve(override_id, who.sub, who.scopes, clock.now())
+    if who.sub not in before.approved_by:
+        state = {"status": before.status, "approved_by": before.approved_by}
+        after = {"status": view.status, "approved_by": view.approved_by, "approvals_needed": view.approvals_needed}
+        audit(who, "override approved", override_id, state, after, holders=view.holders)
+    return json_response(view)
+
+
+@app.post(
+    "/admin/v1/overrides/<override_id>/withdrawal",
+    summary="Withdraw an override (its proposer or an approver): its holders are rescored without it",
+    responses=documented(200, OverrideView, 401, 403, 404, 413, 415, 422, 503),
+)
+def withdraw_override(override_id: OverrideId):
+    who = caller(app)
+    svc = services()
+    before = svc.overrides.get(override_id, clock.now())
+    view = svc.overrides.withdraw(override_id, who.sub, clock.now())
+    if before.status != "withdrawn":
+        audit(
+            who,
+            "override withdrawn",
+            override_id,
+            {"status": before.status},
+            {"status": view.status},
+            holders=view.holders,
+        )
+    return json_response(view)
+
+
+@app.get(
+    "/admin/v1/appeals",
+    summary="Appeals by status, oldest first; open ones past the deadline flagged and counted",
+    responses=documented(200, AppealsView, 400, 401, 403, 422),
+)
+def list_appeals(
+    status: Annotated[str, Query(pattern=r"^(open|upheld|rejected)$")] = "open",
+    after: Cursor = None,
+):
+    return json_response(services().appeals.list(status, after, services().pages.listing, clock.now()))
+
+
+@app.post(
+    "/admin/v1/appeals/<appeal_id>/decision",
+    summary="Uphold an appeal (its correction rescores the holder at once) or reject it, with a reason the holder reads",
+    responses=documented(200, AppealView, 400, 401, 403, 404, 409, 413, 415, 422, 503),
+)
+def decide_appeal(appeal_id: AppealId, body: AppealDecisionRequest):
+    who = caller(app)
+    svc = services()
+    before = svc.appeals.get(appeal_id, clock.now())
+    view = svc.appeals.decide(appeal_id, body, who.sub, clock.now())
+    if before.status == "open":
+        after = {"status": view.status, "reason": view.decision_reason, "color_after": view.color_after}
+        after |= {"correction": body.correction.model_dump(mode="json", exclude_none=True)} if body.correction else {}
+        audit(
+            who,
+            "appeal decided",
+            appeal_id,
+            {"status": "open", "factor": before.factor},
+            after,
+            holders=[view.holder_id],
+        )
     return json_response(view)
 
 

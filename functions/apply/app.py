@@ -13,6 +13,9 @@ from healthcode.api.callers import caller
 from healthcode.api.problems import documented
 from healthcode.api.resolver import build_resolver, json_response
 from healthcode.models import (
+    AppealRequest,
+    AppealsView,
+    AppealView,
     ApplicationRequest,
     CheckinRequest,
     CodeView,
@@ -84,6 +87,29 @@ def get_my_history(
 ):
     svc = services()
     return json_response(svc.residents.history(caller(app).sub, after, svc.pages.listing))
+
+
+@app.post(
+    "/v1/appeals",
+    summary="Appeal one reason of my code (or a dependant's): one open appeal per code and factor",
+    responses=documented(201, AppealView, 400, 401, 404, 409, 413, 415, 422, 503)
+    | documented(200, AppealView, description="the same appeal again while it is open: the first one"),
+)
+def post_appeal(body: AppealRequest):
+    view, new = services().appeals.file(caller(app).sub, body, clock.now())
+    return json_response(view, status=201 if new else 200)
+
+
+@app.get(
+    "/v1/appeals/mine",
+    summary="The appeals I filed, newest first, with their decisions and the reasons given",
+    responses=documented(200, AppealsView, 400, 401, 422),
+)
+def get_my_appeals(
+    after: Annotated[str | None, Query(max_length=2048, description="the `next` of the previous page")] = None,
+):
+    svc = services()
+    return json_response(svc.appeals.mine(caller(app).sub, after, svc.pages.listing, clock.now()))
 
 
 @app.get(

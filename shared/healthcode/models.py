@@ -310,11 +310,23 @@ class StoredState(_Stored):
     discharged: dict[str, tuple[int, date]] = {}
 
 
+class StoredOverride(_Stored):
+    """An approved override as a holder carries it (the override's own record is in the overrides table)."""
+
+    override_id: str
+    color: Color
+    reason: str
+    until: date
+    approved_at: datetime
+
+
 class Authority(_Stored):
-    """What the health authority's lists say about a person (kept even before they apply)."""
+    """What the health authority's lists say about a person (kept even before they apply), and the
+    overrides approved for them."""
 
     case: Literal["confirmed", "suspected"] | None = None
     contacts: list[StoredContact] = []
+    overrides: list[StoredOverride] = []  # in the order approved; dropped once their day has passed
     cleared_at: datetime | None = None
     updated_at: datetime | None = None
 
@@ -372,7 +384,16 @@ class ColorChange(_Stored):
 # ----------------------------------------------------------------------------- colour history
 
 CauseKind = Literal[
-    "declaration", "check-in", "region level", "case list", "partner report", "ruleset", "time passing", "other"
+    "declaration",
+    "check-in",
+    "region level",
+    "case list",
+    "partner report",
+    "ruleset",
+    "override",
+    "appeal",
+    "time passing",
+    "other",
 ]
 
 
@@ -423,6 +444,152 @@ class AuditDayView(_Response):
 class AuditView(_Response):
     records: list[AuditRecordView]
     days: list[AuditDayView] = Field(description="each day's hash chain, verified as read (over all its records)")
+
+
+# ----------------------------------------------------------------------------- overrides and appeals
+
+
+class PersonRef(_Request):
+    id_type: IdType
+    id_number: Annotated[StrictStr, Field(min_length=1, max_length=32)]
+
+
+OverrideStatus = Literal["awaiting_approval", "in_force", "withdrawn", "expired"]
+MAX_OVERRIDE_HOLDERS = 100
+
+
+class OverrideRequest(_Request):
+    holders: Annotated[list[PersonRef], Field(min_length=1, max_length=MAX_OVERRIDE_HOLDERS)]
+    color: Color
+    reason: Annotated[StrictStr, Field(min_length=5, max_length=500, description="the holders see it")]
+    until: date = Field(description="the last day it is in force (Asia/Shanghai); at most 14 days ahead")
+
+
+class OverrideView(_Response):
+    override_id: str
+    status: OverrideStatus
+    color: Color
+    reason: str
+    until: date
+    holders: list[str] = Field(description="the holders' keyed ids (never ID numbers)")
+    bulk: bool = Field(description="part of more than the bulk threshold of holders in an hour by one proposer")
+    approvals_needed: list[Literal["health_admin", "health_director"]] = Field(
+        description="the approvals still missing before it has any effect"
+    )
+    proposed_by: str
+    proposed_at: datetime
+    approved_by: list[str] = []
+    in_force_since: datetime | None = None
+    withdrawn_by: str | None = None
+    withdrawn_at: datetime | None = None
+
+
+class OverrideCounts(_Response):
+    awaiting_approval: int
+    in_force: int
+    bulk_awaiting_approval: int
+    bulk_in_force: int
+
+
+class OverridesView(_Response):
+    items: list[OverrideView]
+    counts: OverrideCounts = Field(description="over every override, whatever the page (the dashboard's figures)")
+    next: str | None = None
+
+
+AppealFactor = Literal["case", "close_contact", "secondary_contact", "stay", "fever", "symptoms", "override"]
+AppealStatus = Literal["open", "upheld", "rejected"]
+
+
+class AppealRequest(_Request):
+    factor: AppealFactor = Field(description="the reason of your code you say is wrong")
+    reason: Annotated[StrictStr, Field(min_length=5, max_length=1000, description="why it is wrong")]
+    evidence: Annotated[StrictStr, Field(max_length=300)] | None = Field(
+        default=None, description="a reference to evidence (e.g. a test report number or a link)"
+    )
+    dependant_id: Annotated[StrictStr, Field(pattern=r"^[0-9a-f]{32}$")] | None = Field(
+        default=None, description="appeal for one of your dependants (its dependant_id)"
+    )
+
+
+class Correction(_Request):
+    """Narrows what an upheld appeal removes (default: every fact of the appealed factor)."""
+
+    region: RegionCode | None = Field(default=None, description="stay: the region of the mistaken stay (required)")
+    arrived_on: date | None = Field(default=None, description="stay: its arrival day (default: every stay there)")
+    on: date | None = Field(default=None, description="contacts, fever, symptoms: the day (default: every day)")
+
+
+class AppealDecisionRequest(_Request):
+    decision: Literal["uphold", "reject"]
+    reason: Annotated[StrictStr, Field(min_length=5, max_length=500, description="the holder sees it")]
+    correction: Correction | None = Field(
+        default=None, description="uphold: what is removed (the holder is rescored at once)"
+    )
+
+
+class AppealView(_Response):
+    appeal_id: str
+    status: AppealStatus
+    factor: AppealFactor
+    reason: str
+    evidence: str | None = None
+    holder_id: str
+    masked_name: str
+    reasons_then: list[ReasonView] = Field(description="the code's reasons of this factor when the appeal was made")
+    filed_at: datetime
+    overdue: bool = Field(default=False, description="open longer than the deadline (24 h)")
+    decided_at: datetime | None = None
+    decided_by: str | None = None
+    decision_reason: str | None = None
+    color_after: Color | None = Field(default=None, description="upheld: the colour after the correction")
+
+
+class AppealsView(_Response):
+    items: list[AppealView]
+    overdue: int | None = Field(default=None, description="open appeals past the deadline (status=open only)")
+    next: str | None = None
+
+
+class OverrideRecord(_Stored):
+    """An override as the overrides table keeps it (``rev`` guards every change)."""
+
+    override_id: str
+    status: Literal["awaiting_approval", "in_force", "withdrawn"]
+    color: Color
+    reason: str
+    until: date
+    holders: list[str]
+    bulk: bool
+    proposed_by: str
+    proposed_at: datetime
+    approvals: dict[str, str] = {}  # slot (health_admin | health_director) -> who approved
+    in_force_since: datetime | None = None
+    withdrawn_by: str | None = None
+    withdrawn_at: datetime | None = None
+    released: list[str] = []  # holders an upheld appeal took out of it
+    rev: int = 0
+
+
+class AppealRecord(_Stored):
+    """An appeal as the appeals table keeps it."""
+
+    appeal_id: str
+    holder_id: str
+    owner: str  # the account that filed it (the holder's own, or a guardian's)
+    factor: str
+    reason: str
+    evidence: str | None = None
+    masked_name: str = ""
+    reasons_then: list[ReasonView] = []
+    status: Literal["open", "upheld", "rejected"] = "open"
+    filed_at: datetime
+    decided_at: datetime | None = None
+    decided_by: str | None = None
+    decision_reason: str | None = None
+    correction: dict[str, Any] | None = None
+    color_after: Color | None = None
+    rev: int = 0
 
 
 # ----------------------------------------------------------------------------- notifications

@@ -52,6 +52,9 @@ class Settings(BaseModel):
     sms_notices: bool = Field(False, alias="SMS_NOTICES")
 
     ruleset_notice_hours: float = Field(48, ge=0, le=24 * 30, alias="RULESET_NOTICE_HOURS")
+    bulk_override_holders: int = Field(20, ge=1, le=10_000, alias="BULK_OVERRIDE_HOLDERS")  # per proposer and hour
+    override_max_days: int = Field(14, ge=1, le=60, alias="OVERRIDE_MAX_DAYS")
+    appeal_deadline_hours: float = Field(24, gt=0, le=24 * 30, alias="APPEAL_DEADLINE_HOURS")
 
     identity_claim: str = Field("verified_id", alias="IDENTITY_CLAIM")
     max_dependants: int = Field(5, alias="MAX_DEPENDANTS")

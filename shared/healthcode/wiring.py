@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from healthcode.adapters.stays import DynamoStayIndex
     from healthcode.api.partner_auth import PartnerGate
     from healthcode.regions import RegionRegistry
+    from healthcode.usecases.appeals import Appeals
     from healthcode.usecases.audit import AuditTrail
     from healthcode.usecases.authority import Authority
     from healthcode.usecases.changes import Changes
@@ -38,6 +39,7 @@ if TYPE_CHECKING:
     from healthcode.usecases.codecheck import CodeCheck
     from healthcode.usecases.consequences import Consequences
     from healthcode.usecases.notify import DeliveryLogView, Inboxes, Notifier, Offices
+    from healthcode.usecases.overrides import Overrides
     from healthcode.usecases.partners import PartnerAdmin, PartnerCities
     from healthcode.usecases.recolor import Recolor
     from healthcode.usecases.recompute import Recompute
@@ -323,6 +325,35 @@ class Services:
         from healthcode.usecases.notify import DeliveryLogView
 
         return DeliveryLogView(self.deliveries)
+
+    @cached_property
+    def overrides(self) -> Overrides:
+        from healthcode.adapters.accountability import DynamoOverrides
+        from healthcode.usecases.overrides import Overrides
+
+        s = self.settings
+        store = DynamoOverrides(self.clients.get("dynamodb"), s.table("overrides"))
+        return Overrides(
+            store,
+            self.holders,
+            self.recolor,
+            self.keys,
+            self.rulesets,
+            bulk_threshold=s.bulk_override_holders,
+            max_days=s.override_max_days,
+        )
+
+    @cached_property
+    def appeals(self) -> Appeals:
+        from datetime import timedelta
+
+        from healthcode.adapters.accountability import DynamoAppeals
+        from healthcode.usecases.appeals import Appeals
+
+        s = self.settings
+        store = DynamoAppeals(self.clients.get("dynamodb"), s.table("appeals"))
+        deadline = timedelta(hours=s.appeal_deadline_hours)
+        return Appeals(store, self.holders, self.recolor, self.overrides, self.rulesets, deadline)
 
     @cached_property
     def partner_gate(self) -> PartnerGate:

@@ -36,8 +36,9 @@ def _port_is_free(port: int) -> bool:
 class Api:
     """A plain HTTP client playing the mobile app, the scanner app and the health authority."""
 
-    def __init__(self, base: str) -> None:
+    def __init__(self, base: str, aws: str = "") -> None:
         self.base = base
+        self.aws = aws  # the stack's moto server (what a test may tamper with, as an insider could)
         self.http = requests.Session()
         self._tokens: dict[tuple, str] = {}
 
@@ -123,7 +124,7 @@ def stack():
             reader.join(timeout=5)
             pytest.fail("the local stack did not start:\n" + "".join(output))
         time.sleep(0.3)
-    yield Api(base)
+    yield Api(base, f"http://127.0.0.1:{aws_port}")
     proc.send_signal(signal.SIGINT)  # what Ctrl-C does
     try:
         proc.wait(timeout=20)

@@ -45,23 +45,37 @@ def test_bad_bearer_tokens_are_refused_before_any_function_runs(stack):
     assert stack.call("GET", "/v1/codes/me", headers=bearer(good)).status_code == 404  # accepted: no code yet
 
 
+OV = "ov-" + "0" * 24
+AP = "ap-" + "0" * 24
+ADMIN, DIRECTOR = ("health_admin",), ("health_admin", "health_director")
+PROPOSAL = {"holders": [], "color": "red", "reason": "xxxxx", "until": "2020-01-01"}
 ROUTES = [
-    ("POST", "/v1/verifications", {"token": "x.y.z", "checkpoint_id": "g"}, "checkpoint"),
-    ("PUT", "/admin/v1/regions/330106", {"name": "西湖区", "level": 2}, "health_admin"),
+    ("POST", "/v1/verifications", {"token": "x.y.z", "checkpoint_id": "g"}, ("checkpoint",)),
+    ("PUT", "/admin/v1/regions/330106", {"name": "西湖区", "level": 2}, ADMIN),
     (
         "POST",
         "/admin/v1/cases",
         {"cases": [{"id_type": "passport", "id_number": "E12345678", "status": "confirmed"}]},
-        "health_admin",
+        ADMIN,
     ),
-    ("POST", "/admin/v1/rescoring", {"scope": "due"}, "health_admin"),
-    ("GET", "/admin/v1/rescoring/x", None, "health_admin"),
-    ("POST", "/admin/v1/rulesets", {"document": {}}, "health_admin"),
-    ("GET", "/admin/v1/partners/x1/deliveries", None, "health_admin"),
-    ("POST", "/admin/v1/tasks/x/ack", None, "community_worker"),
-    ("GET", "/admin/v1/audit?from=2020-01-01", None, "auditor"),
-    ("POST", "/admin/v1/rulesets/v9/approval", None, "health_admin"),
+    ("POST", "/admin/v1/rescoring", {"scope": "due"}, ADMIN),
+    ("GET", "/admin/v1/rescoring/x", None, ADMIN),
+    ("POST", "/admin/v1/rulesets", {"document": {}}, ADMIN),
+    ("GET", "/admin/v1/partners/x1/deliveries", None, ADMIN),
+    ("POST", "/admin/v1/tasks/x/ack", None, ("community_worker",)),
+    ("GET", "/admin/v1/audit?from=2020-01-01", None, ("auditor",)),
+    ("POST", "/admin/v1/rulesets/v9/approval", None, ADMIN),
+    # issue 15: appeals (health_admin decides), overrides (proposed by a health_admin, approved, listed
+    # and withdrawn by a health_admin or a health_director)
+    ("GET", "/admin/v1/appeals?status=open", None, ADMIN),
+    ("POST", f"/admin/v1/appeals/{AP}/decision", {"decision": "reject", "reason": "not so"}, ADMIN),
+    ("POST", "/admin/v1/overrides", PROPOSAL, ADMIN),
+    ("GET", "/admin/v1/overrides", None, DIRECTOR),
+    ("GET", f"/admin/v1/overrides/{OV}", None, DIRECTOR),
+    ("POST", f"/admin/v1/overrides/{OV}/approval", None, DIRECTOR),
+    ("POST", f"/admin/v1/overrides/{OV}/withdrawal", None, DIRECTOR),
 ]
+ROLES = ("resident", "checkpoint", "health_admin", "health_director", "auditor", "partner", "community_worker")
 
 
 def test_task_lists_are_for_community_workers_of_the_area_and_health_admins_only(stack):
@@ -77,15 +91,32 @@ def test_task_lists_are_for_community_workers_of_the_area_and_health_admins_only
     assert elsewhere.status_code == 403 and "330108" in elsewhere.json()["detail"]
 
 
-@pytest.mark.parametrize(("method", "path", "body", "role"), ROUTES)
-def test_each_role_route_refuses_every_other_role(stack, method, path, body, role):
+@pytest.mark.parametrize(("method", "path", "body", "roles"), ROUTES)
+def test_each_role_route_refuses_every_other_role(stack, method, path, body, roles):
     # the gateway's AuthorizationScopes refuse other scopes and malformed ones alike
-    for other in ("resident", "checkpoint", "health_admin", "partner", f"[{role}]", f"x,{role}", role.upper()):
-        if other == role:
+    role = roles[0]
+    for other in (*ROLES, f"[{role}]", f"x,{role}", role.upper()):
+        if other in roles:
             continue
         r = stack.call(method, path, body, sub=f"as-{other}", roles=(other,))
         assert r.status_code == 403 and r.json() == {"message": "Forbidden"}, (other, r.text)
-    assert stack.call(method, path, body, sub="allowed", roles=(role,)).status_code != 403
+    for allowed in roles:
+        assert stack.call(method, path, body, sub=f"allowed-{allowed}", roles=(allowed,)).status_code not in (401, 403)
+    assert stack.call(method, path, body, headers={}).status_code == 401  # no token
+
+
+def test_a_director_approves_but_never_proposes_and_residents_appeal_only_for_themselves(stack):
+    r = stack.call("POST", "/admin/v1/overrides", PROPOSAL, sub="d", roles=("health_director",))
+    assert r.status_code == 403
+    for method, path, body in (
+        ("POST", "/v1/appeals", {"factor": "case", "reason": "never tested"}),
+        ("GET", "/v1/appeals/mine", None),
+        ("GET", "/v1/codes/me/history", None),
+    ):
+        assert stack.call(method, path, body, headers={}).status_code == 401
+        for role in ROLES:  # any signed-in account; it is about the caller's own code only
+            assert stack.call(method, path, body, sub=f"nobody-{role}", roles=(role,)).status_code in (200, 404)
+    assert stack.call("GET", "/v1/rulesets", headers={}).status_code == 200  # published to everyone
 
 
 def test_a_resident_only_ever_sees_and_checks_in_for_their_own_code(stack):

@@ -220,6 +220,10 @@ def test_routes_that_need_a_scope_declare_it_to_the_gateways_jwt_authorizer():
             assert route.scopes == ("community_worker",), route  # acknowledging is the office's act
         elif route.path == "/admin/v1/audit":
             assert route.scopes == ("auditor",), route  # reads the trail, can change nothing
+        elif route.path == "/admin/v1/overrides" and route.method == "POST":
+            assert route.scopes == ("health_admin",), route  # proposing is a health_admin's act
+        elif route.path.startswith("/admin/v1/overrides"):
+            assert route.scopes == ("health_admin", "health_director"), route  # a bulk one's second approval
         elif route.path.startswith("/admin/"):
             assert route.scopes == ("health_admin",), route
         elif route.path == "/v1/verifications":

@@ -19,7 +19,18 @@ from healthcode.errors import MalformedRequest
 
 if TYPE_CHECKING:
     from healthcode.messages import RecomputeMessage
-    from healthcode.models import CodeRecord, ColorChange, Delivery, Holder, LevelSnapshot, Notice, Partner, Task
+    from healthcode.models import (
+        AppealRecord,
+        CodeRecord,
+        ColorChange,
+        Delivery,
+        Holder,
+        LevelSnapshot,
+        Notice,
+        OverrideRecord,
+        Partner,
+        Task,
+    )
     from healthcode.scoring.ruleset import Ruleset
     from healthcode.tokens import TokenSigner, TokenVerifier
 
@@ -217,6 +228,24 @@ class AuditLog(Protocol):
     def day(self, day: str) -> list[dict[str, Any]]: ...
 
 
+class OverrideStore(Protocol):
+    def get(self, override_id: str) -> OverrideRecord | None: ...
+    def proposed_since(self, proposer: str, now: datetime) -> tuple[int, int]: ...
+    def create(self, rec: OverrideRecord, seen_this_hour: int) -> bool: ...
+    def save(self, rec: OverrideRecord) -> OverrideRecord: ...
+    def page(self, status: str, limit: int, after: StartKey) -> tuple[list[OverrideRecord], StartKey]: ...
+    def count(self, status: str, bulk_only: bool = False) -> int: ...
+
+
+class AppealStore(Protocol):
+    def get(self, appeal_id: str) -> AppealRecord | None: ...
+    def file(self, rec: AppealRecord) -> AppealRecord | None: ...
+    def decide(self, rec: AppealRecord) -> AppealRecord: ...
+    def by_status(self, status: str, limit: int, after: StartKey) -> tuple[list[AppealRecord], StartKey]: ...
+    def by_owner(self, owner: str, limit: int, after: StartKey) -> tuple[list[AppealRecord], StartKey]: ...
+    def open_before(self, cutoff: datetime) -> int: ...
+
+
 class PhoneBook(Protocol):
     def keep(self, holder_id: str, phone: str) -> None: ...
     def phone_of(self, holder_id: str) -> str | None: ...
@@ -239,6 +268,13 @@ class Webhooks(Protocol):
 
 class RecomputeQueue(Protocol):
     def send(self, message: RecomputeMessage, delay_s: int = 0) -> None: ...
+
+
+def hour_of(t: datetime) -> str:
+    """The clock hour (UTC) ``t`` falls in, as a key part: ``2020061401``."""
+    from datetime import UTC
+
+    return t.astimezone(UTC).strftime("%Y%m%d%H")
 
 
 def encode_cursor(key: dict[str, Any] | None) -> str | None:

@@ -75,6 +75,16 @@ class Checkin:
 
 
 @dataclass(frozen=True, slots=True)
+class Override:
+    """A colour the health authority imposed, approved by two people (dual control): in force through
+    ``until`` (the last day, in the ruleset's zone). It never makes a listed case green."""
+
+    color: Color
+    reason: str
+    until: date
+
+
+@dataclass(frozen=True, slots=True)
 class Facts:
     """Everything known about a holder that the rules look at."""
 
@@ -83,6 +93,7 @@ class Facts:
     reports: tuple[SymptomReport, ...] = ()  # symptoms declared at application
     checkins: tuple[Checkin, ...] = ()
     case: str | None = None  # authority list: confirmed | suspected (None once cleared)
+    overrides: tuple[Override, ...] = ()  # in the order they were approved: the last in force applies
 
 
 class Episode(NamedTuple):
@@ -475,7 +486,7 @@ def evaluate(
         tomorrow = today + timedelta(days=1)
         due = tomorrow if due is None or tomorrow < due else due
 
-    return Assessment(
+    assessed = Assessment(
         color=color,
         score=score,
         reasons=tuple(reasons),
@@ -485,4 +496,34 @@ def evaluate(
         state=State(episode, discharged),
         ruleset_version=rules.version,
         today=today,
+    )
+    return _overridden(assessed, facts)
+
+
+def override_in_force(facts: Facts, today: date) -> Override | None:
+    """The override that applies today: the last approved whose day has not passed. A green override
+    does not apply to a listed case (only the authority's ``cleared`` ends a case)."""
+    for o in reversed(facts.overrides):
+        if o.until >= today and not (o.color is Color.GREEN and facts.case):
+            return o
+    return None
+
+
+def _overridden(a: Assessment, facts: Facts) -> Assessment:
+    """The assessment with an override in force on top: its colour, and a first reason line that says
+    so. The rules' own reasons stay listed and their episode goes on underneath (check-ins still
+    count), so the colour the rules give returns the day after the override ends."""
+    o = override_in_force(facts, a.today)
+    if o is None:
+        return a
+    line = Reason("override", 0, f"override by the health authority: {o.reason}, until {o.until.isoformat()}")
+    ends = o.until + timedelta(days=1)
+    due = ends if a.due_on is None or ends < a.due_on else a.due_on
+    if o.color is Color.GREEN:
+        quarantine, green_on = None, None
+    else:
+        quarantine = a.quarantine
+        green_on = ends if a.color is Color.GREEN else (a.green_eligible_on and max(a.green_eligible_on, ends))
+    return a._replace(
+        color=o.color, reasons=(line, *a.reasons), quarantine=quarantine, green_eligible_on=green_on, due_on=due
     )

@@ -18,7 +18,7 @@ from aws_lambda_powertools import Logger
 
 from healthcode.errors import Unavailable, VersionConflict
 from healthcode.models import Holder, LevelSnapshot, QuarantineView, ReasonView, StoredEpisode, StoredState
-from healthcode.scoring.rules import Checkin, Contact, Episode, Facts, State, Stay, SymptomReport, evaluate
+from healthcode.scoring.rules import Checkin, Contact, Episode, Facts, Override, State, Stay, SymptomReport, evaluate
 
 if TYPE_CHECKING:
     from healthcode.adapters.base import HolderRepository, RegionLevels, RulesetStore
@@ -39,6 +39,7 @@ def facts_of(h: Holder) -> Facts:
         reports=tuple(SymptomReport(r.on, tuple(r.symptoms), r.temperature) for r in h.reports),
         checkins=tuple(Checkin(c.on, c.temperature, tuple(c.symptoms)) for c in h.checkins),
         case=h.authority.case,
+        overrides=tuple(Override(o.color, o.reason, o.until) for o in h.authority.overrides),
     )
 
 
@@ -87,16 +88,21 @@ def with_assessment(h: Holder, a: Assessment, now: datetime) -> Holder:
 
 
 def pruned(h: Holder, today: date) -> dict[str, Any]:
-    """Stays and contacts that have left the window (they can no longer count), dropped: an item
-    stays small however often a holder declares."""
+    """Stays and contacts that have left the window (they can no longer count) and overrides whose day
+    has passed, dropped: an item stays small however often a holder declares."""
     since = today - timedelta(days=FACT_WINDOW_DAYS)
     auth = h.authority
+    if any(c.on < since for c in auth.contacts) or any(o.until < today for o in auth.overrides):
+        auth = auth.model_copy(
+            update={
+                "contacts": [c for c in auth.contacts if c.on >= since],
+                "overrides": [o for o in auth.overrides if o.until >= today],
+            }
+        )
     return {
         "stays": [s for s in h.stays if s.left_on is None or s.left_on >= since],
         "contacts": [c for c in h.contacts if c.on >= since],
-        "authority": auth.model_copy(update={"contacts": [c for c in auth.contacts if c.on >= since]})
-        if any(c.on < since for c in auth.contacts)
-        else auth,
+        "authority": auth,
     }
 
 

@@ -55,6 +55,8 @@ _CAUSES: tuple[tuple[str, CauseKind], ...] = (
     ("authority list", "case list"),
     ("contact report by partner", "partner report"),
     ("new ruleset", "ruleset"),
+    ("override", "override"),
+    ("appeal", "appeal"),
     ("time passed", "time passing"),
 )
 

@@ -1,0 +1,283 @@
+"""Appeals (变色申述复核, GB/T 38963): a resident says one reason of their code (or a dependant's) is
+wrong; a health_admin upholds it, with a correction that removes the wrong facts and rescores the
+holder at once, or rejects it, with a reason the holder reads. One open appeal per holder and factor;
+an appeal open longer than the deadline is flagged and counted."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from aws_lambda_powertools import Logger
+
+from healthcode.adapters.base import decode_cursor, encode_cursor
+from healthcode.errors import Conflict, FieldError, InvalidInput, NotFound, Unavailable, VersionConflict
+from healthcode.models import (
+    AppealDecisionRequest,
+    AppealRecord,
+    AppealRequest,
+    AppealsView,
+    AppealView,
+    Correction,
+    Holder,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from healthcode.adapters.base import AppealStore, HolderRepository, RulesetStore
+    from healthcode.usecases.overrides import Overrides
+    from healthcode.usecases.recolor import Recolor
+
+logger = Logger(child=True)
+ATTEMPTS = 5
+# the appealed factor -> the reason factors of a code it covers
+REASON_FACTORS: dict[str, tuple[str, ...]] = {
+    "case": ("confirmed", "suspected"),
+    "close_contact": ("close_contact",),
+    "secondary_contact": ("secondary_contact",),
+    "stay": ("stay",),
+    "fever": ("fever",),
+    "symptoms": ("symptoms",),
+    "override": ("override",),
+}
+
+
+class Appeals:
+    def __init__(
+        self,
+        store: AppealStore,
+        holders: HolderRepository,
+        recolor: Recolor,
+        overrides: Overrides,
+        rulesets: RulesetStore,
+        deadline: timedelta = timedelta(hours=24),
+    ) -> None:
+        self._store = store
+        self._holders = holders
+        self._recolor = recolor
+        self._overrides = overrides
+        self._rulesets = rulesets
+        self._deadline = deadline
+
+    # ---------------------------------------------------------------- residents
+    def file(self, sub: str, req: AppealRequest, now: datetime) -> tuple[AppealView, bool]:
+        """File an appeal about one factor of the caller's code (or a dependant's). Returns it and
+        whether it is new: the same appeal sent again while open is a retry and returns the first."""
+        h = self._appellant(sub, req.dependant_id)
+        h, _ = self._recolor(h.holder_id, now, "time passed", current=h)  # the reasons as of now
+        assert h is not None
+        then = [r for r in h.reasons if r.factor in REASON_FACTORS[req.factor]]
+        if not then:
+            have = sorted({r.factor for r in h.reasons}) or ["none: the code is green"]
+            raise InvalidInput(
+                "Your code has no reason of this kind to appeal.",
+                [FieldError("factor", f"no reason of the code is {req.factor}; its reasons: {', '.join(have)}")],
+            )
+        rec = AppealRecord(
+            appeal_id="ap-" + uuid.uuid4().hex[:24],
+            holder_id=h.holder_id,
+            owner=sub,
+            factor=req.factor,
+            reason=req.reason,
+            evidence=req.evidence,
+            masked_name=h.masked_name,
+            reasons_then=then,
+            filed_at=now,
+        )
+        for _ in range(ATTEMPTS):
+            try:
+                existing = self._store.file(rec)
+            except VersionConflict:
+                continue  # the open one was decided in between: file this one
+            if existing is None:
+                logger.info("appeal filed", extra={"appeal_id": rec.appeal_id, "factor": req.factor})
+                return self._view(rec, now), True
+            if (existing.owner, existing.reason, existing.evidence) == (sub, req.reason, req.evidence):
+                return self._view(existing, now), False
+            raise Conflict(
+                f"An appeal about {req.factor} of this code is open already ({existing.appeal_id}); "
+                "it is decided before another one."
+            )
+        raise Unavailable("Try again.", retry_after=1)
+
+    def mine(self, sub: str, after: str | None, limit: int, now: datetime) -> AppealsView:
+        recs, nxt = self._store.by_owner(sub, limit, decode_cursor(after))
+        return AppealsView(items=[self._view(r, now) for r in recs], next=encode_cursor(nxt))
+
+    # ---------------------------------------------------------------- the authority
+    def list(self, status: str, after: str | None, limit: int, now: datetime) -> AppealsView:
+        """Appeals of a status, oldest first (the longest waiting on top); open ones past the
+        deadline are flagged, and counted."""
+        recs, nxt = self._store.by_status(status, limit, decode_cursor(after))
+        overdue = self._store.open_before(now - self._deadline) if status == "open" else None
+        return AppealsView(items=[self._view(r, now) for r in recs], overdue=overdue, next=encode_cursor(nxt))
+
+    def get(self, appeal_id: str, now: datetime) -> AppealView:
+        return self._view(self._get(appeal_id), now)
+
+    def decide(self, appeal_id: str, req: AppealDecisionRequest, by: str, now: datetime) -> AppealView:
+        """Uphold (the correction removes the appealed facts; the holder is rescored at once, the reason
+        in their history) or reject (the reason is what the holder reads)."""
+        for _ in range(ATTEMPTS):
+            rec = self._get(appeal_id)
+            if rec.status != "open":
+                same = rec.decided_by == by and rec.decision_reason == req.reason
+                if same and (rec.status == "upheld") == (req.decision == "uphold"):
+                    if rec.status == "upheld":  # a retry: finish the correction it started
+                        self._correct(rec, now)
+                    return self._view(rec, now)
+                raise Conflict(f"Appeal {appeal_id} was {rec.status} by {rec.decided_by} already.")
+            correction: dict[str, Any] | None = None
+            if req.decision == "uphold":
+                fix = req.correction or Correction()
+                h = self._holders.get(rec.holder_id)
+                if h is None:
+                    raise NotFound("The appeal's holder no longer exists.")
+                problem = _correction_problem(rec.factor, fix, h, self._rulesets.at(now).fever_temperature)
+                if problem:
+                    raise InvalidInput("The correction removes nothing.", [problem])
+                correction = fix.model_dump(mode="json", exclude_none=True)
+            decided = rec.model_copy(
+                update={
+                    "status": "upheld" if req.decision == "uphold" else "rejected",
+                    "decided_at": now,
+                    "decided_by": by,
+                    "decision_reason": req.reason,
+                    "correction": correction,
+                }
+            )
+            try:
+                saved = self._store.decide(decided)
+            except VersionConflict:
+                continue
+            logger.info("appeal decided", extra={"appeal_id": appeal_id, "decision": req.decision})
+            if saved.status == "upheld":
+                saved = self._correct(saved, now)
+            return self._view(saved, now)
+        raise Unavailable("The appeal is being decided by someone else; try again.", retry_after=1)
+
+    # ---------------------------------------------------------------- helpers
+    def _correct(self, rec: AppealRecord, now: datetime) -> AppealRecord:
+        """Apply an upheld appeal's correction to its holder (rescored at once; a second time it
+        finds nothing left to remove and writes nothing)."""
+        fix = Correction.model_validate(rec.correction or {})
+        if rec.factor == "override":
+            self._overrides.release(rec.holder_id, now)
+        cause = f"appeal {rec.appeal_id} upheld: {rec.decision_reason}"
+        fever_at = self._rulesets.at(now).fever_temperature
+        saved, _ = self._recolor(rec.holder_id, now, cause, _remover(rec.factor, fix, now, fever_at))
+        return rec.model_copy(update={"color_after": saved.color if saved else None})
+
+    def _get(self, appeal_id: str) -> AppealRecord:
+        rec = self._store.get(appeal_id)
+        if rec is None:
+            raise NotFound(f"No appeal {appeal_id}.")
+        return rec
+
+    def _appellant(self, sub: str, dependant_id: str | None) -> Holder:
+        if dependant_id is None:
+            h = self._holders.find_by_sub(sub)
+            if h is None:
+                raise NotFound("You have no health code yet: apply first (POST /v1/applications).")
+            return h
+        found = next((d for d in self._holders.dependants(sub) if d.code_id == dependant_id), None)
+        if found is None:
+            raise NotFound("You have no dependant with this dependant_id.")
+        return found
+
+    def _view(self, rec: AppealRecord, now: datetime) -> AppealView:
+        return AppealView(
+            appeal_id=rec.appeal_id,
+            status=rec.status,
+            factor=rec.factor,  # type: ignore[arg-type]
+            reason=rec.reason,
+            evidence=rec.evidence,
+            holder_id=rec.holder_id,
+            masked_name=rec.masked_name,
+            reasons_then=rec.reasons_then,
+            filed_at=rec.filed_at,
+            overdue=rec.status == "open" and now - rec.filed_at > self._deadline,
+            decided_at=rec.decided_at,
+            decided_by=rec.decided_by,
+            decision_reason=rec.decision_reason,
+            color_after=rec.color_after,
+        )
+
+
+def _correction_problem(factor: str, fix: Correction, h: Holder, fever_at: float) -> FieldError | None:
+    """Why upholding ``factor`` with ``fix`` would remove nothing from ``h`` (None: it removes something)."""
+    if factor == "stay" and fix.region is None:
+        return FieldError("correction.region", "required: the region of the mistaken stay")
+    if _remover(factor, fix, None, fever_at)(h) == h:
+        return FieldError("correction", f"the holder has no {factor} fact that matches it")
+    return None
+
+
+def _remover(
+    factor: str, fix: Correction, now: datetime | None, fever_at: float
+) -> Callable[[Holder | None], Holder | None]:
+    """The change that takes the appealed facts off a holder (narrowed by ``fix``)."""
+
+    def on_day(day: object) -> bool:
+        return fix.on is None or day == fix.on
+
+    def change(h: Holder | None) -> Holder | None:
+        if h is None:
+            return None
+        auth = h.authority
+        update: dict[str, Any] = {}
+        if factor == "case" and auth.case:
+            update["authority"] = auth.model_copy(update={"case": None, "cleared_at": now or auth.cleared_at})
+        elif factor in ("close_contact", "secondary_contact"):
+            keep = [c for c in h.contacts if not (c.kind == factor and on_day(c.on))]
+            listed = [c for c in auth.contacts if not (c.kind == factor and on_day(c.on))]
+            if keep != h.contacts:
+                update["contacts"] = keep
+            if listed != auth.contacts:
+                update["authority"] = auth.model_copy(update={"contacts": listed})
+        elif factor == "stay":
+            keep_stays = [
+                s
+                for s in h.stays
+                if not (s.region == fix.region and (fix.arrived_on is None or s.arrived_on == fix.arrived_on))
+            ]
+            if keep_stays != h.stays:
+                update["stays"] = keep_stays
+        elif factor in ("fever", "symptoms"):
+            update |= _without_symptoms(h, factor == "fever", on_day, fever_at)
+        elif factor == "override" and auth.overrides:
+            update["authority"] = auth.model_copy(update={"overrides": []})
+        return h.model_copy(update=update) if update else h
+
+    return change
+
+
+def _without_symptoms(h: Holder, fever: bool, on_day: Callable[[object], bool], fever_at: float) -> dict[str, Any]:
+    """Reports and check-ins without the appealed fever (a fever reading's check-in is dropped: the day
+    is then one without a check-in) or without the other symptoms."""
+    reports, checkins = [], []
+    for r in h.reports:
+        if on_day(r.on):
+            if fever:
+                r = r.model_copy(update={"symptoms": [s for s in r.symptoms if s != "fever"], "temperature": None})
+            else:
+                r = r.model_copy(update={"symptoms": [s for s in r.symptoms if s == "fever"]})
+        if r.symptoms or r.temperature is not None:
+            reports.append(r)
+    for c in h.checkins:
+        if on_day(c.on):
+            if fever:
+                if c.temperature >= fever_at:
+                    continue
+                c = c.model_copy(update={"symptoms": [s for s in c.symptoms if s != "fever"]})
+            else:
+                c = c.model_copy(update={"symptoms": [s for s in c.symptoms if s == "fever"]})
+        checkins.append(c)
+    out: dict[str, Any] = {}
+    if reports != h.reports:
+        out["reports"] = reports
+    if checkins != h.checkins:
+        out["checkins"] = checkins
+    return out

@@ -1,0 +1,303 @@
+"""Overrides under dual control: a health_admin proposes a colour for some holders (with a reason and
+an expiry); it has no effect until a different health_admin approves it, and a bulk one (more than the
+threshold of holders in an hour by one proposer) also needs a health_director. The proposer or an
+approver may withdraw it. In force, it is carried on each holder and applied by the pure rules
+(:func:`healthcode.scoring.rules.evaluate`): first among the reasons, never making a listed case green,
+gone the day after its last day. Written holders are rescored from the holders table's stream."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from aws_lambda_powertools import Logger
+
+from healthcode.adapters.base import decode_cursor, encode_cursor, hour_of
+from healthcode.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound, Unavailable, VersionConflict
+from healthcode.identity import IdType, holder_id, id_number_problem, normalize_id_number
+from healthcode.models import (
+    Holder,
+    OverrideCounts,
+    OverrideRecord,
+    OverrideRequest,
+    OverridesView,
+    OverrideView,
+    StoredOverride,
+)
+from healthcode.scoring.rules import Color, local_day
+from healthcode.usecases.isolation import Isolated, isolated
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from healthcode.adapters.base import HolderRepository, Keys, OverrideStore, RulesetStore
+    from healthcode.usecases.recolor import Recolor
+
+logger = Logger(child=True)
+ADMIN = "health_admin"
+DIRECTOR = "health_director"
+ATTEMPTS = 5
+
+
+class Overrides:
+    def __init__(
+        self,
+        store: OverrideStore,
+        holders: HolderRepository,
+        recolor: Recolor,
+        keys: Keys,
+        rulesets: RulesetStore,
+        bulk_threshold: int = 20,
+        max_days: int = 14,
+    ) -> None:
+        self._store = store
+        self._holders = holders
+        self._recolor = recolor
+        self._keys = keys
+        self._rulesets = rulesets
+        self._bulk = bulk_threshold
+        self._max_days = max_days
+
+    # ---------------------------------------------------------------- propose
+    def propose(self, req: OverrideRequest, by: str, now: datetime) -> tuple[OverrideView, bool]:
+        """Record a proposal (nothing changes for the holders yet). Returns it and whether it is new:
+        the same proposal again within the hour is a retry and returns the first."""
+        today = local_day(now, self._rulesets.at(now))
+        errors: list[FieldError] = []
+        if req.until < today:
+            errors.append(FieldError("until", "the last day in force must not be in the past"))
+        elif req.until > today + timedelta(days=self._max_days):
+            errors.append(
+                FieldError(
+                    "until",
+                    f"at most {self._max_days} days ahead (on or before {today + timedelta(days=self._max_days)})",
+                )
+            )
+        key = self._keys.holder_key()
+        ids: list[str] = []
+        for i, ref in enumerate(req.holders):
+            number = normalize_id_number(ref.id_number)
+            problem = id_number_problem(IdType(ref.id_type), number, today)
+            if problem:
+                errors.append(FieldError(f"holders[{i}].id_number", problem))
+                continue
+            hid = holder_id(key, ref.id_type, number)
+            h = self._holders.get(hid)
+            if h is None or not h.applied:
+                errors.append(FieldError(f"holders[{i}]", "no health code for this person"))
+            elif req.color is Color.GREEN and h.authority.case:
+                errors.append(
+                    FieldError(
+                        f"holders[{i}]",
+                        f"listed as a {h.authority.case} case: an override cannot make a case green "
+                        "(only the authority's cleared listing does)",
+                    )
+                )
+            elif hid not in ids:
+                ids.append(hid)
+        if errors:
+            raise InvalidInput("The override cannot be proposed; nothing was recorded.", errors)
+        override_id = _proposal_id(by, req, ids, now)
+        for _ in range(ATTEMPTS):
+            existing = self._store.get(override_id)
+            if existing is not None:
+                return self._view(existing, today), False
+            earlier, this_hour = self._store.proposed_since(by, now)
+            rec = OverrideRecord(
+                override_id=override_id,
+                status="awaiting_approval",
+                color=req.color,
+                reason=req.reason,
+                until=req.until,
+                holders=ids,
+                bulk=earlier + this_hour + len(ids) > self._bulk,
+                proposed_by=by,
+                proposed_at=now,
+            )
+            try:
+                created = self._store.create(rec, this_hour)
+            except VersionConflict:
+                continue  # another proposal by the same person counted first: count again
+            if created:
+                logger.info(
+                    "override proposed", extra={"override_id": override_id, "holders": len(ids), "bulk": rec.bulk}
+                )
+                return self._view(rec, today), True
+        raise Unavailable("Too many proposals at once; try again.", retry_after=1)
+
+    # ---------------------------------------------------------------- approve, withdraw
+    def approve(self, override_id: str, by: str, roles: frozenset[str], now: datetime) -> OverrideView:
+        """Approve as a second person (never the proposer, never twice): a health_director fills the
+        director's approval of a bulk override, otherwise the second health_admin's. With every
+        approval given it is in force, and written to each of its holders."""
+        today = local_day(now, self._rulesets.at(now))
+        for _ in range(ATTEMPTS):
+            rec = self._get(override_id)
+            if rec.status == "withdrawn":
+                raise Conflict(f"Override {override_id} was withdrawn by {rec.withdrawn_by}; propose it again.")
+            if by == rec.proposed_by:
+                raise Forbidden("A second person must approve an override, not its proposer.")
+            if by in rec.approvals.values():  # a retry of one's own approval: finish what it started
+                if rec.status == "in_force":
+                    self._write_holders(rec, now)
+                return self._view(rec, today)
+            if rec.until < today:
+                raise Conflict(f"Override {override_id} expired on {rec.until} before it was approved.")
+            needed = self._needed(rec)
+            if not needed:
+                raise Conflict(f"Override {override_id} is in force already; it needs no more approvals.")
+            if DIRECTOR in needed and DIRECTOR in roles:
+                slot = DIRECTOR
+            elif ADMIN in needed and roles & {ADMIN, DIRECTOR}:
+                slot = ADMIN
+            else:
+                raise Forbidden(f"This override awaits the approval of a {' and a '.join(needed)}.")
+            approvals = rec.approvals | {slot: by}
+            update: dict[str, object] = {"approvals": approvals}
+            if not self._needed(rec.model_copy(update=update)):
+                update |= {"status": "in_force", "in_force_since": now}
+            try:
+                saved = self._store.save(rec.model_copy(update=update))
+            except VersionConflict:
+                continue
+            logger.info("override approved", extra={"override_id": override_id, "slot": slot, "status": saved.status})
+            if saved.status == "in_force":
+                self._write_holders(saved, now)
+            return self._view(saved, today)
+        raise Unavailable("The override is being changed by someone else; try again.", retry_after=1)
+
+    def withdraw(self, override_id: str, by: str, now: datetime) -> OverrideView:
+        """Withdraw (the proposer or an approver): awaiting, it never takes effect; in force, its
+        holders are rescored without it."""
+        today = local_day(now, self._rulesets.at(now))
+        for _ in range(ATTEMPTS):
+            rec = self._get(override_id)
+            if by != rec.proposed_by and by not in rec.approvals.values():
+                raise Forbidden("Only the override's proposer or one of its approvers may withdraw it.")
+            if rec.status == "withdrawn":
+                if rec.in_force_since is not None:
+                    self._write_holders(rec, now, remove=True)  # a retry: finish what it started
+                return self._view(rec, today)
+            try:
+                saved = self._store.save(
+                    rec.model_copy(update={"status": "withdrawn", "withdrawn_by": by, "withdrawn_at": now})
+                )
+            except VersionConflict:
+                continue
+            logger.info("override withdrawn", extra={"override_id": override_id})
+            if saved.in_force_since is not None:
+                self._write_holders(saved, now, remove=True)
+            return self._view(saved, today)
+        raise Unavailable("The override is being changed by someone else; try again.", retry_after=1)
+
+    def release(self, holder: str, now: datetime) -> list[str]:
+        """An upheld appeal takes ``holder`` out of every override it carries (so a retried approval
+        cannot put it back); returns their ids. The holder's own item is corrected by the caller."""
+        h = self._holders.get(holder)
+        released = []
+        for carried in h.authority.overrides if h else []:
+            for _ in range(ATTEMPTS):
+                rec = self._store.get(carried.override_id)
+                if rec is None or holder in rec.released:
+                    break
+                try:
+                    self._store.save(rec.model_copy(update={"released": [*rec.released, holder]}))
+                except VersionConflict:
+                    continue
+                break
+            released.append(carried.override_id)
+        return released
+
+    # ---------------------------------------------------------------- read
+    def get(self, override_id: str, now: datetime) -> OverrideView:
+        return self._view(self._get(override_id), local_day(now, self._rulesets.at(now)))
+
+    def list(self, status: str, after: str | None, limit: int, now: datetime) -> OverridesView:
+        today = local_day(now, self._rulesets.at(now))
+        recs, nxt = self._store.page(status, limit, decode_cursor(after))
+        counts = OverrideCounts(
+            awaiting_approval=self._store.count("awaiting_approval"),
+            in_force=self._store.count("in_force"),
+            bulk_awaiting_approval=self._store.count("awaiting_approval", bulk_only=True),
+            bulk_in_force=self._store.count("in_force", bulk_only=True),
+        )
+        return OverridesView(items=[self._view(r, today) for r in recs], counts=counts, next=encode_cursor(nxt))
+
+    # ---------------------------------------------------------------- helpers
+    def _get(self, override_id: str) -> OverrideRecord:
+        rec = self._store.get(override_id)
+        if rec is None:
+            raise NotFound(f"No override {override_id}.")
+        return rec
+
+    @staticmethod
+    def _needed(rec: OverrideRecord) -> list[str]:
+        slots = [ADMIN, DIRECTOR] if rec.bulk else [ADMIN]
+        return [s for s in slots if s not in rec.approvals]
+
+    def _view(self, rec: OverrideRecord, today: object) -> OverrideView:
+        status = rec.status
+        if status != "withdrawn" and rec.until < today:  # type: ignore[operator]
+            status = "expired"
+        return OverrideView(
+            override_id=rec.override_id,
+            status=status,
+            color=rec.color,
+            reason=rec.reason,
+            until=rec.until,
+            holders=rec.holders,
+            bulk=rec.bulk,
+            approvals_needed=self._needed(rec) if rec.status == "awaiting_approval" else [],  # type: ignore[arg-type]
+            proposed_by=rec.proposed_by,
+            proposed_at=rec.proposed_at,
+            approved_by=list(rec.approvals.values()),
+            in_force_since=rec.in_force_since,
+            withdrawn_by=rec.withdrawn_by,
+            withdrawn_at=rec.withdrawn_at,
+        )
+
+    def _write_holders(self, rec: OverrideRecord, now: datetime, remove: bool = False) -> None:
+        """Carry the override on (or take it off) each of its holders; each is rescored from the stream.
+        One holder that cannot be written does not stop the others; the caller's retry finishes."""
+        cause = (
+            f"override {rec.override_id} withdrawn" if remove else f"override {rec.override_id} by the health authority"
+        )
+        carried = StoredOverride(
+            override_id=rec.override_id,
+            color=rec.color,
+            reason=rec.reason,
+            until=rec.until,
+            approved_at=rec.in_force_since or now,
+        )
+
+        def change(cur: Holder | None) -> Holder | None:
+            if cur is None:
+                return None
+            auth = cur.authority
+            others = [o for o in auth.overrides if o.override_id != rec.override_id]
+            wanted = others if remove else [*others, carried]
+            if [o.override_id for o in wanted] == [o.override_id for o in auth.overrides]:
+                return cur
+            return cur.model_copy(update={"authority": auth.model_copy(update={"overrides": wanted})})
+
+        failed = 0
+        for hid in _not_released(rec):
+            try:
+                isolated(lambda h=hid: self._recolor(h, now, cause, change, score=False))
+            except Isolated as exc:
+                failed += 1
+                logger.warning("override not written", extra={"holder_id": hid, "reason": exc.reason})
+        if failed:
+            raise Unavailable(f"{failed} holders could not be written yet; send the same request again.", retry_after=2)
+
+
+def _not_released(rec: OverrideRecord) -> Iterable[str]:
+    return (h for h in rec.holders if h not in rec.released)
+
+
+def _proposal_id(by: str, req: OverrideRequest, ids: list[str], now: datetime) -> str:
+    """The same proposal by the same person within the clock hour has the same id (a retry)."""
+    doc = [by, req.color.value, req.reason, req.until.isoformat(), sorted(ids), hour_of(now)]
+    return "ov-" + hashlib.sha256(json.dumps(doc).encode()).hexdigest()[:24]
