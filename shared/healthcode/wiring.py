@@ -16,6 +16,7 @@ from healthcode.lazy import Lazy
 from healthcode.settings import Settings, settings
 
 if TYPE_CHECKING:
+    from healthcode.adapters.accountability import DynamoOverrides
     from healthcode.adapters.base import HolderChange, RegionChange, RunStarted
     from healthcode.adapters.clients import Clients
     from healthcode.adapters.history import DynamoHistory
@@ -327,14 +328,18 @@ class Services:
         return DeliveryLogView(self.deliveries)
 
     @cached_property
-    def overrides(self) -> Overrides:
+    def override_store(self) -> DynamoOverrides:
         from healthcode.adapters.accountability import DynamoOverrides
+
+        return DynamoOverrides(self.clients.get("dynamodb"), self.settings.table("overrides"))
+
+    @cached_property
+    def overrides(self) -> Overrides:
         from healthcode.usecases.overrides import Overrides
 
         s = self.settings
-        store = DynamoOverrides(self.clients.get("dynamodb"), s.table("overrides"))
         return Overrides(
-            store,
+            self.override_store,
             self.holders,
             self.recolor,
             self.keys,
@@ -353,7 +358,7 @@ class Services:
         s = self.settings
         store = DynamoAppeals(self.clients.get("dynamodb"), s.table("appeals"))
         deadline = timedelta(hours=s.appeal_deadline_hours)
-        return Appeals(store, self.holders, self.recolor, self.overrides, self.rulesets, deadline)
+        return Appeals(store, self.holders, self.recolor, self.override_store, self.rulesets, deadline)
 
     @cached_property
     def partner_gate(self) -> PartnerGate:

@@ -16,7 +16,11 @@ from tests.e2e.test_notifications_http import wait_for
 from tests.people import application, resident_id
 
 DAY = "2020-06-14"
-A, B, D = ("zz-officer-a", ("health_admin",)), ("zz-officer-b", ("health_admin",)), ("zz-director", ("health_director",))
+A, B, D = (
+    ("zz-officer-a", ("health_admin",)),
+    ("zz-officer-b", ("health_admin",)),
+    ("zz-director", ("health_director",)),
+)
 AUDITOR = ("zz-auditor", ("auditor",))
 
 
@@ -33,7 +37,9 @@ def test_the_zhengzhou_attempt_needs_two_approvals_and_a_director_and_every_act_
     numbers, subs = [], []
     for i in range(50):
         number = resident_id("410105", born="19800614", seq=f"{i:03d}")
-        r = stack.call("POST", "/v1/applications", application(number, residence_region="410105"), sub=f"zz-depositor-{i}")
+        r = stack.call(
+            "POST", "/v1/applications", application(number, residence_region="410105"), sub=f"zz-depositor-{i}"
+        )
         assert r.status_code == 200 and r.json()["color"] == "green", r.text
         numbers.append(number)
         subs.append(f"zz-depositor-{i}")
@@ -60,7 +66,10 @@ def test_the_zhengzhou_attempt_needs_two_approvals_and_a_director_and_every_act_
     assert r.status_code == 200 and r.json()["status"] == "in_force", r.text
     wait_for(lambda: set(colours(stack, subs)) == {"red"}, "every depositor's code is red")
     code = stack.call("GET", "/v1/codes/me", sub=subs[0]).json()
-    assert code["reasons"][0]["detail"] == "override by the health authority: risk from a gathering at the bank, until 2020-06-27"
+    assert (
+        code["reasons"][0]["detail"]
+        == "override by the health authority: risk from a gathering at the bank, until 2020-06-27"
+    )
     counts = as_(D, stack, "GET", "/admin/v1/overrides?status=in_force").json()["counts"]
     assert counts["bulk_in_force"] >= 1
 
@@ -68,7 +77,13 @@ def test_the_zhengzhou_attempt_needs_two_approvals_and_a_director_and_every_act_
     r = stack.call("POST", "/v1/appeals", {"factor": "override", "reason": "I only asked for my savings"}, sub=subs[0])
     assert r.status_code == 201, r.text
     appeal = r.json()
-    decided = as_(B, stack, "POST", f"/admin/v1/appeals/{appeal['appeal_id']}/decision", {"decision": "uphold", "reason": "no health ground for red"})
+    decided = as_(
+        B,
+        stack,
+        "POST",
+        f"/admin/v1/appeals/{appeal['appeal_id']}/decision",
+        {"decision": "uphold", "reason": "no health ground for red"},
+    )
     assert decided.status_code == 200 and decided.json()["color_after"] == "green", decided.text
 
     def history_says_appeal():
@@ -99,11 +114,24 @@ def test_the_zhengzhou_attempt_needs_two_approvals_and_a_director_and_every_act_
 
     # an insider edits one record in the database: the chain no longer verifies
     db = boto3.client(
-        "dynamodb", endpoint_url=stack.aws, region_name="us-east-1", aws_access_key_id="local", aws_secret_access_key="local"
+        "dynamodb",
+        endpoint_url=stack.aws,
+        region_name="us-east-1",
+        aws_access_key_id="local",
+        aws_secret_access_key="local",
     )
     table = next(t for t in db.list_tables()["TableNames"] if "AuditTable" in t)
-    items = db.query(TableName=table, KeyConditionExpression="#d = :d", ExpressionAttributeNames={"#d": "day"}, ExpressionAttributeValues={":d": {"S": DAY}})["Items"]
-    target = next(i for i in items if json.loads(i["doc"]["S"])["target"] == oid and json.loads(i["doc"]["S"])["actor"] == "zz-director")
+    items = db.query(
+        TableName=table,
+        KeyConditionExpression="#d = :d",
+        ExpressionAttributeNames={"#d": "day"},
+        ExpressionAttributeValues={":d": {"S": DAY}},
+    )["Items"]
+    target = next(
+        i
+        for i in items
+        if json.loads(i["doc"]["S"])["target"] == oid and json.loads(i["doc"]["S"])["actor"] == "zz-director"
+    )
     doc = json.loads(target["doc"]["S"])
     doc["actor"] = "zz-officer-a"  # as if the proposer had approved it alone
     db.put_item(TableName=table, Item={**target, "doc": {"S": json.dumps(doc, ensure_ascii=False, sort_keys=True)}})

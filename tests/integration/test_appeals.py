@@ -13,7 +13,11 @@ B = {"sub": "officer-b", "scope": "health_admin"}
 
 
 def listed(system, number, status="confirmed", **extra):
-    r = system.admin("POST", "/admin/v1/cases", {"cases": [{"id_type": "resident_id", "id_number": number, "status": status, **extra}]})
+    r = system.admin(
+        "POST",
+        "/admin/v1/cases",
+        {"cases": [{"id_type": "resident_id", "id_number": number, "status": status, **extra}]},
+    )
     assert r.status == 202, r.body
     system.settle()
 
@@ -31,13 +35,20 @@ def test_an_upheld_appeal_turns_a_wrongly_listed_holder_green_with_the_reason_in
     assert appeal["status"] == "open" and appeal["reasons_then"][0]["factor"] == "confirmed"
     assert number not in r.body and appeal["masked_name"] == "王*波"
     # the same appeal again is the first one; another about the same factor waits for the decision
-    assert me("POST", "/v1/appeals", {"factor": "case", "reason": "I was never tested; the list has my number by mistake"}).json()["appeal_id"] == appeal["appeal_id"]
+    assert (
+        me(
+            "POST", "/v1/appeals", {"factor": "case", "reason": "I was never tested; the list has my number by mistake"}
+        ).json()["appeal_id"]
+        == appeal["appeal_id"]
+    )
     assert me("POST", "/v1/appeals", {"factor": "case", "reason": "something else entirely"}).status == 409
 
     open_ = system.admin("GET", "/admin/v1/appeals?status=open").json()
     assert [a["appeal_id"] for a in open_["items"]] == [appeal["appeal_id"]] and open_["overdue"] == 0
     decided = system.admin(
-        "POST", f"/admin/v1/appeals/{appeal['appeal_id']}/decision", {"decision": "uphold", "reason": "wrong ID number on the hospital list"}
+        "POST",
+        f"/admin/v1/appeals/{appeal['appeal_id']}/decision",
+        {"decision": "uphold", "reason": "wrong ID number on the hospital list"},
     )
     assert decided.status == 200, decided.body
     assert decided.json()["status"] == "upheld" and decided.json()["color_after"] == "green"
@@ -49,10 +60,14 @@ def test_an_upheld_appeal_turns_a_wrongly_listed_holder_green_with_the_reason_in
     mine = me("GET", "/v1/appeals/mine").json()["items"]
     assert mine[0]["status"] == "upheld" and mine[0]["decision_reason"] == "wrong ID number on the hospital list"
     # decided once: a second decision is refused, the same one again is a retry
-    again = system.admin("POST", f"/admin/v1/appeals/{appeal['appeal_id']}/decision", {"decision": "reject", "reason": "changed my mind"})
+    again = system.admin(
+        "POST", f"/admin/v1/appeals/{appeal['appeal_id']}/decision", {"decision": "reject", "reason": "changed my mind"}
+    )
     assert again.status == 409
     retry = system.admin(
-        "POST", f"/admin/v1/appeals/{appeal['appeal_id']}/decision", {"decision": "uphold", "reason": "wrong ID number on the hospital list"}
+        "POST",
+        f"/admin/v1/appeals/{appeal['appeal_id']}/decision",
+        {"decision": "uphold", "reason": "wrong ID number on the hospital list"},
     )
     assert retry.status == 200
     # with the decision made, the same factor can be appealed again (nothing to appeal now: green)
@@ -66,12 +81,24 @@ def test_a_rejected_appeal_changes_nothing_and_the_holder_reads_why(system):
     listed(system, number, status="close_contact", on="2020-02-15")
     before = me("GET", "/v1/codes/me").json()
     assert before["color"] != "green"
-    a = me("POST", "/v1/appeals", {"factor": "close_contact", "reason": "I was at home that day", "evidence": "ticket 12345"}).json()
-    r = system.admin("POST", f"/admin/v1/appeals/{a['appeal_id']}/decision", {"decision": "reject", "reason": "the trace shows you on the bus"})
+    a = me(
+        "POST",
+        "/v1/appeals",
+        {"factor": "close_contact", "reason": "I was at home that day", "evidence": "ticket 12345"},
+    ).json()
+    r = system.admin(
+        "POST",
+        f"/admin/v1/appeals/{a['appeal_id']}/decision",
+        {"decision": "reject", "reason": "the trace shows you on the bus"},
+    )
     assert r.status == 200 and r.json()["status"] == "rejected" and r.json()["color_after"] is None
     assert me("GET", "/v1/codes/me").json()["reasons"] == before["reasons"]
     mine = me("GET", "/v1/appeals/mine").json()["items"][0]
-    assert (mine["status"], mine["decision_reason"], mine["evidence"]) == ("rejected", "the trace shows you on the bus", "ticket 12345")
+    assert (mine["status"], mine["decision_reason"], mine["evidence"]) == (
+        "rejected",
+        "the trace shows you on the bus",
+        "ticket 12345",
+    )
     assert system.admin("GET", "/admin/v1/appeals?status=rejected").json()["items"][0]["appeal_id"] == a["appeal_id"]
 
 
@@ -96,7 +123,9 @@ def test_a_mistaken_stay_is_removed_by_naming_it(system):
     nothing = system.admin("POST", url, {"decision": "uphold", "reason": "typo", "correction": {"region": "110101"}})
     assert nothing.status == 422
     assert me("GET", "/v1/appeals/mine").json()["items"][0]["status"] == "open"  # nothing stored by the refusals
-    ok = system.admin("POST", url, {"decision": "uphold", "reason": "typo in the declaration", "correction": {"region": "420106"}})
+    ok = system.admin(
+        "POST", url, {"decision": "uphold", "reason": "typo in the declaration", "correction": {"region": "420106"}}
+    )
     assert ok.json()["color_after"] == "green"
     code = me("GET", "/v1/codes/me").json()
     assert code["color"] == "green" and "420106" not in str(code["reasons"])
@@ -126,9 +155,22 @@ def test_appeals_need_a_reason_of_that_kind_and_old_open_ones_are_flagged(system
     # only health_admins list and decide
     for claims in ({"sub": "li"}, {"sub": "d", "scope": "health_director"}, {"sub": "au", "scope": "auditor"}):
         assert system.http("GET", "/admin/v1/appeals", claims=claims).status == 403
-        r = system.http("POST", f"/admin/v1/appeals/{a['appeal_id']}/decision", {"decision": "reject", "reason": "nope."}, claims=claims)
+        r = system.http(
+            "POST",
+            f"/admin/v1/appeals/{a['appeal_id']}/decision",
+            {"decision": "reject", "reason": "nope."},
+            claims=claims,
+        )
         assert r.status == 403
-    assert system.http("POST", "/admin/v1/appeals/ap-000000000000000000000000/decision", {"decision": "reject", "reason": "nope."}, claims=B).status == 404
+    assert (
+        system.http(
+            "POST",
+            "/admin/v1/appeals/ap-000000000000000000000000/decision",
+            {"decision": "reject", "reason": "nope."},
+            claims=B,
+        ).status
+        == 404
+    )
     # someone else's appeals are never listed as mine
     assert system.resident("stranger")("GET", "/v1/appeals/mine").json()["items"] == []
 
@@ -138,14 +180,24 @@ def test_an_upheld_appeal_against_an_override_takes_the_holder_out_of_it(system)
     me = system.resident("zhou")
     me("POST", "/v1/applications", application(number))
     system.settle()
-    body = {"holders": [{"id_type": "resident_id", "id_number": number}], "color": "red", "reason": "protest at the bank", "until": "2020-02-25"}
+    body = {
+        "holders": [{"id_type": "resident_id", "id_number": number}],
+        "color": "red",
+        "reason": "protest at the bank",
+        "until": "2020-02-25",
+    }
     ov = system.admin("POST", "/admin/v1/overrides", body).json()
     system.http("POST", f"/admin/v1/overrides/{ov['override_id']}/approval", claims=B)
     system.settle()
     assert me("GET", "/v1/codes/me").json()["color"] == "red"
     a = me("POST", "/v1/appeals", {"factor": "override", "reason": "I am a depositor, not a health risk"}).json()
     assert a["reasons_then"][0]["detail"].startswith("override by the health authority: protest at the bank")
-    r = system.http("POST", f"/admin/v1/appeals/{a['appeal_id']}/decision", {"decision": "uphold", "reason": "no health ground"}, claims=B)
+    r = system.http(
+        "POST",
+        f"/admin/v1/appeals/{a['appeal_id']}/decision",
+        {"decision": "uphold", "reason": "no health ground"},
+        claims=B,
+    )
     assert r.json()["color_after"] == "green"
     # a retried approval of the override cannot put the holder back under it
     assert system.http("POST", f"/admin/v1/overrides/{ov['override_id']}/approval", claims=B).status == 200

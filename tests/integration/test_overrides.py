@@ -33,7 +33,10 @@ def colour(system, sub):
 
 def propose(system, numbers, color="red", until="2020-02-20", who=A, reason="to be checked by the authority"):
     return system.http(
-        "POST", "/admin/v1/overrides", {"holders": refs(numbers), "color": color, "reason": reason, "until": until}, claims=who
+        "POST",
+        "/admin/v1/overrides",
+        {"holders": refs(numbers), "color": color, "reason": reason, "until": until},
+        claims=who,
     )
 
 
@@ -70,7 +73,9 @@ def test_an_override_changes_nothing_until_a_second_admin_approves_then_explains
     assert (history[0]["new_color"], history[0]["cause"]) == ("red", "override")
     # approving again (a retry) changes nothing; a third person has nothing left to approve
     assert system.http("POST", f"/admin/v1/overrides/{ov['override_id']}/approval", claims=B).status == 200
-    extra = system.http("POST", f"/admin/v1/overrides/{ov['override_id']}/approval", claims={"sub": "c", "scope": "health_admin"})
+    extra = system.http(
+        "POST", f"/admin/v1/overrides/{ov['override_id']}/approval", claims={"sub": "c", "scope": "health_admin"}
+    )
     assert extra.status == 409
 
 
@@ -93,7 +98,9 @@ def test_an_override_ends_after_its_last_day_and_a_withdrawal_ends_it_at_once(sy
     system.http("POST", f"/admin/v1/overrides/{ov2['override_id']}/approval", claims=B)
     system.settle()
     assert colour(system, "p611")["color"] == "yellow"
-    outsider = system.http("POST", f"/admin/v1/overrides/{ov2['override_id']}/withdrawal", claims={"sub": "z", "scope": "health_admin"})
+    outsider = system.http(
+        "POST", f"/admin/v1/overrides/{ov2['override_id']}/withdrawal", claims={"sub": "z", "scope": "health_admin"}
+    )
     assert outsider.status == 403
     w = system.http("POST", f"/admin/v1/overrides/{ov2['override_id']}/withdrawal", claims=B)  # the approver may
     assert w.status == 200 and w.json()["status"] == "withdrawn" and w.json()["withdrawn_by"] == "officer-b"
@@ -101,17 +108,27 @@ def test_an_override_ends_after_its_last_day_and_a_withdrawal_ends_it_at_once(sy
     assert colour(system, "p611")["color"] == "green"
     causes = [h["cause"] for h in system.resident("p611")("GET", "/v1/codes/me/history").json()["items"]]
     assert causes[:2] == ["override", "override"]
-    again = system.http("POST", f"/admin/v1/overrides/{ov2['override_id']}/approval", claims={"sub": "c", "scope": "health_admin"})
+    again = system.http(
+        "POST", f"/admin/v1/overrides/{ov2['override_id']}/approval", claims={"sub": "c", "scope": "health_admin"}
+    )
     assert again.status == 409
 
 
 def test_an_override_cannot_make_a_listed_case_green(system):
     numbers = people(system, 1, start=620)
-    system.admin("POST", "/admin/v1/cases", {"cases": [{"id_type": "resident_id", "id_number": numbers[0], "status": "confirmed"}]})
+    system.admin(
+        "POST",
+        "/admin/v1/cases",
+        {"cases": [{"id_type": "resident_id", "id_number": numbers[0], "status": "confirmed"}]},
+    )
     system.settle()
     assert colour(system, "p620")["color"] == "red"
     r = propose(system, numbers, color="green")
-    assert r.status == 422 and r.json()["errors"][0]["field"] == "holders[0]" and "case" in r.json()["errors"][0]["message"]
+    assert (
+        r.status == 422
+        and r.json()["errors"][0]["field"] == "holders[0]"
+        and "case" in r.json()["errors"][0]["message"]
+    )
 
 
 def test_bulk_overrides_need_a_director_as_well(system):
@@ -127,7 +144,9 @@ def test_bulk_overrides_need_a_director_as_well(system):
     ]
     system.settle()
     assert colour(system, "p645")["color"] == "green"  # two health_admins are not enough for a bulk override
-    another_admin = system.http("POST", f"/admin/v1/overrides/{oid}/approval", claims={"sub": "c", "scope": "health_admin"})
+    another_admin = system.http(
+        "POST", f"/admin/v1/overrides/{oid}/approval", claims={"sub": "c", "scope": "health_admin"}
+    )
     assert another_admin.status == 403 and "health_director" in another_admin.json()["detail"]
     done = system.http("POST", f"/admin/v1/overrides/{oid}/approval", claims=DIRECTOR)
     assert done.status == 200 and done.json()["status"] == "in_force"
@@ -153,7 +172,15 @@ def test_a_retried_proposal_is_the_same_one_and_bad_proposals_change_nothing(sys
     }
     for why, r in bad.items():
         assert r.status == 422, (why, r.body)
-    assert system.http("POST", "/admin/v1/overrides", {"holders": [], "color": "red", "reason": "xxxxx", "until": "2020-02-18"}, claims=A).status == 422
+    assert (
+        system.http(
+            "POST",
+            "/admin/v1/overrides",
+            {"holders": [], "color": "red", "reason": "xxxxx", "until": "2020-02-18"},
+            claims=A,
+        ).status
+        == 422
+    )
     assert propose(system, numbers, who=DIRECTOR).status == 403  # a director approves, never proposes
     assert len(system.http("GET", "/admin/v1/overrides", claims=A).json()["items"]) == 1
     assert system.http("GET", "/admin/v1/overrides/ov-000000000000000000000000", claims=A).status == 404

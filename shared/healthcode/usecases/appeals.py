@@ -26,8 +26,7 @@ from healthcode.models import (
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from healthcode.adapters.base import AppealStore, HolderRepository, RulesetStore
-    from healthcode.usecases.overrides import Overrides
+    from healthcode.adapters.base import AppealStore, HolderRepository, OverrideStore, RulesetStore
     from healthcode.usecases.recolor import Recolor
 
 logger = Logger(child=True)
@@ -50,7 +49,7 @@ class Appeals:
         store: AppealStore,
         holders: HolderRepository,
         recolor: Recolor,
-        overrides: Overrides,
+        overrides: OverrideStore,
         rulesets: RulesetStore,
         deadline: timedelta = timedelta(hours=24),
     ) -> None:
@@ -164,11 +163,26 @@ class Appeals:
         finds nothing left to remove and writes nothing)."""
         fix = Correction.model_validate(rec.correction or {})
         if rec.factor == "override":
-            self._overrides.release(rec.holder_id, now)
+            self._release(rec.holder_id)
         cause = f"appeal {rec.appeal_id} upheld: {rec.decision_reason}"
         fever_at = self._rulesets.at(now).fever_temperature
         saved, _ = self._recolor(rec.holder_id, now, cause, _remover(rec.factor, fix, now, fever_at))
         return rec.model_copy(update={"color_after": saved.color if saved else None})
+
+    def _release(self, holder: str) -> None:
+        """Take ``holder`` out of every override it carries, in the override's record (so a retried
+        approval cannot put it back); the holder's own item is corrected by the caller."""
+        h = self._holders.get(holder)
+        for carried in h.authority.overrides if h else []:
+            for _ in range(ATTEMPTS):
+                rec = self._overrides.get(carried.override_id)
+                if rec is None or holder in rec.released:
+                    break
+                try:
+                    self._overrides.save(rec.model_copy(update={"released": [*rec.released, holder]}))
+                except VersionConflict:
+                    continue
+                break
 
     def _get(self, appeal_id: str) -> AppealRecord:
         rec = self._store.get(appeal_id)

@@ -192,24 +192,6 @@ class Overrides:
             return self._view(saved, today)
         raise Unavailable("The override is being changed by someone else; try again.", retry_after=1)
 
-    def release(self, holder: str, now: datetime) -> list[str]:
-        """An upheld appeal takes ``holder`` out of every override it carries (so a retried approval
-        cannot put it back); returns their ids. The holder's own item is corrected by the caller."""
-        h = self._holders.get(holder)
-        released = []
-        for carried in h.authority.overrides if h else []:
-            for _ in range(ATTEMPTS):
-                rec = self._store.get(carried.override_id)
-                if rec is None or holder in rec.released:
-                    break
-                try:
-                    self._store.save(rec.model_copy(update={"released": [*rec.released, holder]}))
-                except VersionConflict:
-                    continue
-                break
-            released.append(carried.override_id)
-        return released
-
     # ---------------------------------------------------------------- read
     def get(self, override_id: str, now: datetime) -> OverrideView:
         return self._view(self._get(override_id), local_day(now, self._rulesets.at(now)))
