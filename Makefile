@@ -2,7 +2,7 @@
 PY := .venv/bin/python
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: bootstrap run test unit integration e2e infra lint bench
+.PHONY: bootstrap run test unit integration e2e infra lint bench lock build deploy
 
 bootstrap:
 	@scripts/bootstrap
@@ -31,3 +31,16 @@ lint: bootstrap
 
 bench: bootstrap
 	$(PY) -m benchmarks.run
+
+# the layer's lock: every transitive version pinned with its hashes, for the Lambda platform, from
+# pyproject's pins (boto3 and its own dependencies come with the runtime and are left out)
+lock: bootstrap
+	.venv/bin/uv pip compile pyproject.toml --quiet --python-version 3.13 --python-platform aarch64-manylinux2014 \
+	  --generate-hashes --custom-compile-command "make lock" --no-emit-package boto3 --no-emit-package botocore \
+	  --no-emit-package s3transfer --no-emit-package python-dateutil --no-emit-package six -o shared/requirements.txt
+
+build: bootstrap
+	scripts/build
+
+deploy: build
+	scripts/deploy

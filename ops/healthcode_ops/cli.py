@@ -2,7 +2,7 @@
 
     healthcode serve [--port 8080] [--no-demo]      the whole system locally (needs the dev install)
     healthcode token SUB [--roles checkpoint,...]   a dev bearer token (local stack only)
-    healthcode keys rotate --secret ARN --parameter NAME
+    healthcode keys rotate --stack NAME | --secret ARN --parameter NAME [--if-none]
                                                     rotate the QR signing key of a deployment
     healthcode region set CODE LEVEL [--name N]     set a region's risk level (the name stays unless given)
     healthcode region load FILE.csv                 header code,level[,name]; checked before anything is sent
@@ -107,13 +107,23 @@ def _print(r: requests.Response) -> int:
     return 0 if r.ok else 1
 
 
-def rotate_keys(secret: str, parameter: str) -> int:
-    """The same rotation the deployed RotateKeysFunction runs monthly (AWS credentials from the environment)."""
+def rotate_keys(secret: str | None, parameter: str | None, stack: str | None, if_none: bool) -> int:
+    """The same rotation the deployed RotateKeysFunction runs monthly (AWS credentials from the
+    environment). ``stack``: take the secret and the parameter from the stack's outputs; ``if_none``:
+    only when the deployment has no key yet (what ``make deploy`` does after a deploy)."""
     import boto3
 
-    from healthcode.adapters.keyring import rotate
+    from healthcode.adapters.keyring import ensure, rotate
 
-    kid = rotate(boto3.client("secretsmanager"), boto3.client("ssm"), secret, parameter)
+    if stack:
+        stacks = boto3.client("cloudformation").describe_stacks(StackName=stack)["Stacks"]
+        outputs = {o["OutputKey"]: o["OutputValue"] for o in stacks[0].get("Outputs", [])}
+        secret, parameter = outputs["SigningKeySecretArn"], outputs["JwksParameterName"]
+    if not (secret and parameter):
+        print("keys rotate needs --stack NAME, or --secret ARN and --parameter NAME", file=sys.stderr)
+        return 2
+    secrets, ssm = boto3.client("secretsmanager"), boto3.client("ssm")
+    kid = (ensure if if_none else rotate)(secrets, ssm, secret, parameter)
     print(f"active signing key: {kid}")
     return 0
 
@@ -160,8 +170,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--day", required=True, help="YYYY-MM-DD (Asia/Shanghai)")
     keys = sub.add_parser("keys", help="signing keys of a deployment").add_subparsers(dest="action", required=True)
     p = keys.add_parser("rotate", help="publish a new QR signing key, then sign with it")
-    p.add_argument("--secret", required=True, help="SigningKeySecret ARN (stack output)")
-    p.add_argument("--parameter", required=True, help="JwksParameter name (stack output)")
+    p.add_argument("--stack", help="the deployed stack's name: the secret and parameter from its outputs")
+    p.add_argument("--secret", help="SigningKeySecret ARN (stack output SigningKeySecretArn)")
+    p.add_argument("--parameter", help="JwksParameter name (stack output JwksParameterName)")
+    p.add_argument("--if-none", action="store_true", help="only if the deployment has no signing key yet")
 
     args = parser.parse_args(argv)
     if args.command == "serve":
@@ -169,7 +181,7 @@ def main(argv: list[str] | None = None) -> int:
 
         return serve(args)
     if args.command == "keys":
-        return rotate_keys(args.secret, args.parameter)
+        return rotate_keys(args.secret, args.parameter, args.stack, args.if_none)
     client = Client(args.url, args.token)
     if args.command == "token":
         print(client.dev_token(args.sub, [r for r in args.roles.split(",") if r]))

@@ -200,11 +200,25 @@ def test_the_layer_is_built_for_the_functions_runtime_and_architecture():
     assert (content / "healthcode" / "__init__.py").is_file()  # the package one level down, as the layer needs
 
 
-def test_the_layer_requirements_pin_what_pyproject_pins():
+def test_the_layer_lock_pins_what_pyproject_pins_and_hashes_everything():
     project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["dependencies"]
-    layer = [ln.strip() for ln in (REPO / "shared" / "requirements.txt").read_text().splitlines() if ln.strip()]
-    assert set(layer) <= set(project)
-    assert {p for p in project if not p.startswith("boto3")} == set(layer)  # boto3 comes with the runtime
+    locked = lock_pins()
+    top = dict(p.split("==") for p in project)
+    assert {name: version for name, version in top.items() if not name.startswith("boto3")} == {
+        name: locked[name] for name in top if not name.startswith("boto3")
+    }
+    assert not {"boto3", "botocore", "s3transfer"} & set(locked)  # the runtime's own, never a second copy
+    text = (REPO / "shared" / "requirements.txt").read_text()
+    assert text.count("==") == len(locked) and all(
+        f"{n}=={v} \\\n    --hash=sha256:" in text for n, v in locked.items()
+    )
+
+
+def lock_pins() -> dict[str, str]:
+    """name -> version of every package the layer's lock pins."""
+    lines = (REPO / "shared" / "requirements.txt").read_text().splitlines()
+    pins = [ln.split(" ")[0] for ln in lines if ln and not ln.startswith((" ", "#"))]
+    return dict(p.split("==") for p in pins)
 
 
 def test_the_local_python_is_the_lambda_runtime_version():
