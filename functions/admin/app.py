@@ -13,6 +13,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from healthcode import clock, notices
 from healthcode.api.callers import Caller, caller, check, claims_of
+from healthcode.api.params import Cursor
 from healthcode.api.problems import documented
 from healthcode.api.resolver import build_resolver, json_response
 from healthcode.models import (
@@ -56,7 +57,6 @@ app = build_resolver(
 )
 OverrideId = Annotated[str, Path(pattern=r"^ov-[0-9a-f]{24}$")]
 AppealId = Annotated[str, Path(pattern=r"^ap-[0-9a-f]{24}$")]
-Cursor = Annotated[str | None, Query(max_length=2048, description="the `next` of the previous page")]
 Language = Annotated[str | None, Header(alias="accept-language", max_length=256)]
 
 
@@ -268,13 +268,11 @@ def get_override(override_id: OverrideId):
 )
 def approve_override(override_id: OverrideId):
     who = caller(app)
-    svc = services()
-    before = svc.overrides.get(override_id, clock.now())
-    view = svc.overrides.approve(override_id, who.sub, who.scopes, clock.now())
-    if who.sub not in before.approved_by:
-        state = {"status": before.status, "approved_by": before.approved_by}
+    view, approved = services().overrides.approve(override_id, who.sub, who.scopes, clock.now())
+    if approved:  # an approval always finds the override awaiting, with the others' approvals
+        before = {"status": "awaiting_approval", "approved_by": [s for s in view.approved_by if s != who.sub]}
         after = {"status": view.status, "approved_by": view.approved_by, "approvals_needed": view.approvals_needed}
-        audit(who, "override approved", override_id, state, after, holders=view.holders)
+        audit(who, "override approved", override_id, before, after, holders=view.holders)
     return json_response(view)
 
 
@@ -285,18 +283,10 @@ def approve_override(override_id: OverrideId):
 )
 def withdraw_override(override_id: OverrideId):
     who = caller(app)
-    svc = services()
-    before = svc.overrides.get(override_id, clock.now())
-    view = svc.overrides.withdraw(override_id, who.sub, clock.now())
-    if before.status != "withdrawn":
-        audit(
-            who,
-            "override withdrawn",
-            override_id,
-            {"status": before.status},
-            {"status": view.status},
-            holders=view.holders,
-        )
+    view, withdrawn = services().overrides.withdraw(override_id, who.sub, clock.now())
+    if withdrawn:
+        before = {"status": "in_force" if view.in_force_since else "awaiting_approval"}
+        audit(who, "override withdrawn", override_id, before, {"status": view.status}, holders=view.holders)
     return json_response(view)
 
 
@@ -319,20 +309,12 @@ def list_appeals(
 )
 def decide_appeal(appeal_id: AppealId, body: AppealDecisionRequest):
     who = caller(app)
-    svc = services()
-    before = svc.appeals.get(appeal_id, clock.now())
-    view = svc.appeals.decide(appeal_id, body, who.sub, clock.now())
-    if before.status == "open":
+    view, decided = services().appeals.decide(appeal_id, body, who.sub, clock.now())
+    if decided:  # a decision always finds the appeal open
         after = {"status": view.status, "reason": view.decision_reason, "color_after": view.color_after}
         after |= {"correction": body.correction.model_dump(mode="json", exclude_none=True)} if body.correction else {}
-        audit(
-            who,
-            "appeal decided",
-            appeal_id,
-            {"status": "open", "factor": before.factor},
-            after,
-            holders=[view.holder_id],
-        )
+        before = {"status": "open", "factor": view.factor}
+        audit(who, "appeal decided", appeal_id, before, after, holders=[view.holder_id])
     return json_response(view)
 
 

@@ -3,13 +3,14 @@
 from typing import Annotated, Any
 
 from aws_lambda_powertools import Logger, Metrics
-from aws_lambda_powertools.event_handler.openapi.params import Header, Query
+from aws_lambda_powertools.event_handler.openapi.params import Header
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from healthcode import clock, notices
 from healthcode.api.callers import caller
+from healthcode.api.params import Cursor
 from healthcode.api.problems import documented
 from healthcode.api.resolver import build_resolver, json_response
 from healthcode.models import (
@@ -83,7 +84,7 @@ def get_dependants():
     responses=documented(200, HistoryView, 400, 401, 404, 422),
 )
 def get_my_history(
-    after: Annotated[str | None, Query(max_length=2048, description="the `next` of the previous page")] = None,
+    after: Cursor = None,
 ):
     svc = services()
     return json_response(svc.residents.history(caller(app).sub, after, svc.pages.listing))
@@ -106,7 +107,7 @@ def post_appeal(body: AppealRequest):
     responses=documented(200, AppealsView, 400, 401, 422),
 )
 def get_my_appeals(
-    after: Annotated[str | None, Query(max_length=2048, description="the `next` of the previous page")] = None,
+    after: Cursor = None,
 ):
     svc = services()
     return json_response(svc.appeals.mine(caller(app).sub, after, svc.pages.listing, clock.now()))
@@ -118,7 +119,7 @@ def get_my_appeals(
     responses=documented(200, NotificationsView, 400, 401, 422),
 )
 def get_notifications(
-    after: Annotated[str | None, Query(max_length=2048, description="the `next` of the previous page")] = None,
+    after: Cursor = None,
     accept_language: Annotated[str | None, Header(alias="accept-language", max_length=256)] = None,
 ):
     svc = services()

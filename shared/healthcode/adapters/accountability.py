@@ -11,6 +11,7 @@ conditional on the revision read, so two approvers or two deciders never overwri
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -83,31 +84,21 @@ class _Records:
         out = self._db.query(**kwargs)
         return [self._load(i) for i in out.get("Items", [])], out.get("LastEvaluatedKey")
 
-    def _count(self, index: str, attr: str, value: str, before: str | None = None, flag: str | None = None) -> int:
-        names = {"#k": attr}
-        values: dict[str, Any] = {":v": _s(value)}
-        cond = "#k = :v"
-        if before is not None:
-            cond += " AND #a < :b"
-            names["#a"] = "at"
-            values[":b"] = _s(before)
+    def _items(self, index: str, attr: str, value: str, **query: Any) -> Iterator[dict[str, Any]]:
+        """Every page of a query of ``index`` for ``attr`` = ``value`` (``query``: further arguments)."""
         kwargs: dict[str, Any] = {
             "TableName": self._table,
             "IndexName": index,
-            "KeyConditionExpression": cond,
-            "ExpressionAttributeNames": names,
-            "ExpressionAttributeValues": values,
-            "Select": "COUNT",
+            "KeyConditionExpression": "#k = :v" + query.pop("and_key", ""),
+            "ExpressionAttributeNames": {"#k": attr} | query.pop("names", {}),
+            "ExpressionAttributeValues": {":v": _s(value)} | query.pop("values", {}),
+            **query,
         }
-        if flag:
-            kwargs["FilterExpression"] = "attribute_exists(#f)"
-            names["#f"] = flag
-        total = 0
         while True:
             out = self._db.query(**kwargs)
-            total += out.get("Count", 0)
+            yield out
             if "LastEvaluatedKey" not in out:
-                return total
+                return
             kwargs["ExclusiveStartKey"] = out["LastEvaluatedKey"]
 
 
@@ -184,8 +175,13 @@ class DynamoOverrides(_Records):
     def page(self, status: str, limit: int, after: dict[str, Any] | None) -> tuple[list[OverrideRecord], Any]:
         return self._page("by_status", "status", status, limit, after, forward=False)
 
-    def count(self, status: str, bulk_only: bool = False) -> int:
-        return self._count("by_status", "status", status, flag="bulk" if bulk_only else None)
+    def counts(self, status: str) -> tuple[int, int]:
+        """How many overrides have ``status``, and how many of them are bulk (one read of the index)."""
+        total = bulk = 0
+        for out in self._items("by_status", "status", status, ProjectionExpression="#b", names={"#b": "bulk"}):
+            total += out.get("Count", 0)
+            bulk += sum(1 for i in out.get("Items", []) if "bulk" in i)
+        return total, bulk
 
 
 class DynamoAppeals(_Records):
@@ -265,4 +261,13 @@ class DynamoAppeals(_Records):
         return self._page("by_owner", "owner", owner, limit, after, forward=False)  # newest first
 
     def open_before(self, cutoff: datetime) -> int:
-        return self._count("by_status", "status", "open", before=_iso(cutoff))
+        pages = self._items(
+            "by_status",
+            "status",
+            "open",
+            and_key=" AND #a < :b",
+            names={"#a": "at"},
+            values={":b": _s(_iso(cutoff))},
+            Select="COUNT",
+        )
+        return sum(out.get("Count", 0) for out in pages)

@@ -113,12 +113,10 @@ class Appeals:
         overdue = self._store.open_before(now - self._deadline) if status == "open" else None
         return AppealsView(items=[self._view(r, now) for r in recs], overdue=overdue, next=encode_cursor(nxt))
 
-    def get(self, appeal_id: str, now: datetime) -> AppealView:
-        return self._view(self._get(appeal_id), now)
-
-    def decide(self, appeal_id: str, req: AppealDecisionRequest, by: str, now: datetime) -> AppealView:
+    def decide(self, appeal_id: str, req: AppealDecisionRequest, by: str, now: datetime) -> tuple[AppealView, bool]:
         """Uphold (the correction removes the appealed facts; the holder is rescored at once, the reason
-        in their history) or reject (the reason is what the holder reads)."""
+        in their history) or reject (the reason is what the holder reads). Returns the appeal and
+        whether this call decided it (False: the same decision again, a retry)."""
         for _ in range(ATTEMPTS):
             rec = self._get(appeal_id)
             if rec.status != "open":
@@ -126,7 +124,7 @@ class Appeals:
                 if same and (rec.status == "upheld") == (req.decision == "uphold"):
                     if rec.status == "upheld":  # a retry: finish the correction it started
                         self._correct(rec, now)
-                    return self._view(rec, now)
+                    return self._view(rec, now), False
                 raise Conflict(f"Appeal {appeal_id} was {rec.status} by {rec.decided_by} already.")
             correction: dict[str, Any] | None = None
             if req.decision == "uphold":
@@ -154,7 +152,7 @@ class Appeals:
             logger.info("appeal decided", extra={"appeal_id": appeal_id, "decision": req.decision})
             if saved.status == "upheld":
                 saved = self._correct(saved, now)
-            return self._view(saved, now)
+            return self._view(saved, now), True
         raise Unavailable("The appeal is being decided by someone else; try again.", retry_after=1)
 
     # ---------------------------------------------------------------- helpers
@@ -202,22 +200,8 @@ class Appeals:
         return found
 
     def _view(self, rec: AppealRecord, now: datetime) -> AppealView:
-        return AppealView(
-            appeal_id=rec.appeal_id,
-            status=rec.status,
-            factor=rec.factor,  # type: ignore[arg-type]
-            reason=rec.reason,
-            evidence=rec.evidence,
-            holder_id=rec.holder_id,
-            masked_name=rec.masked_name,
-            reasons_then=rec.reasons_then,
-            filed_at=rec.filed_at,
-            overdue=rec.status == "open" and now - rec.filed_at > self._deadline,
-            decided_at=rec.decided_at,
-            decided_by=rec.decided_by,
-            decision_reason=rec.decision_reason,
-            color_after=rec.color_after,
-        )
+        shown = rec.model_dump(include=set(AppealView.model_fields) - {"overdue"})
+        return AppealView(**shown, overdue=rec.status == "open" and now - rec.filed_at > self._deadline)
 
 
 def _correction_problem(factor: str, fix: Correction, h: Holder, fever_at: float) -> FieldError | None:

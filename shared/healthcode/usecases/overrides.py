@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from aws_lambda_powertools import Logger
@@ -128,10 +128,11 @@ class Overrides:
         raise Unavailable("Too many proposals at once; try again.", retry_after=1)
 
     # ---------------------------------------------------------------- approve, withdraw
-    def approve(self, override_id: str, by: str, roles: frozenset[str], now: datetime) -> OverrideView:
+    def approve(self, override_id: str, by: str, roles: frozenset[str], now: datetime) -> tuple[OverrideView, bool]:
         """Approve as a second person (never the proposer, never twice): a health_director fills the
         director's approval of a bulk override, otherwise the second health_admin's. With every
-        approval given it is in force, and written to each of its holders."""
+        approval given it is in force, and written to each of its holders. Returns it and whether
+        this call approved it (False: a retry of one's own approval)."""
         today = local_day(now, self._rulesets.at(now))
         for _ in range(ATTEMPTS):
             rec = self._get(override_id)
@@ -142,7 +143,7 @@ class Overrides:
             if by in rec.approvals.values():  # a retry of one's own approval: finish what it started
                 if rec.status == "in_force":
                     self._write_holders(rec, now)
-                return self._view(rec, today)
+                return self._view(rec, today), False
             if rec.until < today:
                 raise Conflict(f"Override {override_id} expired on {rec.until} before it was approved.")
             needed = self._needed(rec)
@@ -165,12 +166,12 @@ class Overrides:
             logger.info("override approved", extra={"override_id": override_id, "slot": slot, "status": saved.status})
             if saved.status == "in_force":
                 self._write_holders(saved, now)
-            return self._view(saved, today)
+            return self._view(saved, today), True
         raise Unavailable("The override is being changed by someone else; try again.", retry_after=1)
 
-    def withdraw(self, override_id: str, by: str, now: datetime) -> OverrideView:
+    def withdraw(self, override_id: str, by: str, now: datetime) -> tuple[OverrideView, bool]:
         """Withdraw (the proposer or an approver): awaiting, it never takes effect; in force, its
-        holders are rescored without it."""
+        holders are rescored without it. Returns it and whether this call withdrew it."""
         today = local_day(now, self._rulesets.at(now))
         for _ in range(ATTEMPTS):
             rec = self._get(override_id)
@@ -179,7 +180,7 @@ class Overrides:
             if rec.status == "withdrawn":
                 if rec.in_force_since is not None:
                     self._write_holders(rec, now, remove=True)  # a retry: finish what it started
-                return self._view(rec, today)
+                return self._view(rec, today), False
             try:
                 saved = self._store.save(
                     rec.model_copy(update={"status": "withdrawn", "withdrawn_by": by, "withdrawn_at": now})
@@ -189,7 +190,7 @@ class Overrides:
             logger.info("override withdrawn", extra={"override_id": override_id})
             if saved.in_force_since is not None:
                 self._write_holders(saved, now, remove=True)
-            return self._view(saved, today)
+            return self._view(saved, today), True
         raise Unavailable("The override is being changed by someone else; try again.", retry_after=1)
 
     # ---------------------------------------------------------------- read
@@ -199,11 +200,13 @@ class Overrides:
     def list(self, status: str, after: str | None, limit: int, now: datetime) -> OverridesView:
         today = local_day(now, self._rulesets.at(now))
         recs, nxt = self._store.page(status, limit, decode_cursor(after))
+        waiting, bulk_waiting = self._store.counts("awaiting_approval")
+        in_force, bulk_in_force = self._store.counts("in_force")
         counts = OverrideCounts(
-            awaiting_approval=self._store.count("awaiting_approval"),
-            in_force=self._store.count("in_force"),
-            bulk_awaiting_approval=self._store.count("awaiting_approval", bulk_only=True),
-            bulk_in_force=self._store.count("in_force", bulk_only=True),
+            awaiting_approval=waiting,
+            in_force=in_force,
+            bulk_awaiting_approval=bulk_waiting,
+            bulk_in_force=bulk_in_force,
         )
         return OverridesView(items=[self._view(r, today) for r in recs], counts=counts, next=encode_cursor(nxt))
 
@@ -219,25 +222,13 @@ class Overrides:
         slots = [ADMIN, DIRECTOR] if rec.bulk else [ADMIN]
         return [s for s in slots if s not in rec.approvals]
 
-    def _view(self, rec: OverrideRecord, today: object) -> OverrideView:
-        status = rec.status
-        if status != "withdrawn" and rec.until < today:  # type: ignore[operator]
-            status = "expired"
+    def _view(self, rec: OverrideRecord, today: date) -> OverrideView:
+        expired = rec.status != "withdrawn" and rec.until < today
         return OverrideView(
-            override_id=rec.override_id,
-            status=status,
-            color=rec.color,
-            reason=rec.reason,
-            until=rec.until,
-            holders=rec.holders,
-            bulk=rec.bulk,
+            **rec.model_dump(include=set(OverrideView.model_fields) - {"status", "approvals_needed", "approved_by"}),
+            status="expired" if expired else rec.status,
             approvals_needed=self._needed(rec) if rec.status == "awaiting_approval" else [],  # type: ignore[arg-type]
-            proposed_by=rec.proposed_by,
-            proposed_at=rec.proposed_at,
             approved_by=list(rec.approvals.values()),
-            in_force_since=rec.in_force_since,
-            withdrawn_by=rec.withdrawn_by,
-            withdrawn_at=rec.withdrawn_at,
         )
 
     def _write_holders(self, rec: OverrideRecord, now: datetime, remove: bool = False) -> None:
