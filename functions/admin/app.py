@@ -60,9 +60,15 @@ AppealId = Annotated[str, Path(pattern=r"^ap-[0-9a-f]{24}$")]
 Language = Annotated[str | None, Header(alias="accept-language", max_length=256)]
 
 
-def audit(who: Caller, action: str, target: str, before: Any = None, after: Any = None, **kw: Any) -> None:
-    """Append the act to the audit trail (who, roles, the request it came in)."""
+def audit(
+    who: Caller, action: str, target: str, before: Any = None, after: Any = None, repeated: bool = False, **kw: Any
+) -> None:
+    """Append the act to the audit trail (who, roles, the request it came in). An act sent again
+    (``repeated``: it changed nothing this time) is recorded too, marked so: its first record may be
+    the one that was lost (the act done, its append failed), so a record may appear twice, never be missing."""
     actor = Actor(who.sub, tuple(sorted(who.scopes)), app.current_event.request_context.request_id)
+    if repeated:
+        action += " (repeated)"
     services().audit.record(actor, action, target, clock.now(), before, after, **kw)
 
 
@@ -234,9 +240,8 @@ def ack_task(task_id: Annotated[str, Path(max_length=128)], accept_language: Lan
 def propose_override(body: OverrideRequest):
     who = check(claims_of(app.current_event.raw_event), SCOPE)
     view, new = services().overrides.propose(body, who.sub, clock.now())
-    if new:
-        after = view.model_dump(mode="json", exclude={"holders"})
-        audit(who, "override proposed", view.override_id, None, after, holders=view.holders)
+    after = view.model_dump(mode="json", exclude={"holders"})
+    audit(who, "override proposed", view.override_id, None, after, repeated=not new, holders=view.holders)
     return json_response(view, status=202)
 
 
@@ -269,10 +274,10 @@ def get_override(override_id: OverrideId):
 def approve_override(override_id: OverrideId):
     who = caller(app)
     view, approved = services().overrides.approve(override_id, who.sub, who.scopes, clock.now())
-    if approved:  # an approval always finds the override awaiting, with the others' approvals
-        before = {"status": "awaiting_approval", "approved_by": [s for s in view.approved_by if s != who.sub]}
-        after = {"status": view.status, "approved_by": view.approved_by, "approvals_needed": view.approvals_needed}
-        audit(who, "override approved", override_id, before, after, holders=view.holders)
+    # an approval always finds the override awaiting, with the others' approvals
+    before = {"status": "awaiting_approval", "approved_by": [s for s in view.approved_by if s != who.sub]}
+    after = {"status": view.status, "approved_by": view.approved_by, "approvals_needed": view.approvals_needed}
+    audit(who, "override approved", override_id, before, after, repeated=not approved, holders=view.holders)
     return json_response(view)
 
 
@@ -284,9 +289,9 @@ def approve_override(override_id: OverrideId):
 def withdraw_override(override_id: OverrideId):
     who = caller(app)
     view, withdrawn = services().overrides.withdraw(override_id, who.sub, clock.now())
-    if withdrawn:
-        before = {"status": "in_force" if view.in_force_since else "awaiting_approval"}
-        audit(who, "override withdrawn", override_id, before, {"status": view.status}, holders=view.holders)
+    before = {"status": "in_force" if view.in_force_since else "awaiting_approval"}
+    after = {"status": view.status}
+    audit(who, "override withdrawn", override_id, before, after, repeated=not withdrawn, holders=view.holders)
     return json_response(view)
 
 
@@ -310,11 +315,10 @@ def list_appeals(
 def decide_appeal(appeal_id: AppealId, body: AppealDecisionRequest):
     who = caller(app)
     view, decided = services().appeals.decide(appeal_id, body, who.sub, clock.now())
-    if decided:  # a decision always finds the appeal open
-        after = {"status": view.status, "reason": view.decision_reason, "color_after": view.color_after}
-        after |= {"correction": body.correction.model_dump(mode="json", exclude_none=True)} if body.correction else {}
-        before = {"status": "open", "factor": view.factor}
-        audit(who, "appeal decided", appeal_id, before, after, holders=[view.holder_id])
+    after = {"status": view.status, "reason": view.decision_reason, "color_after": view.color_after}
+    after |= {"correction": body.correction.model_dump(mode="json", exclude_none=True)} if body.correction else {}
+    before = {"status": "open", "factor": view.factor}  # a decision always finds the appeal open
+    audit(who, "appeal decided", appeal_id, before, after, repeated=not decided, holders=[view.holder_id])
     return json_response(view)
 
 

@@ -203,3 +203,25 @@ def test_an_upheld_appeal_against_an_override_takes_the_holder_out_of_it(system)
     assert system.http("POST", f"/admin/v1/overrides/{ov['override_id']}/approval", claims=B).status == 200
     system.settle()
     assert me("GET", "/v1/codes/me").json()["color"] == "green"
+
+
+def test_a_guardian_appeals_for_a_dependant_and_nobody_else_can(system):
+    grandma = system.resident("grandma-ap", identity=("resident_id", resident_id(seq="706")))
+    child = resident_id("330106", born="20150601", seq="707")
+    grandma("POST", "/v1/applications", application(child, temperature=38.4) | {"dependant": True})
+    (dep,) = grandma("GET", "/v1/dependants").json()["dependants"]
+    assert dep["color"] != "green"
+    body = {"factor": "fever", "reason": "the thermometer was broken", "dependant_id": dep["dependant_id"]}
+    stranger = system.resident("mallory-ap", identity=("resident_id", resident_id(seq="708")))
+    stranger("POST", "/v1/applications", application(resident_id(seq="708")))
+    assert stranger("POST", "/v1/appeals", body).status == 404  # not their dependant: nothing to learn
+    r = grandma("POST", "/v1/appeals", body)
+    assert r.status == 201 and r.json()["masked_name"] == dep["masked_name"]
+    assert stranger("GET", "/v1/appeals/mine").json()["items"] == []
+    decided = system.admin(
+        "POST",
+        f"/admin/v1/appeals/{r.json()['appeal_id']}/decision",
+        {"decision": "uphold", "reason": "device fault confirmed"},
+    )
+    assert decided.json()["color_after"] == "green"
+    assert grandma("GET", "/v1/dependants").json()["dependants"][0]["color"] == "green"

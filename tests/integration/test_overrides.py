@@ -69,6 +69,9 @@ def test_an_override_changes_nothing_until_a_second_admin_approves_then_explains
         "detail": "override by the health authority: to be checked by the authority, until 2020-02-20",
     }
     assert code["green_eligible_on"] == "2020-02-21"
+    # declaring again (with a clean temperature) does not wash it off
+    again = system.resident("p600")("POST", "/v1/applications", application(numbers[0], temperature=36.4))
+    assert again.status == 200 and again.json()["color"] == "red"
     history = system.resident("p600")("GET", "/v1/codes/me/history").json()["items"]
     assert (history[0]["new_color"], history[0]["cause"]) == ("red", "override")
     # approving again (a retry) changes nothing; a third person has nothing left to approve
@@ -186,3 +189,25 @@ def test_a_retried_proposal_is_the_same_one_and_bad_proposals_change_nothing(sys
     assert system.http("GET", "/admin/v1/overrides/ov-000000000000000000000000", claims=A).status == 404
     system.configure(pages=Pages(listing=1))
     assert system.http("GET", "/admin/v1/overrides?after=%%%", claims=A).status == 400
+
+
+def test_a_fault_between_the_approval_and_the_holder_writes_is_finished_by_the_approvers_retry(system):
+    from tests.integration.test_faults import Throttle
+
+    numbers = people(system, 3, start=670)
+    ov = propose(system, numbers).json()
+    fault = Throttle(system, "PutItem", "HoldersTable", times=10_000)  # past the SDK's retries
+    try:
+        r = system.http("POST", f"/admin/v1/overrides/{ov['override_id']}/approval", claims=B)
+    finally:
+        fault.remove()
+    assert r.status == 503 and "retry-after" in {k.lower() for k in r.headers}
+    system.settle()
+    assert {colour(system, f"p{n}")["color"] for n in (670, 671, 672)} == {"green"}  # nothing applied yet
+    again = system.http("POST", f"/admin/v1/overrides/{ov['override_id']}/approval", claims=B)
+    assert again.status == 200 and again.json()["status"] == "in_force"
+    system.settle()
+    assert {colour(system, f"p{n}")["color"] for n in (670, 671, 672)} == {"red"}
+    trail = system.http("GET", "/admin/v1/audit?from=2020-02-17", claims={"sub": "au", "scope": "auditor"}).json()
+    approvals = [r["action"] for r in trail["records"] if r["target"] == ov["override_id"]]
+    assert approvals == ["override proposed", "override approved (repeated)"]  # never missing
