@@ -366,19 +366,6 @@ class DeliveryLogView:
     def of(self, partner_id: str, after: str | None, limit: int) -> DeliveriesView:
         found, nxt = self._deliveries.page(partner_id, limit, decode_cursor(after))
         return DeliveriesView(
-            items=[
-                DeliveryView(
-                    delivery_id=d.delivery_id,
-                    event_id=d.event_id,
-                    kind=d.kind,
-                    status=d.status,
-                    attempts=d.attempts,
-                    created_at=d.created_at,
-                    next_attempt_at=d.next_attempt_at,
-                    delivered_at=d.delivered_at,
-                    last_error=d.last_error,
-                )
-                for d in found
-            ],
+            items=[DeliveryView.model_validate(d, from_attributes=True) for d in found],
             next=encode_cursor(nxt),
         )
