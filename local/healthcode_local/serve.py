@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 import logging
 import os
@@ -12,7 +11,7 @@ import warnings
 from typing import Any
 
 
-def serve(args: argparse.Namespace) -> int:
+def serve(*, host: str, port: int, aws_port: int, demo: bool, verbose: bool) -> int:
     from healthcode_local.stack import LocalStack
 
     # routes that count nothing make Powertools warn on every request: noise for a person reading the log
@@ -20,11 +19,11 @@ def serve(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
     logging.getLogger("hc-local").setLevel(logging.INFO)  # one line per request
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # not one per moto call
-    stack = LocalStack(args.host, args.port, args.aws_port, quiet=not args.verbose)
+    stack = LocalStack(host, port, aws_port, quiet=not verbose)
     stack.start()
-    if not args.verbose:  # the handlers' JSON logs only when asked for (metrics: see LocalSystem quiet)
+    if not verbose:  # the handlers' JSON logs only when asked for (metrics: see LocalSystem quiet)
         os.environ["POWERTOOLS_LOG_LEVEL"] = "WARNING"
-    if args.demo:
+    if demo:
         from healthcode_local import demo_data
 
         def call(method: str, path: str, body: Any, sub: str, roles: list[str]) -> tuple[int, Any]:

@@ -1,259 +1,411 @@
-"""``healthcode``: operator commands against any base URL (local or deployed), and the local stack.
+"""``healthcode``: the operator's commands against any deployment (``--url``) or the local stack.
 
-    healthcode serve [--port 8080] [--no-demo]      the whole system locally (needs the dev install)
-    healthcode token SUB [--roles checkpoint,...]   a dev bearer token (local stack only)
-    healthcode keys rotate --stack NAME | --secret ARN --parameter NAME [--if-none]
-                                                    rotate the QR signing key of a deployment
-    healthcode region set CODE LEVEL [--name N]     set a region's risk level (the name stays unless given)
-    healthcode region load FILE.csv                 header code,level[,name]; checked before anything is sent
-    healthcode cases submit FILE.csv                header id_type,id_number,status[,on]; sent in chunks
-    healthcode rescore                              queue the daily rescoring now
-    healthcode code SUB                             a holder's code view (local stack: by subject)
-    healthcode audit verify --day YYYY-MM-DD        check a day's audit trail: no gap, no edit (role auditor)
-
-Operator commands take ``--url`` (default $HEALTHCODE_URL or http://127.0.0.1:8080) and ``--token``
-(default $HEALTHCODE_TOKEN; on the local stack a dev token is minted when none is given).
+Every command has ``--help``. Exit codes are the same for all of them (:class:`ExitCode`): 0 done,
+1 refused or partly failed, 2 a wrong command line or input file (nothing sent), 3 no answer,
+4 ``--wait`` gave up while the job goes on. ``--json`` prints one JSON document on stdout for scripts;
+progress goes to stderr.
 """
 
 from __future__ import annotations
 
-import argparse
-import base64
 import csv
 import json
-import os
 import re
 import sys
-from typing import Any
+import time
+from dataclasses import dataclass
+from typing import Annotated, Any
 
 import requests
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from healthcode_ops.api import Client, CliError, ExitCode, body_of, refusal, token_subject, usage
+
+EXIT_CODES = "Exit codes: 0 done, 1 refused or partly failed, 2 wrong command line or file (nothing sent), 3 no answer, 4 still running."
+
+app = typer.Typer(
+    name="healthcode",
+    help=f"Operate a healthcode deployment, or run it locally.\n\n{EXIT_CODES}",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode=None,
+    pretty_exceptions_enable=False,
+)
+region_app = typer.Typer(help="Risk levels of regions, 1 (low) to 5 (high); a change rescores the holders there.")
+cases_app = typer.Typer(help="The authorities' case lists (confirmed, suspected, contacts, cleared).")
+audit_app = typer.Typer(help="The hash-chained audit trail of administrative acts.")
+keys_app = typer.Typer(help="The QR signing keys of a deployment (AWS credentials from the environment).")
+for sub_app, name in ((region_app, "region"), (cases_app, "cases"), (audit_app, "audit"), (keys_app, "keys")):
+    app.add_typer(sub_app, name=name, no_args_is_help=True)
+
+CASES_PER_REQUEST = 500  # the API's limit per case list
+COLORS = {"green": "green", "yellow": "yellow", "red": "red"}
 
 
-class Client:
-    def __init__(self, url: str, token: str | None) -> None:
-        self.url = url.rstrip("/")
-        self.token = token
+@dataclass
+class Context:
+    client: Client
+    as_json: bool
+    out: Console
+    err: Console
 
-    def dev_token(self, sub: str, roles: list[str]) -> str:
-        r = requests.post(f"{self.url}/dev/tokens", json={"sub": sub, "roles": roles}, timeout=10)
-        if r.status_code != 200:
-            raise SystemExit(f"no dev token from {self.url} ({r.status_code}): pass --token")
-        return str(r.json()["token"])
+    def emit(self, data: Any, human: Any = None) -> None:
+        """``data`` as JSON with --json; otherwise ``human`` (a rich renderable or text), or the JSON."""
+        if self.as_json or human is None:
+            print(json.dumps(data, ensure_ascii=False, indent=2))
+        else:
+            self.out.print(human)
 
-    def call(
-        self,
-        method: str,
-        path: str,
-        body: Any = None,
-        *,
-        sub: str = "operator",
-        roles: tuple[str, ...] = ("health_admin",),
-    ) -> requests.Response:
-        token = self.token or self.dev_token(sub, list(roles))
-        return requests.request(
-            method, f"{self.url}{path}", json=body, timeout=30, headers={"authorization": f"Bearer {token}"}
+    def answer(self, r: requests.Response, human: Any = None) -> None:
+        """The API's answer: its body, or the refusal (exit 1)."""
+        if not r.ok:
+            if self.as_json:
+                print(json.dumps(body_of(r), ensure_ascii=False, indent=2))
+            raise CliError(refusal(r), ExitCode.REFUSED)
+        self.emit(r.json(), human(r.json()) if callable(human) else human)
+
+    def progress(self) -> Progress:
+        return Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=self.err,
+            transient=False,
         )
 
 
-CASES_PER_REQUEST = 500  # the API's limit per case list
+def _ctx(ctx: typer.Context) -> Context:
+    return ctx.find_root().obj
 
 
-class InputError(Exception):
-    """A file or argument that does not fit; the message names the line or option."""
+@app.callback()
+def _options(
+    ctx: typer.Context,
+    url: Annotated[
+        str, typer.Option(envvar="HEALTHCODE_URL", help="The API's base URL (the stack's HttpApiUrl output).")
+    ] = "http://127.0.0.1:8080",
+    token: Annotated[
+        str | None,
+        typer.Option(
+            envvar="HEALTHCODE_TOKEN", help="Bearer token; on the local stack a dev token is minted when none is given."
+        ),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout (for scripts).")] = False,
+) -> None:
+    ctx.obj = Context(Client(url, token), as_json, Console(highlight=False), Console(stderr=True, highlight=False))
+
+
+# ----------------------------------------------------------------------------- local
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(envvar="HEALTHCODE_PORT", help="The API's port.")] = 8080,
+    aws_port: Annotated[int, typer.Option(help="moto's port (0: a free one).")] = 0,
+    demo: Annotated[bool, typer.Option(help="Load the demo residents, regions and cases.")] = True,
+    verbose: Annotated[bool, typer.Option(help="Also print the handlers' JSON logs.")] = False,
+) -> None:
+    """Run the whole system on this machine: moto, the HTTP API, schedules and queues (development install)."""
+    from healthcode_local.serve import serve as run  # the emulator: only in a development install
+
+    raise typer.Exit(run(host=host, port=port, aws_port=aws_port, demo=demo, verbose=verbose))
+
+
+@app.command()
+def token(
+    ctx: typer.Context,
+    sub: Annotated[str, typer.Argument(help="The subject (who the token is for).")],
+    roles: Annotated[str, typer.Option(help="Comma-separated roles, e.g. checkpoint or health_admin.")] = "",
+) -> None:
+    """Mint a dev bearer token (local stack only)."""
+    c = _ctx(ctx)
+    minted = c.client.dev_token(sub, [r for r in roles.split(",") if r])
+    c.emit({"sub": sub, "token": minted}, minted)
+
+
+# ----------------------------------------------------------------------------- regions
 
 
 def _rows(path: str, required: set[str], optional: set[str]) -> list[tuple[int, dict[str, str]]]:
     """The CSV's rows with their line numbers, after checking its header names the columns."""
-    with open(path, encoding="utf-8", newline="") as fh:
-        reader = csv.DictReader(fh)
-        header = set(reader.fieldnames or [])
-        if not required <= header or not header <= required | optional:
-            want = ",".join(sorted(required)) + (f" (and optionally {','.join(sorted(optional))})" if optional else "")
-            raise InputError(
-                f"{path} line 1: the header must name {want}; it has {','.join(reader.fieldnames or [])!r}"
-            )
-        return [(n, {k: (v or "").strip() for k, v in row.items()}) for n, row in enumerate(reader, start=2)]
-
-
-def _levels(path: str) -> list[tuple[str, dict[str, Any]]]:
-    out = []
-    for line, row in _rows(path, {"code", "level"}, {"name"}):
-        if not re.fullmatch(r"\d{6}(\d{3}){0,2}", row["code"]):
-            raise InputError(f"{path} line {line}: code {row['code']!r} is not a GB/T 2260 code")
-        if row["level"] not in {"1", "2", "3", "4", "5"}:
-            raise InputError(f"{path} line {line}: level {row['level']!r} is not 1..5")
-        body: dict[str, Any] = {"level": int(row["level"])}
-        if row.get("name"):
-            body["name"] = row["name"]
-        out.append((row["code"], body))
-    return out
-
-
-def _token_subject(token: str) -> str | None:
-    """The ``sub`` a bearer token names (read, not verified: the API verifies it)."""
     try:
-        payload = token.split(".")[1]
-        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
-    except (IndexError, ValueError):
-        return None
-    return claims.get("sub") if isinstance(claims, dict) else None
-
-
-def _print(r: requests.Response) -> int:
-    try:
-        print(json.dumps(r.json(), ensure_ascii=False, indent=2))
-    except ValueError:
-        print(r.text)
-    return 0 if r.ok else 1
-
-
-def rotate_keys(secret: str | None, parameter: str | None, stack: str | None, if_none: bool) -> int:
-    """The same rotation the deployed RotateKeysFunction runs monthly (AWS credentials from the
-    environment). ``stack``: take the secret and the parameter from the stack's outputs; ``if_none``:
-    only when the deployment has no key yet (what ``make deploy`` does after a deploy)."""
-    import boto3
-
-    from healthcode.adapters.keyring import ensure, rotate
-
-    if stack:
-        stacks = boto3.client("cloudformation").describe_stacks(StackName=stack)["Stacks"]
-        outputs = {o["OutputKey"]: o["OutputValue"] for o in stacks[0].get("Outputs", [])}
-        secret, parameter = outputs["SigningKeySecretArn"], outputs["JwksParameterName"]
-    if not (secret and parameter):
-        print("keys rotate needs --stack NAME, or --secret ARN and --parameter NAME", file=sys.stderr)
-        return 2
-    secrets, ssm = boto3.client("secretsmanager"), boto3.client("ssm")
-    kid = (ensure if if_none else rotate)(secrets, ssm, secret, parameter)
-    print(f"active signing key: {kid}")
-    return 0
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="healthcode", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--url", default=os.environ.get("HEALTHCODE_URL", "http://127.0.0.1:8080"))
-    parser.add_argument("--token", default=os.environ.get("HEALTHCODE_TOKEN"))
-    sub = parser.add_subparsers(dest="command", required=True)
-
-    p = sub.add_parser("serve", help="run the whole system locally")
-    p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=int(os.environ.get("HEALTHCODE_PORT", "8080")))
-    p.add_argument("--aws-port", type=int, default=0, help="moto's port (default: a free one)")
-    p.add_argument("--demo", action=argparse.BooleanOptionalAction, default=True)
-    p.add_argument("--verbose", action="store_true", help="the handlers' JSON logs too")
-
-    p = sub.add_parser("token", help="a dev bearer token (local stack)")
-    p.add_argument("sub")
-    p.add_argument("--roles", default="")
-
-    region = sub.add_parser("region", help="risk levels of regions").add_subparsers(dest="action", required=True)
-    p = region.add_parser("set", help="set one region's level")
-    p.add_argument("code", help="GB/T 2260 code, e.g. 330106")
-    p.add_argument("level", type=int, choices=range(1, 6), help="1 low .. 5 high")
-    p.add_argument("--name", help="the region's name (omitted: the stored name stays)")
-    p = region.add_parser("load", help="set levels from a CSV (header code,level[,name])")
-    p.add_argument("file")
-
-    cases = sub.add_parser("cases", help="authority case lists").add_subparsers(dest="action", required=True)
-    p = cases.add_parser("submit", help=f"submit a CSV case list, {CASES_PER_REQUEST} rows per request")
-    p.add_argument("file", help="header id_type,id_number,status[,on]")
-
-    sub.add_parser("rescore", help="queue the daily rescoring now")
-    p = sub.add_parser("code", help="a holder's code view")
-    p.add_argument("sub")
-
-    audit = sub.add_parser("audit", help="the audit trail of administrative acts").add_subparsers(
-        dest="action", required=True
-    )
-    p = audit.add_parser("verify", help="recompute a day's hash chain from the records: exit 1 on a gap or an edit")
-    p.add_argument("--day", required=True, help="YYYY-MM-DD (Asia/Shanghai)")
-    keys = sub.add_parser("keys", help="signing keys of a deployment").add_subparsers(dest="action", required=True)
-    p = keys.add_parser("rotate", help="publish a new QR signing key, then sign with it")
-    p.add_argument("--stack", help="the deployed stack's name: the secret and parameter from its outputs")
-    p.add_argument("--secret", help="SigningKeySecret ARN (stack output SigningKeySecretArn)")
-    p.add_argument("--parameter", help="JwksParameter name (stack output JwksParameterName)")
-    p.add_argument("--if-none", action="store_true", help="only if the deployment has no signing key yet")
-
-    args = parser.parse_args(argv)
-    if args.command == "serve":
-        from healthcode_local.serve import serve  # the emulator: only in a development install
-
-        return serve(args)
-    if args.command == "keys":
-        return rotate_keys(args.secret, args.parameter, args.stack, args.if_none)
-    client = Client(args.url, args.token)
-    if args.command == "token":
-        print(client.dev_token(args.sub, [r for r in args.roles.split(",") if r]))
-        return 0
-    try:
-        return _operate(args, client)
-    except (InputError, OSError) as exc:
-        print(f"healthcode: {exc}", file=sys.stderr)
-        return 2
-
-
-def _operate(args: argparse.Namespace, client: Client) -> int:
-    if args.command == "region" and args.action == "set":
-        body: dict[str, Any] = {"level": args.level} | ({"name": args.name} if args.name else {})
-        return _print(client.call("PUT", f"/admin/v1/regions/{args.code}", body))
-    if args.command == "region" and args.action == "load":
-        failed = 0
-        for code, body in _levels(args.file):  # every line checked before anything is sent
-            r = client.call("PUT", f"/admin/v1/regions/{code}", body)
-            print(f"{code} {body['level']}: {r.status_code}")
-            failed += not r.ok
-        return 1 if failed else 0
-    if args.command == "cases":
-        rows = _rows(args.file, {"id_type", "id_number", "status"}, {"on"})
-        entries = [{k: v for k, v in row.items() if v} for _, row in rows]
-        accepted = known = 0
-        failed: list[str] = []
-        for start in range(0, len(entries), CASES_PER_REQUEST):
-            chunk = entries[start : start + CASES_PER_REQUEST]
-            r = client.call("POST", "/admin/v1/cases", {"cases": chunk})
-            if not r.ok:
-                failed.append(
-                    f"lines {rows[start][0]}-{rows[start + len(chunk) - 1][0]}: {r.status_code} {r.text[:300]}"
+        with open(path, encoding="utf-8", newline="") as fh:
+            reader = csv.DictReader(fh)
+            header = set(reader.fieldnames or [])
+            if not required <= header or not header <= required | optional:
+                want = ",".join(sorted(required)) + (
+                    f" (and optionally {','.join(sorted(optional))})" if optional else ""
                 )
-                continue
-            out = r.json()
-            accepted, known = accepted + out["accepted"], known + out["known_holders"]
-            failed += [f"line {rows[start + f['index']][0]}: {f['reason']}" for f in out.get("failed", [])]
-            print(f"sent {min(start + len(chunk), len(entries))}/{len(entries)}", file=sys.stderr)
-        print(
-            json.dumps({"accepted": accepted, "known_holders": known, "failed": failed}, ensure_ascii=False, indent=2)
+                raise usage(f"{path} line 1: the header must name {want}; it has {','.join(reader.fieldnames or [])!r}")
+            rows = []
+            for n, row in enumerate(reader, start=2):
+                if None in row or any(v is None for v in row.values()):
+                    raise usage(f"{path} line {n}: expected {len(header)} columns")
+                rows.append((n, {k: v.strip() for k, v in row.items()}))
+            return rows
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise usage(f"{path}: {exc}") from exc
+
+
+def _region_code(code: str, where: str) -> str:
+    if not re.fullmatch(r"\d{6}(\d{3}){0,2}", code):
+        raise usage(f"{where}: code {code!r} is not a GB/T 2260 code")
+    return code
+
+
+def _region_line(v: dict[str, Any]) -> str:
+    return f"{v['code']} {v['name']}: level {v['level']} (set {v['updated_at']} by {v['updated_by']})"
+
+
+@region_app.command("set")
+def region_set(
+    ctx: typer.Context,
+    code: Annotated[str, typer.Argument(help="GB/T 2260 code, e.g. 330106.")],
+    level: Annotated[int, typer.Argument(min=1, max=5, help="1 low .. 5 high.")],
+    name: Annotated[str | None, typer.Option(help="The region's name; omitted, the stored name stays.")] = None,
+) -> None:
+    """Set one region's risk level."""
+    c = _ctx(ctx)
+    body: dict[str, Any] = {"level": level} | ({"name": name} if name else {})
+    c.answer(c.client.call("PUT", f"/admin/v1/regions/{_region_code(code, 'CODE')}", body), _region_line)
+
+
+@region_app.command("load")
+def region_load(
+    ctx: typer.Context,
+    file: Annotated[str, typer.Argument(help="CSV with the header code,level[,name]; every line is checked first.")],
+) -> None:
+    """Set the levels a CSV lists; nothing is sent unless every line is right."""
+    c = _ctx(ctx)
+    levels = []
+    for line, row in _rows(file, {"code", "level"}, {"name"}):
+        _region_code(row["code"], f"{file} line {line}")
+        if row["level"] not in {"1", "2", "3", "4", "5"}:
+            raise usage(f"{file} line {line}: level {row['level']!r} is not 1..5")
+        levels.append(
+            (line, row["code"], {"level": int(row["level"])} | ({"name": row["name"]} if row.get("name") else {}))
         )
-        return 1 if failed else 0
-    if args.command == "rescore":
-        return _print(client.call("POST", "/admin/v1/rescoring", {"scope": "due"}))
-    if args.command == "code":
-        if client.token and _token_subject(client.token) != args.sub:
-            raise InputError(
-                f"--token belongs to {_token_subject(client.token)!r}, not {args.sub!r}: it would show their code"
+    results = []
+    with c.progress() as bar:
+        task = bar.add_task("regions", total=len(levels))
+        for line, code, body in levels:
+            r = c.client.call("PUT", f"/admin/v1/regions/{code}", body)
+            results.append(
+                {"line": line, "code": code, "level": body["level"], "status": r.status_code}
+                | ({} if r.ok else {"problem": refusal(r)})
             )
-        return _print(client.call("GET", "/v1/codes/me", sub=args.sub, roles=()))
-    if args.command == "audit":
-        return _verify_audit(client, args.day)
-    raise InputError(f"unknown command {args.command}")
+            bar.advance(task)
+    table = Table("line", "code", "level", "result")
+    for x in results:
+        table.add_row(str(x["line"]), x["code"], str(x["level"]), "set" if x["status"] == 200 else x["problem"])
+    c.emit({"regions": results, "failed": sum(x["status"] != 200 for x in results)}, table)
+    if any(x["status"] != 200 for x in results):
+        raise typer.Exit(ExitCode.REFUSED)
 
 
-def _verify_audit(client: Client, day: str) -> int:
-    """Recompute the day's chain here, from the records the API returns (not trusting its verdict)."""
+# ----------------------------------------------------------------------------- cases
+
+
+@cases_app.command("submit")
+def cases_submit(
+    ctx: typer.Context,
+    file: Annotated[str, typer.Argument(help="CSV with the header id_type,id_number,status[,on].")],
+    chunk: Annotated[
+        int, typer.Option(min=1, max=CASES_PER_REQUEST, help=f"Rows per request (the API takes {CASES_PER_REQUEST}).")
+    ] = CASES_PER_REQUEST,
+) -> None:
+    """Submit a case list in chunks the API accepts; prints accepted, known holders and failed rows by line."""
+    c = _ctx(ctx)
+    rows = _rows(file, {"id_type", "id_number", "status"}, {"on"})
+    entries = [{k: v for k, v in row.items() if v} for _, row in rows]
+    accepted = known = 0
+    failed: list[str] = []
+    with c.progress() as bar:
+        task = bar.add_task("cases", total=len(entries))
+        for start in range(0, len(entries), chunk):
+            part = entries[start : start + chunk]
+            r = c.client.call("POST", "/admin/v1/cases", {"cases": part})
+            if r.ok:
+                out = r.json()
+                accepted, known = accepted + out["accepted"], known + out["known_holders"]
+                failed += [f"line {rows[start + f['index']][0]}: {f['reason']}" for f in out.get("failed", [])]
+            else:
+                failed.append(f"lines {rows[start][0]}-{rows[start + len(part) - 1][0]}: {refusal(r)}")
+            bar.advance(task, len(part))
+    c.err.print(f"sent {len(entries)}/{len(entries)} rows in {-(-len(entries) // chunk)} requests")
+    summary = {"accepted": accepted, "known_holders": known, "failed": failed}
+    human = f"accepted {accepted}, known holders {known}, failed {len(failed)}" + "".join(f"\n  {f}" for f in failed)
+    c.emit(summary, human)
+    if failed:
+        raise typer.Exit(ExitCode.REFUSED)
+
+
+# ----------------------------------------------------------------------------- rescoring
+
+
+@app.command()
+def rescore(
+    ctx: typer.Context,
+    all_holders: Annotated[
+        bool, typer.Option("--all", help="A full run over every holder (e.g. after a ruleset change).")
+    ] = False,
+    segments: Annotated[int | None, typer.Option(min=1, max=256, help="Parallel segments of a full run.")] = None,
+    wait: Annotated[bool, typer.Option(help="With --all: follow the run's progress until it finishes.")] = False,
+    poll: Annotated[float, typer.Option(min=0.1, help="Seconds between progress reads.")] = 2.0,
+    timeout: Annotated[float, typer.Option(min=1, help="Seconds --wait waits before giving up (exit 4).")] = 3600,
+) -> None:
+    """Queue rescoring now: the holders due today, or with --all a full run."""
+    c = _ctx(ctx)
+    if (wait or segments) and not all_holders:
+        raise usage("--wait and --segments apply to a full run: add --all")
+    body: dict[str, Any] = {"scope": "all" if all_holders else "due"} | ({"segments": segments} if segments else {})
+    r = c.client.call("POST", "/admin/v1/rescoring", body)
+    if not wait or not r.ok:
+        c.answer(
+            r,
+            lambda v: (
+                f"queued {v['scope']} rescoring at {v['queued_at']}"
+                + (f", run {v['run_id']}" if v.get("run_id") else "")
+            ),
+        )
+        return
+    run_id = r.json()["run_id"]
+    deadline = time.monotonic() + timeout
+    with c.progress() as bar:
+        task = bar.add_task(f"run {run_id}", total=None)
+        while True:
+            r = c.client.call("GET", f"/admin/v1/rescoring/{run_id}")
+            if not r.ok:
+                c.answer(r)
+            run = r.json()
+            bar.update(
+                task,
+                total=run["segments_total"],
+                completed=run["segments_done"],
+                description=f"run {run_id}: {run['holders_read']} read, {run['holders_changed']} changed",
+            )
+            if run["finished"] or time.monotonic() >= deadline:
+                break
+            time.sleep(poll)
+    c.emit(
+        run,
+        f"run {run_id}: {'finished' if run['finished'] else 'still running'}, "
+        f"{run['segments_done']}/{run['segments_total']} segments, {run['holders_read']} holders read, "
+        f"{run['holders_changed']} changed",
+    )
+    if not run["finished"]:
+        raise typer.Exit(ExitCode.STILL_RUNNING)
+
+
+# ----------------------------------------------------------------------------- codes
+
+
+def _code_view(v: dict[str, Any]) -> Table:
+    table = Table(
+        title=f"[{COLORS.get(v['color'], 'white')}]{v['color'].upper()}[/] {v['masked_name']}, score {v['score']}"
+    )
+    table.add_column("factor")
+    table.add_column("points", justify="right")
+    table.add_column("why")
+    for reason in v["reasons"]:
+        table.add_row(reason["factor"], str(reason["points"]), reason["detail"])
+    if v.get("green_eligible_on"):
+        table.caption = f"green eligible on {v['green_eligible_on']}"
+    return table
+
+
+@app.command()
+def code(
+    ctx: typer.Context,
+    sub: Annotated[
+        str | None, typer.Argument(help="The holder's subject (local stack); with --token, must be the token's.")
+    ] = None,
+) -> None:
+    """A holder's code: colour, reasons and when green is possible."""
+    c = _ctx(ctx)
+    if c.client.token:
+        owner = token_subject(c.client.token)
+        if sub is not None and owner != sub:
+            raise usage(f"--token belongs to {owner!r}, not {sub!r}: it would show their code")
+    elif sub is None:
+        raise usage("name the holder's subject, or pass their --token")
+    c.answer(c.client.call("GET", "/v1/codes/me", sub=sub or "", roles=()), _code_view)
+
+
+# ----------------------------------------------------------------------------- audit
+
+
+@audit_app.command("verify")
+def audit_verify(
+    ctx: typer.Context,
+    day: Annotated[str, typer.Option(help="The day, YYYY-MM-DD (Asia/Shanghai).")],
+) -> None:
+    """Recompute a day's hash chain here from the records (not trusting the API's verdict); exit 1 on a gap or an edit."""
     from healthcode.auditchain import verify
 
+    c = _ctx(ctx)
     if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", day):
-        raise InputError(f"--day {day!r}: expected YYYY-MM-DD")
-    r = client.call("GET", f"/admin/v1/audit?from={day}", sub="auditor", roles=("auditor",))
+        raise usage(f"--day {day!r}: expected YYYY-MM-DD")
+    r = c.client.call("GET", f"/admin/v1/audit?from={day}", sub="auditor", roles=("auditor",))
     if not r.ok:
-        return _print(r)
+        c.answer(r)
     records = r.json()["records"]
     problems = verify(records, day)
     stored = r.json()["days"][0]["records"]
     if stored != len(records):
         problems.append(f"{stored} records stored, {len(records)} readable")
-    print(json.dumps({"day": day, "records": len(records), "intact": not problems, "problems": problems}, indent=2))
-    return 1 if problems else 0
+    report = {"day": day, "records": len(records), "intact": not problems, "problems": problems}
+    c.emit(
+        report,
+        f"{day}: {len(records)} records, " + ("intact" if not problems else "BROKEN\n  " + "\n  ".join(problems)),
+    )
+    if problems:
+        raise typer.Exit(ExitCode.REFUSED)
+
+
+# ----------------------------------------------------------------------------- keys
+
+
+@keys_app.command("rotate")
+def keys_rotate(
+    ctx: typer.Context,
+    stack: Annotated[
+        str | None, typer.Option(help="The deployed stack's name: secret and parameter from its outputs.")
+    ] = None,
+    secret: Annotated[str | None, typer.Option(help="SigningKeySecret ARN (stack output SigningKeySecretArn).")] = None,
+    parameter: Annotated[str | None, typer.Option(help="JwksParameter name (stack output JwksParameterName).")] = None,
+    if_none: Annotated[bool, typer.Option(help="Only if the deployment has no signing key yet (make deploy).")] = False,
+) -> None:
+    """Publish a new QR signing key, then sign with it: the rotation the deployed RotateKeysFunction runs monthly."""
+    import boto3
+
+    from healthcode.adapters.keyring import ensure, rotate
+
+    c = _ctx(ctx)
+    if stack:
+        stacks = boto3.client("cloudformation").describe_stacks(StackName=stack)["Stacks"]
+        outputs = {o["OutputKey"]: o["OutputValue"] for o in stacks[0].get("Outputs", [])}
+        secret, parameter = outputs["SigningKeySecretArn"], outputs["JwksParameterName"]
+    if not (secret and parameter):
+        raise usage("keys rotate needs --stack NAME, or --secret ARN and --parameter NAME")
+    kid = (ensure if if_none else rotate)(boto3.client("secretsmanager"), boto3.client("ssm"), secret, parameter)
+    c.emit({"active_kid": kid}, f"active signing key: {kid}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:  # typer's standalone mode: usage errors print and exit 2, --help exits 0
+        app(args=argv, prog_name="healthcode")
+    except CliError as exc:
+        Console(stderr=True, highlight=False).print(f"healthcode: {exc}", markup=False)
+        return int(exc.code)
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else int(ExitCode.OK if exc.code is None else ExitCode.USAGE)
+    return int(ExitCode.OK)
 
 
 if __name__ == "__main__":

@@ -141,7 +141,7 @@ def test_the_zhengzhou_attempt_needs_two_approvals_and_a_director_and_every_act_
 
 def verify_day(stack) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "healthcode_ops", "--url", stack.base, "audit", "verify", "--day", DAY],
+        [sys.executable, "-m", "healthcode_ops", "--url", stack.base, "--json", "audit", "verify", "--day", DAY],
         capture_output=True,
         text=True,
         timeout=60,

@@ -11,7 +11,7 @@ from tests.people import application, resident_id
 
 def healthcode(stack, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "healthcode_ops", "--url", stack.base, *args],
+        [sys.executable, "-m", "healthcode_ops", "--url", stack.base, "--json", *args],
         capture_output=True,
         text=True,
         timeout=60,
@@ -35,7 +35,12 @@ def test_operator_commands(stack, tmp_path):
     csv_file = tmp_path / "levels.csv"
     csv_file.write_text("code,name,level\n330110,余杭区,5\n330111,富阳区,2\n", encoding="utf-8")
     out = healthcode(stack, "region", "load", str(csv_file))
-    assert out.returncode == 0 and "330110 5: 200" in out.stdout
+    loaded = json.loads(out.stdout)
+    assert out.returncode == 0 and loaded["failed"] == 0
+    assert [(r["line"], r["code"], r["level"], r["status"]) for r in loaded["regions"]] == [
+        (2, "330110", 5, 200),
+        (3, "330111", 2, 200),
+    ]
 
     cases = tmp_path / "cases.csv"
     cases.write_text(f"id_type,id_number,status,on\nresident_id,{number},close_contact,2020-03-30\n", encoding="utf-8")
@@ -46,8 +51,8 @@ def test_operator_commands(stack, tmp_path):
     view = json.loads(healthcode(stack, "code", "cli-holder").stdout)
     assert view["color"] == "red" and {r["factor"] for r in view["reasons"]} >= {"close_contact"}
 
-    bad = healthcode(stack, "region", "set", "999999", "3")
-    assert bad.returncode == 1 and "Unknown region" in bad.stdout
+    bad = healthcode(stack, "region", "set", "999999", "3")  # the API refuses: exit 1, its problem shown
+    assert bad.returncode == 1 and "Unknown region" in bad.stdout and "404 Not found" in bad.stderr
 
 
 def test_region_set_without_a_name_keeps_the_stored_one(stack):
@@ -108,3 +113,81 @@ def test_audit_verify_checks_a_days_chain_from_the_records(stack):
     report = json.loads(out.stdout)
     assert out.returncode == 0 and report["intact"] and report["records"] >= 2, out.stdout + out.stderr
     assert healthcode(stack, "audit", "verify", "--day", "5 April").returncode == 2
+
+
+def test_every_command_and_option_says_what_it_does():
+    import typer
+
+    from healthcode_ops.cli import app
+
+    def walk(command, path):
+        yield path, command
+        for name, sub in getattr(command, "commands", {}).items():
+            yield from walk(sub, [*path, name])
+
+    undocumented = []
+    for path, command in walk(typer.main.get_command(app), ["healthcode"]):
+        if not (command.help or "").strip():
+            undocumented.append(" ".join(path))
+        undocumented += [
+            f"{' '.join(path)} {p.name}" for p in command.params if not (getattr(p, "help", "") or "").strip()
+        ]
+    assert undocumented == []
+    for args in (["--help"], ["region", "--help"], ["cases", "submit", "--help"], ["rescore", "--help"]):
+        out = subprocess.run(
+            [sys.executable, "-m", "healthcode_ops", *args], capture_output=True, text=True, timeout=60
+        )
+        assert out.returncode == 0 and "Usage: healthcode" in out.stdout
+
+
+def test_exit_codes_say_what_happened(stack, tmp_path):
+    # 3: nobody answers at the URL
+    out = subprocess.run(
+        [sys.executable, "-m", "healthcode_ops", "--url", "http://127.0.0.1:9", "rescore"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert out.returncode == 3 and "did not answer" in out.stderr
+    # 2: a wrong command line, nothing sent
+    assert healthcode(stack, "rescore", "--wait").returncode == 2
+    assert healthcode(stack, "region", "set", "330106", "9").returncode == 2
+    # 1: one line of a valid file refused by the API (an unknown region): the others are set
+    levels = tmp_path / "levels.csv"
+    levels.write_text("code,level\n330106,2\n999999,3\n", encoding="utf-8")
+    out = healthcode(stack, "region", "load", str(levels))
+    report = json.loads(out.stdout)
+    assert out.returncode == 1 and report["failed"] == 1
+    assert [r["status"] for r in report["regions"]] == [200, 404] and "Unknown region" in report["regions"][1][
+        "problem"
+    ]
+
+
+def test_human_output_is_readable_and_the_owners_token_shows_their_code(stack):
+    stack.set_clock("2020-04-06T10:00:00+08:00")
+    number = resident_id("330106", seq="654")
+    assert stack.call("POST", "/v1/applications", application(number), sub="cli-reader").status_code == 200
+    token = stack.token("cli-reader")
+    out = subprocess.run(
+        [sys.executable, "-m", "healthcode_ops", "--url", stack.base, "--token", token, "code", "cli-reader"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert out.returncode == 0 and "GREEN" in out.stdout and "{" not in out.stdout, out.stdout + out.stderr
+    out = subprocess.run(
+        [sys.executable, "-m", "healthcode_ops", "--url", stack.base, "region", "set", "330108", "2"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert out.returncode == 0 and out.stdout.startswith("330108 滨江区: level 2"), out.stdout
+
+
+def test_rescore_all_waits_for_the_run_with_progress(stack):
+    stack.set_clock("2020-04-07T10:00:00+08:00")
+    out = healthcode(stack, "rescore", "--all", "--segments", "3", "--wait", "--poll", "0.5", "--timeout", "240")
+    run = json.loads(out.stdout)
+    assert out.returncode == 0, out.stderr
+    assert run["finished"] and run["segments_done"] == run["segments_total"] == 3
+    assert run["holders_read"] >= 1 and "3/3" in out.stderr
