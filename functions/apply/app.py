@@ -3,7 +3,8 @@
 from typing import Annotated, Any
 
 from aws_lambda_powertools import Logger, Metrics
-from aws_lambda_powertools.event_handler.openapi.params import Header
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Header, Path
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -11,8 +12,9 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from healthcode import clock, notices
 from healthcode.api.callers import caller
 from healthcode.api.params import Cursor
-from healthcode.api.problems import documented
+from healthcode.api.problems import documented, problem_page
 from healthcode.api.resolver import build_resolver, json_response
+from healthcode.errors import NotFound
 from healthcode.models import (
     AppealRequest,
     AppealsView,
@@ -134,6 +136,24 @@ def get_notifications(
 )
 def get_ruleset_schema() -> dict[str, Any]:
     return ruleset_schema()
+
+
+@app.get(
+    "/problems/<name>",
+    summary="What a problem type means and what to do: the page a problem's type names (public)",
+    responses=documented(200, None, 404, 422)
+    | {200: {"description": "The page (Markdown)", "content": {"text/markdown": {"schema": {"type": "string"}}}}},
+)
+def get_problem_page(name: Annotated[str, Path(max_length=64)]) -> Response[str]:
+    page = problem_page(name)
+    if page is None:
+        raise NotFound(f"No problem type is called {name!r}.")
+    return Response(
+        status_code=200,
+        content_type="text/markdown; charset=utf-8",
+        body=page,
+        headers={"Cache-Control": "public, max-age=86400"},
+    )
 
 
 @app.get(

@@ -39,7 +39,7 @@ def partner() -> Partner:
     summary="A partner checkpoint verifies one of our codes",
     responses=documented(200, PartnerVerificationView, *SIGNED),
 )
-def post_verification(body: PartnerVerificationRequest):
+def post_partner_verification(body: PartnerVerificationRequest):
     return json_response(services().partner_cities.verify(body, partner(), clock.now()))
 
 

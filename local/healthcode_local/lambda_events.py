@@ -52,6 +52,9 @@ def http_event(
     event.pop("stageVariables", None)
     ctx = event["requestContext"]
     ctx.pop("authentication", None)
+    if "host" in event["headers"]:  # API Gateway names the host the client called
+        ctx["domainName"] = event["headers"]["host"]
+        ctx["domainPrefix"] = ctx["domainName"].split(".")[0]
     ctx["routeKey"] = route_key
     ctx["requestId"] = uuid.uuid4().hex
     ctx["time"] = at.strftime("%d/%b/%Y:%H:%M:%S +0000")

@@ -380,11 +380,17 @@ def keys_rotate(
     secret: Annotated[str | None, typer.Option(help="SigningKeySecret ARN (stack output SigningKeySecretArn).")] = None,
     parameter: Annotated[str | None, typer.Option(help="JwksParameter name (stack output JwksParameterName).")] = None,
     if_none: Annotated[bool, typer.Option(help="Only if the deployment has no signing key yet (make deploy).")] = False,
+    retire: Annotated[
+        str | None,
+        typer.Option(
+            help="A leaked key's id: unpublish it at once (and sign with a new key if it was the active one)."
+        ),
+    ] = None,
 ) -> None:
     """Publish a new QR signing key, then sign with it: the rotation the deployed RotateKeysFunction runs monthly."""
     import boto3
 
-    from healthcode.adapters.keyring import ensure, rotate
+    from healthcode.adapters import keyring
 
     c = _ctx(ctx)
     if stack:
@@ -393,8 +399,16 @@ def keys_rotate(
         secret, parameter = outputs["SigningKeySecretArn"], outputs["JwksParameterName"]
     if not (secret and parameter):
         raise usage("keys rotate needs --stack NAME, or --secret ARN and --parameter NAME")
-    kid = (ensure if if_none else rotate)(boto3.client("secretsmanager"), boto3.client("ssm"), secret, parameter)
-    c.emit({"active_kid": kid}, f"active signing key: {kid}")
+    if retire and if_none:
+        raise usage("--retire and --if-none do not go together")
+    clients = (boto3.client("secretsmanager"), boto3.client("ssm"), secret, parameter)
+    try:
+        kid = keyring.retire(*clients, retire) if retire else (keyring.ensure if if_none else keyring.rotate)(*clients)
+    except KeyError as exc:
+        raise usage(str(exc.args[0])) from exc
+    c.emit(
+        {"active_kid": kid, "retired": retire}, f"active signing key: {kid}" + (f"; {retire} retired" if retire else "")
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

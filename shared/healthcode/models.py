@@ -48,7 +48,7 @@ class FieldProblem(_Response):
 class Problem(_Response):
     """RFC 9457 problem details, with the fields that were wrong."""
 
-    type: str
+    type: str = Field(description="the URL of a page saying what this problem means and what to do, or about:blank")
     title: str
     status: int
     detail: str

@@ -135,3 +135,30 @@ def stack():
     out = "".join(output)
     assert proc.returncode == 0 and "stopped" in out, out[-5000:]
     assert _port_is_free(port) and _port_is_free(aws_port), "ports still held after stopping"
+
+
+@pytest.fixture(scope="session")
+def api_client(tmp_path_factory):
+    """A Python client generated from the committed openapi.json by openapi-python-client, as an
+    integrator would generate one: the package ``healthcode_api_client``."""
+    from pathlib import Path
+
+    out = tmp_path_factory.mktemp("generated")
+    openapi = Path(__file__).resolve().parents[2] / "openapi.json"
+    bin_dir = Path(sys.executable).parent  # its formatter (ruff) comes from the same environment
+    r = subprocess.run(
+        [str(bin_dir / "openapi-python-client"), "generate", "--path", str(openapi), "--meta", "none"]
+        + ["--output-path", str(out / "healthcode_api_client")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=os.environ | {"PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"},
+    )
+    assert r.returncode == 0 and "Warning" not in r.stdout + r.stderr, r.stdout + r.stderr
+    sys.path.insert(0, str(out))
+    try:
+        import healthcode_api_client
+
+        yield healthcode_api_client
+    finally:
+        sys.path.remove(str(out))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 from tests.people import application, resident_id
 
@@ -20,7 +21,7 @@ def until(fetch, want, seconds=15.0):
         time.sleep(0.2)
 
 
-def test_the_story(stack):
+def test_the_story(stack, api_client):
     stack.set_clock("2020-02-17T09:00:00+08:00")
 
     # The health authority marks Wuhan's Hongshan district high risk.
@@ -69,6 +70,14 @@ def test_the_story(stack):
     assert r.status_code == 200
     now = until(lambda: stack.call("GET", "/v1/codes/me", sub="visitor").json(), lambda v: v["color"] == "red")
     assert now["color"] == "red", now
+    # the same view through a client generated from openapi.json, as a partner's developer would use it
+    from healthcode_api_client import AuthenticatedClient
+    from healthcode_api_client.api.default import get_my_code
+    from healthcode_api_client.models import CodeView
+
+    generated = get_my_code.sync(client=AuthenticatedClient(base_url=stack.base, token=stack.token("visitor")))
+    assert isinstance(generated, CodeView) and generated.color.value == "red"
+    assert generated.reasons[0].detail == now["reasons"][0]["detail"]
     again = stack.call("POST", "/v1/verifications", scan, sub="gate", roles=CHECKPOINT).json()
     assert (again["decision"], again["color"], again["code_status"]) == ("stop", "red", "valid")
 
@@ -81,6 +90,18 @@ def test_the_front_authorizes_like_the_deployed_api(stack):
     r = stack.call("PUT", "/admin/v1/regions/330106", {"name": "西湖区", "level": 5}, sub="resident")
     assert r.status_code == 403 and r.json() == {"message": "Forbidden"}  # the gateway's scope check
     assert stack.call("GET", "/.well-known/jwks.json").json()["keys"]
+
+
+def test_a_problems_type_is_a_page_anyone_can_open(stack):
+    bad = stack.call("POST", "/v1/applications", {"name": "王小波"}, sub="careless")
+    problem = bad.json()
+    assert bad.status_code == 422 and problem["type"] == f"{stack.base}/problems/invalid-input", problem
+    page = stack.http.get(problem["type"], timeout=10)  # no token: a public page
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/markdown")
+    assert page.text.startswith("# Invalid input (422)") and "max-age" in page.headers["cache-control"]
+    assert page.text == (Path(__file__).resolve().parents[2] / "docs/problems/invalid-input.md").read_text("utf-8")
+    missing = stack.http.get(f"{stack.base}/problems/no-such-problem", timeout=10)
+    assert missing.status_code == 404 and missing.json()["type"] == f"{stack.base}/problems/not-found"
 
 
 def test_the_daily_schedule_fires_once_when_the_dev_clock_passes_it(stack):

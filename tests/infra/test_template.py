@@ -81,9 +81,10 @@ def test_every_route_in_the_template_is_served_by_its_function_and_vice_versa():
         assert _served(spec) == declared, logical
 
 
-def test_public_routes_are_exactly_the_jwks_the_ruleset_and_its_schema():
+def test_public_routes_are_exactly_the_jwks_the_ruleset_its_schema_and_the_problem_pages():
     assert {r.path for r in T.routes if r.public} == {
         "/.well-known/jwks.json",
+        "/problems/{name}",
         "/v1/rulesets",
         "/v1/rulesets/current",
         "/v1/rulesets/schema",

@@ -169,6 +169,26 @@ def test_a_code_signed_by_a_key_rotated_in_after_the_verifier_cached_the_keys_is
     assert scan(system, fresh)["code_status"] == "valid"  # unknown kid: one forced refresh of the keys
 
 
+def test_a_leaked_signing_key_is_retired_and_its_codes_stop_passing(system, holder):
+    p = system.p
+    sm, ssm = p.clients["secretsmanager"], p.clients["ssm"]
+    where = (sm, ssm, p.physical("SigningKeySecret"), p.physical("JwksParameter"))
+    leaked = key_tool.current_keys(sm, where[2])["active_kid"]
+    assert scan(system, holder)["decision"] == "pass"
+    with pytest.raises(KeyError):
+        key_tool.retire(*where, "no-such-key")
+    active = key_tool.retire(*where, leaked)
+    published = {k["kid"] for k in json.loads(ssm.get_parameter(Name=where[3])["Parameter"]["Value"])["keys"]}
+    assert active != leaked and leaked not in published and active in published
+    from healthcode import wiring
+
+    wiring.services().keys.clear_cache()  # as once the verifiers' parameters cache has expired
+    forged_or_not = scan(system, holder)  # signed with the leaked key: a forger's code looks the same
+    assert (forged_or_not["decision"], forged_or_not["code_status"]) == ("stop", "invalid_signature")
+    fresh = system.resident("u")("GET", "/v1/codes/me").json()["token"]["value"]
+    assert scan(system, fresh)["decision"] == "pass"  # the holder's app fetches a code with the new key
+
+
 def _claims(token: str) -> dict:
     return json.loads(base64.urlsafe_b64decode(token.split(".")[1] + "=="))
 

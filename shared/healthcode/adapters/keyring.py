@@ -146,6 +146,25 @@ def rotate(secrets: Any, ssm: Any, secret_id: str, parameter: str) -> str:
     return str(new["kid"])
 
 
+def retire(secrets: Any, ssm: Any, secret_id: str, parameter: str, kid: str) -> str:
+    """Stop trusting a key that leaked: it is no longer published, and if it was the active key a new one
+    is made, published and signed with. Codes signed with it are refused as soon as the verifiers' key
+    cache expires (``ParametersMaxAge``); residents' apps fetch a fresh code. Returns the active key id."""
+    from healthcode.tokens import generate_signing_key, public_jwks
+
+    doc = current_keys(secrets, secret_id) or {"keys": []}
+    if kid not in {k["kid"] for k in doc["keys"]}:
+        raise KeyError(f"no signing key {kid!r} in {secret_id}; keys: {[k['kid'] for k in doc['keys']]}")
+    keys = [k for k in doc["keys"] if k["kid"] != kid]
+    active = doc["active_kid"]
+    if active == kid:
+        new = generate_signing_key()
+        keys, active = [new, *keys][:KEEP_KEYS], new["kid"]
+    ssm.put_parameter(Name=parameter, Value=json.dumps(public_jwks(keys)), Type="String", Overwrite=True)
+    secrets.put_secret_value(SecretId=secret_id, SecretString=json.dumps({"active_kid": active, "keys": keys}))
+    return str(active)
+
+
 def ensure(secrets: Any, ssm: Any, secret_id: str, parameter: str) -> str:
     """A signing key exists (generated at first start); returns the active key id."""
     doc = current_keys(secrets, secret_id)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
@@ -39,6 +40,15 @@ _MAPPING: dict[type[DomainError], tuple[int, str, str]] = {
     Unavailable: (503, "Service unavailable", "/problems/unavailable"),
 }
 _INTERNAL = (500, "Internal error", "about:blank")
+# every problem type above is a page here (docs/problems/ in the repository), served at its type's path
+PAGES = Path(__file__).resolve().parent.parent / "problem_pages"
+
+
+def problem_page(name: str) -> str | None:
+    """The page a problem type names (``/problems/<name>``), or None for a name that is no type."""
+    if f"/problems/{name}" not in {kind for _, _, kind in _MAPPING.values()}:
+        return None
+    return (PAGES / f"{name}.md").read_text(encoding="utf-8")
 
 
 def status_of(error: DomainError) -> int:
@@ -52,11 +62,24 @@ def _entry(error: DomainError) -> tuple[int, str, str]:
     return (400, "Bad request", "about:blank")
 
 
-def problem(error: DomainError | None, instance: str | None = None) -> tuple[int, dict[str, str], str]:
+def type_base(event: dict[str, Any]) -> str:
+    """Where this API is reached (scheme, host and a named stage), from the request's event: a problem's
+    ``type`` is an absolute URL of the API's page for it (RFC 9457 recommends absolute URIs)."""
+    ctx = event.get("requestContext") or {}
+    domain = str(ctx.get("domainName") or "")
+    if not domain:
+        return ""
+    stage = str(ctx.get("stage") or "$default")
+    scheme = "http" if domain.split(":")[0] in {"127.0.0.1", "localhost"} else "https"  # the local stack
+    return f"{scheme}://{domain}" + ("" if stage == "$default" else f"/{stage}")
+
+
+def problem(error: DomainError | None, instance: str | None = None, base: str = "") -> tuple[int, dict[str, str], str]:
     """Status, headers and body of the problem for ``error`` (None: an unexpected failure, a 500)."""
     status, title, kind = _entry(error) if error is not None else _INTERNAL
     detail = error.detail if error is not None else "Something went wrong on our side."
-    body: dict[str, Any] = {"type": kind, "title": title, "status": status, "detail": detail}
+    body: dict[str, Any] = {"type": base + kind if kind.startswith("/") else kind, "title": title}
+    body |= {"status": status, "detail": detail}
     if instance:
         body["instance"] = instance
     if error is not None and error.errors:
@@ -70,8 +93,9 @@ def problem(error: DomainError | None, instance: str | None = None) -> tuple[int
     return status, headers, json.dumps(body, ensure_ascii=False)
 
 
-def problem_response(error: DomainError | None, path: str | None = None) -> Response[str]:
-    status, headers, body = problem(error, path)
+def problem_response(error: DomainError | None, event: dict[str, Any]) -> Response[str]:
+    """The problem as a Powertools response to the request ``event`` (its path is the instance)."""
+    status, headers, body = problem(error, event.get("rawPath"), type_base(event))
     content_type = headers.pop("Content-Type")
     return Response(status_code=status, content_type=content_type, body=body, headers=headers or None)
 

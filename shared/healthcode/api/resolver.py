@@ -19,7 +19,7 @@ from pydantic import BaseModel
 
 from healthcode.adapters.clients import as_domain_error
 from healthcode.api.callers import check, claims_of
-from healthcode.api.problems import problem, problem_response
+from healthcode.api.problems import problem, problem_response, type_base
 from healthcode.errors import (
     DomainError,
     FieldError,
@@ -124,7 +124,7 @@ class _Resolver(APIGatewayHttpResolver):
                 raise MalformedRequest(f"The JSON is nested deeper than {MAX_JSON_DEPTH} levels.")
         except DomainError as error:
             self.clear_context()
-            status, headers, body = problem(error, path)
+            status, headers, body = problem(error, path, type_base(event))
             return {"statusCode": status, "headers": headers, "body": body, "isBase64Encoded": False}
         return super().resolve(event, context)
 
@@ -142,27 +142,27 @@ def build_resolver(scopes: dict[str, str | tuple[str, ...]] | None = None, gate:
 
     @app.exception_handler(DomainError)
     def _domain(exc: DomainError) -> Response[str]:
-        return problem_response(exc, app.current_event.path)
+        return problem_response(exc, app.current_event.raw_event)
 
     @app.exception_handler(RequestUnsupportedContentType)
     def _media_type(exc: RequestUnsupportedContentType) -> Response[str]:
-        return problem_response(UnsupportedMediaType("Send the body as application/json."), app.current_event.path)
+        return problem_response(UnsupportedMediaType("Send the body as application/json."), app.current_event.raw_event)
 
     @app.exception_handler(RequestValidationError)
     def _validation(exc: RequestValidationError) -> Response[str]:
-        return problem_response(_validation_problem(exc), app.current_event.path)
+        return problem_response(_validation_problem(exc), app.current_event.raw_event)
 
     @app.not_found
     def _not_found(_exc: Exception) -> Response[str]:
-        return problem_response(NotFound("No such route."), app.current_event.path)
+        return problem_response(NotFound("No such route."), app.current_event.raw_event)
 
     @app.exception_handler(Exception)
     def _unexpected(exc: Exception) -> Response[str]:
         shed = as_domain_error(exc)
         if shed is not None:  # the SDK already retried with backoff: load we shed, not a crash
             logger.warning("throttled after retries", extra={"operation": getattr(exc, "operation_name", None)})
-            return problem_response(shed, app.current_event.path)
+            return problem_response(shed, app.current_event.raw_event)
         logger.exception("unexpected error")
-        return problem_response(None, app.current_event.path)
+        return problem_response(None, app.current_event.raw_event)
 
     return app
