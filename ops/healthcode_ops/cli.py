@@ -38,7 +38,14 @@ region_app = typer.Typer(help="Risk levels of regions, 1 (low) to 5 (high); a ch
 cases_app = typer.Typer(help="The authorities' case lists (confirmed, suspected, contacts, cleared).")
 audit_app = typer.Typer(help="The hash-chained audit trail of administrative acts.")
 keys_app = typer.Typer(help="The QR signing keys of a deployment (AWS credentials from the environment).")
-for sub_app, name in ((region_app, "region"), (cases_app, "cases"), (audit_app, "audit"), (keys_app, "keys")):
+partner_app = typer.Typer(help="Partner cities: a leaked secret, a suspension (docs/runbook.md).")
+for sub_app, name in (
+    (region_app, "region"),
+    (cases_app, "cases"),
+    (audit_app, "audit"),
+    (keys_app, "keys"),
+    (partner_app, "partner"),
+):
     app.add_typer(sub_app, name=name, no_args_is_help=True)
 
 CASES_PER_REQUEST = 500  # the API's limit per case list
@@ -366,6 +373,49 @@ def audit_verify(
     )
     if problems:
         raise typer.Exit(ExitCode.REFUSED)
+
+
+# ----------------------------------------------------------------------------- partners
+
+PARTNER_ID = r"[a-z0-9-]{2,40}"
+
+
+def _partner(partner_id: str) -> str:
+    if not re.fullmatch(PARTNER_ID, partner_id):
+        raise usage(f"PARTNER_ID {partner_id!r}: 2 to 40 of a-z, 0-9 and -")
+    return partner_id
+
+
+@partner_app.command("secret")
+def partner_secret(
+    ctx: typer.Context,
+    partner_id: Annotated[str, typer.Argument(help="The partner's id.")],
+    emergency: Annotated[
+        bool, typer.Option(help="The old secret stops working at once (it leaked); otherwise it works 24 h more.")
+    ] = False,
+) -> None:
+    """Rotate a partner's HMAC secret; the new one is printed once: hand it over by a secure channel."""
+    c = _ctx(ctx)
+    r = c.client.call("POST", f"/admin/v1/partners/{_partner(partner_id)}/secret?emergency={str(emergency).lower()}")
+    c.answer(
+        r,
+        lambda v: (
+            f"{v['partner_id']}: new secret {v['secret']}\nold secret "
+            + (f"valid until {v['previous_secret_valid_until']}" if v.get("previous_secret_valid_until") else "revoked")
+        ),
+    )
+
+
+@partner_app.command("suspend")
+def partner_suspend(
+    ctx: typer.Context,
+    partner_id: Annotated[str, typer.Argument(help="The partner's id.")],
+) -> None:
+    """Suspend a partner at once: its requests are refused; its codes stop passing at the next trust refresh."""
+    c = _ctx(ctx)
+    c.answer(
+        c.client.call("DELETE", f"/admin/v1/partners/{_partner(partner_id)}"), lambda v: f"{v['partner_id']}: suspended"
+    )
 
 
 # ----------------------------------------------------------------------------- keys

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from datetime import datetime
 
 from tests.people import application, resident_id
 
@@ -191,3 +192,32 @@ def test_rescore_all_waits_for_the_run_with_progress(stack):
     assert out.returncode == 0, out.stderr
     assert run["finished"] and run["segments_done"] == run["segments_total"] == 3
     assert run["holders_read"] >= 1 and "3/3" in out.stderr
+
+
+def test_a_leaked_partner_secret_is_revoked_at_once_and_a_partner_suspended(stack):
+    from healthcode_local.partner_client import PartnerClient
+
+    stack.set_clock("2020-04-08T10:00:00+08:00")
+    r = stack.call(
+        "PUT",
+        "/admin/v1/partners/jiaxing",
+        {"name": "嘉兴市", "jurisdiction": "3304", "scopes": ["verify"], "rate_limit_per_minute": 50},
+        sub="officer",
+        roles=("health_admin",),
+    )
+    assert r.status_code == 200, r.text
+    now = lambda: datetime.fromisoformat(stack.http.get(f"{stack.base}/dev/clock", timeout=10).json()["now"]).timestamp()  # noqa: E731
+    leaked = PartnerClient(stack.base, "jiaxing", r.json()["secret"], clock=now)
+    assert leaked.verify("x.y.z").status_code == 200  # answered (an invalid code), so the secret works
+
+    out = healthcode(stack, "partner", "secret", "jiaxing", "--emergency")
+    rotated = json.loads(out.stdout)
+    assert out.returncode == 0 and rotated["secret"] and rotated["previous_secret_valid_until"] is None
+    assert leaked.verify("x.y.z").status_code == 401  # the leaked secret no longer signs anything
+    fresh = PartnerClient(stack.base, "jiaxing", rotated["secret"], clock=now)
+    assert fresh.verify("x.y.z").status_code == 200
+
+    out = healthcode(stack, "partner", "suspend", "jiaxing")
+    assert out.returncode == 0 and json.loads(out.stdout)["suspended"] is True
+    assert fresh.verify("x.y.z").status_code == 403
+    assert healthcode(stack, "partner", "secret", "Not A Partner!").returncode == 2
