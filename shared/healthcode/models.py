@@ -270,6 +270,53 @@ class CaseListView(_Response):
     failed: list[EntryFailure] = Field(default=[], description="entries that could not be recorded; send them again")
 
 
+# ----------------------------------------------------------------------------- statistics and the map
+
+
+class ColorCounts(_Response):
+    green: int
+    yellow: int
+    red: int
+
+
+class StatsView(_Response):
+    region: str | None = Field(description="the province, city or county counted (null: every place)")
+    name: str | None
+    on: date = Field(description="the day (Asia/Shanghai): today's counts are at most a minute old")
+    codes_issued: int = Field(description="holders with a code whose residence is in the region")
+    by_color: ColorCounts
+    green_rate: float | None = Field(description="green / codes issued (null when none)")
+    places: int = Field(description="counties counted in the region")
+
+
+class CheckpointScansView(_Response):
+    checkpoint_id: str
+    on: date
+    scans: int
+    by_color: ColorCounts
+    unreadable: int = Field(description="scans of codes that were expired, forged or unknown")
+
+
+class MapCountyView(_Response):
+    code: str
+    name: str
+    level: int = Field(description="1 (low) .. 5 (high)")
+    color: Literal["green", "blue", "yellow", "orange", "red"]
+    set_at: str | None = Field(description="when the level that applies was set (null: never set, level 1)")
+    set_by: str | None = Field(description="who set it: an authority account or partner:<id>")
+    set_on: str | None = Field(description="the region it was set on: the county itself, its city or province")
+    longitude: float | None
+    latitude: float | None
+
+
+class MapView(_Response):
+    region: str | None
+    name: str | None
+    as_of: date
+    counties: list[MapCountyView]
+    per_level: dict[str, int] = Field(description="how many counties show each colour")
+
+
 # ----------------------------------------------------------------------------- stored holder
 
 

@@ -25,6 +25,8 @@ class Region:
     code: str
     name: str
     parent: str | None
+    longitude: float | None = None  # of the seat of government, from the package (the map)
+    latitude: float | None = None
 
 
 class RegionRegistry:
@@ -44,9 +46,10 @@ class RegionRegistry:
         with path.open(encoding="utf-8") as fh:
             for row in csv.DictReader(fh):
                 code = row["adcode"][:6]
-                regions[code] = Region(code, row["name"], None)
+                lon, lat = _coordinate(row.get("longitude")), _coordinate(row.get("latitude"))
+                regions[code] = Region(code, row["name"], None, lon, lat)
         for code, r in list(regions.items()):
-            regions[code] = Region(code, r.name, _parent_of(code, regions))
+            regions[code] = Region(code, r.name, _parent_of(code, regions), r.longitude, r.latitude)
         return cls(regions)
 
     def __contains__(self, code: object) -> bool:
@@ -104,6 +107,13 @@ class RegionRegistry:
             if level is not None:
                 return level
         return 1
+
+
+def _coordinate(text: str | None) -> float | None:
+    try:
+        return float(text) if text else None
+    except ValueError:
+        return None
 
 
 def _parent_of(code: str, regions: Mapping[str, Region]) -> str | None:

@@ -56,6 +56,8 @@ class Settings(BaseModel):
     override_max_days: int = Field(14, ge=1, le=60, alias="OVERRIDE_MAX_DAYS")
     appeal_deadline_hours: float = Field(24, gt=0, le=24 * 30, alias="APPEAL_DEADLINE_HOURS")
 
+    map_region: str = Field("", pattern=r"^(\d{6})?$", alias="MAP_REGION")  # the map's default province or city
+
     identity_claim: str = Field("verified_id", alias="IDENTITY_CLAIM")
     max_dependants: int = Field(5, alias="MAX_DEPENDANTS")
 

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from healthcode.adapters.regions import DynamoRegions
     from healthcode.adapters.rulesets import DynamoRulesets
     from healthcode.adapters.runs import DynamoRuns
+    from healthcode.adapters.stats import DynamoStats
     from healthcode.adapters.stays import DynamoStayIndex
     from healthcode.api.partner_auth import PartnerGate
     from healthcode.regions import RegionRegistry
@@ -45,6 +46,7 @@ if TYPE_CHECKING:
     from healthcode.usecases.recolor import Recolor
     from healthcode.usecases.recompute import Recompute
     from healthcode.usecases.residents import Residents
+    from healthcode.usecases.statistics import Statistics
 
 
 @dataclass(frozen=True)
@@ -186,6 +188,12 @@ class Services:
 
         return DynamoDeliveries(self.clients.get("dynamodb"), self.settings.table("deliveries"))
 
+    @cached_property
+    def stats_store(self) -> DynamoStats:
+        from healthcode.adapters.stats import DynamoStats
+
+        return DynamoStats(self.clients.get("dynamodb"), self.settings.table("stats"))
+
     def stream_change(self, record: dict[str, Any]) -> HolderChange | RegionChange | RunStarted | None:
         """The change a DynamoDB stream record describes (None: a table nothing follows from)."""
         from healthcode.adapters.streams import decode
@@ -207,7 +215,8 @@ class Services:
 
         s = self.settings
         events = EventBridgeColorEvents(self.clients.get("events"), s.event_bus_name)
-        return Consequences(self.history, events, self.queue, s.region_settle_s)
+        stats = self.stats_store if s.table("stats") else None
+        return Consequences(self.history, events, self.queue, s.region_settle_s, stats)
 
     @cached_property
     def changes(self) -> Changes:
@@ -359,6 +368,15 @@ class Services:
         store = DynamoAppeals(self.clients.get("dynamodb"), s.table("appeals"))
         deadline = timedelta(hours=s.appeal_deadline_hours)
         return Appeals(store, self.holders, self.recolor, self.override_store, self.rulesets, deadline)
+
+    @cached_property
+    def statistics(self) -> Statistics:
+        from healthcode.adapters.scans import DynamoScanLog
+        from healthcode.usecases.statistics import Statistics
+
+        s = self.settings
+        scans = DynamoScanLog(self.clients.get("dynamodb"), s.scans_table) if s.scans_table else None
+        return Statistics(self.stats_store, self.regions, self.registry, scans, map_region=s.map_region)
 
     @cached_property
     def partner_gate(self) -> PartnerGate:

@@ -11,7 +11,15 @@ from healthcode.api.problems import _MAPPING
 from healthcode_local.openapi import OUTPUT, document, render
 
 REPO = Path(__file__).resolve().parents[2]
-PUBLIC = ("/.well-known/jwks.json", "/v1/rulesets", "/v1/rulesets/current", "/v1/rulesets/schema", "/problems/{name}")
+PUBLIC = (
+    "/.well-known/jwks.json",
+    "/v1/rulesets",
+    "/v1/rulesets/current",
+    "/v1/rulesets/schema",
+    "/problems/{name}",
+    "/v1/map",
+    "/v1/map.svg",
+)
 
 
 def test_the_committed_openapi_document_matches_the_routes():

@@ -56,6 +56,7 @@ def test_every_handler_in_the_template_resolves_to_a_callable():
         "PublishFunction",
         "NotifyFunction",
         "RefreshPartnerKeysFunction",
+        "StatsFunction",
     }
     for spec in T.functions.values():
         assert spec.module_path.is_file(), spec.module_path
@@ -81,9 +82,11 @@ def test_every_route_in_the_template_is_served_by_its_function_and_vice_versa():
         assert _served(spec) == declared, logical
 
 
-def test_public_routes_are_exactly_the_jwks_the_ruleset_its_schema_and_the_problem_pages():
+def test_public_routes_are_exactly_the_published_documents_and_the_map():
     assert {r.path for r in T.routes if r.public} == {
         "/.well-known/jwks.json",
+        "/v1/map",
+        "/v1/map.svg",
         "/problems/{name}",
         "/v1/rulesets",
         "/v1/rulesets/current",

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
         Task,
     )
     from healthcode.scoring.ruleset import Ruleset
+    from healthcode.stats import Counts, LevelSet
     from healthcode.tokens import TokenSigner, TokenVerifier
 
 StartKey = dict[str, Any] | None  # where a paged read resumes (opaque to the use cases)
@@ -112,6 +113,23 @@ class RegionLevels(Protocol):
         ...
 
 
+class LevelDetails(Protocol):
+    """Every level set, with when and by whom (the map; not a hot path: read through a short cache)."""
+
+    def details(self) -> dict[str, LevelSet]: ...
+
+
+class StatsStore(Protocol):
+    """Deltas of the counts, one per holder change, and the hour and day sums made from them."""
+
+    def record(self, holder_id: str, version: int, at: datetime, before: str | None, after: str | None) -> None: ...
+    def deltas(self, day: date, from_hour: str = "") -> dict[str, list[tuple[str | None, str | None]]]: ...
+    def put_hour(self, hour: str, counts: Counts, final: bool, at: datetime) -> None: ...
+    def hours(self, first_day: date, last_day: date) -> dict[str, tuple[Counts, bool]]: ...
+    def put_day(self, day: date, counts: Counts, levels: dict[str, Any], at: datetime) -> None: ...
+    def day(self, on_or_before: date) -> tuple[date, Counts, dict[str, Any]] | None: ...
+
+
 class StayIndex(Protocol):
     def record(self, holder_id: str, stays: Iterable[tuple[str, date, date | None]]) -> None: ...
 
@@ -126,6 +144,12 @@ class ScanLog(Protocol):
     def record(
         self, checkpoint_id: str, code_id: str, color: str | None, status: str, at: datetime, by: str
     ) -> None: ...
+
+
+class ScanCounts(Protocol):
+    def day(self, checkpoint_id: str, start: datetime, end: datetime) -> list[tuple[str | None, str]]:
+        """(colour, status) of each scan at a checkpoint between ``start`` and ``end``."""
+        ...
 
 
 class HistoryLog(Protocol):

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from healthcode.adapters.snapshots import Snapshot
 from healthcode.adapters.transactions import transact
 from healthcode.models import LevelSnapshot
+from healthcode.stats import LevelSet
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -30,6 +31,7 @@ class DynamoRegions:
         self._table = table
         self._cache: Snapshot[LevelSnapshot] = Snapshot(self._read_snapshot, max_age)
         self._snapshot_exists = False
+        self._details: Snapshot[dict[str, LevelSet]] = Snapshot(self._read_details, max_age)
 
     def snapshot(self, fresh: bool = False) -> LevelSnapshot:
         """The levels as a versioned snapshot: from this environment's cache (at most ``max_age`` old,
@@ -55,6 +57,26 @@ class DynamoRegions:
                 ConditionExpression="attribute_not_exists(code)",
             )
         self._snapshot_exists = True
+
+    def details(self) -> dict[str, LevelSet]:
+        """Every level set, with when and by whom: a scan of this small table (one item per region
+        with a level), kept ``max_age`` in this environment like the snapshot."""
+        return self._details.get()
+
+    def _read_details(self) -> dict[str, LevelSet]:
+        out: dict[str, LevelSet] = {}
+        kwargs: dict[str, Any] = {"TableName": self._table}
+        while True:
+            page = self._db.scan(**kwargs)
+            for item in page.get("Items", []):
+                code = item["code"]["S"]
+                if code != SNAPSHOT_KEY and "level" in item:
+                    out[code] = LevelSet(
+                        int(item["level"]["N"]), item.get("updated_at", {}).get("S"), item.get("updated_by", {}).get("S")
+                    )
+            if "LastEvaluatedKey" not in page:
+                return out
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
     def put(
         self, code: str, name: str | None, level: int, parent: str | None, by: str, at: datetime, default_name: str = ""

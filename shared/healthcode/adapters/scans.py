@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -34,3 +34,25 @@ class DynamoScanLog:
         if color:
             item["color"] = _s(color)
         self._db.put_item(TableName=self._table, Item=item)
+
+    def day(self, checkpoint_id: str, start: datetime, end: datetime) -> list[tuple[str | None, str]]:
+        """(colour, status) of each scan at ``checkpoint_id`` in [start, end): one query on its key,
+        only the two attributes read (a day at a busy gate is a few thousand small items)."""
+        out: list[tuple[str | None, str]] = []
+        kwargs: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": "checkpoint_id = :c AND scanned_at BETWEEN :a AND :b",
+            "ExpressionAttributeValues": {
+                ":c": _s(checkpoint_id),
+                ":a": _s(start.astimezone(UTC).isoformat(timespec="milliseconds")),
+                ":b": _s(end.astimezone(UTC).isoformat(timespec="milliseconds")),
+            },
+            "ProjectionExpression": "color, #s",
+            "ExpressionAttributeNames": {"#s": "status"},
+        }
+        while True:
+            page = self._db.query(**kwargs)
+            out += [(i.get("color", {}).get("S"), i["status"]["S"]) for i in page.get("Items", [])]
+            if "LastEvaluatedKey" not in page:
+                return out
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]

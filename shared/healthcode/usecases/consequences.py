@@ -2,6 +2,8 @@
 
 * a holder's colour changed: its History entry and the ``ColorChanged`` event (with an ``id`` that
   consumers de-duplicate on);
+* a holder's colour or residence changed (or a code was issued): the delta the statistics sum, keyed by
+  the change (:mod:`healthcode.usecases.statistics`);
 * a holder was listed by the authority (or a partner) and not yet rescored: a rescoring message;
 * a region's level changed: a ``RegionLevelChanged`` event, and a rescoring message for everyone who stayed there, delayed until every
   environment's cached level snapshot has the change (a colour written meanwhile from an older
@@ -20,9 +22,10 @@ from typing import TYPE_CHECKING
 from healthcode.adapters.base import HolderChange, RegionChange, RunStarted
 from healthcode.messages import HoldersListed, RegionChanged, segments
 from healthcode.models import ColorChange
+from healthcode.stats import delta
 
 if TYPE_CHECKING:
-    from healthcode.adapters.base import ColorEvents, HistoryLog, RecomputeQueue
+    from healthcode.adapters.base import ColorEvents, HistoryLog, RecomputeQueue, StatsStore
     from healthcode.models import Holder
 
 
@@ -33,6 +36,7 @@ class Consequences:
         events: ColorEvents,
         queue: RecomputeQueue,
         settle_s: int = 0,
+        stats: StatsStore | None = None,
     ) -> None:
         """``settle_s``: how long a region's rescoring waits for the level caches (their max age plus
         the longest request that may still score with an older snapshot)."""
@@ -40,6 +44,7 @@ class Consequences:
         self._events = events
         self._queue = queue
         self._settle = settle_s
+        self._stats = stats
 
     def follow(self, change: HolderChange | RegionChange | RunStarted) -> str:
         """Do what follows ``change``; returns what kind of change it was (for the metrics)."""
@@ -54,6 +59,13 @@ class Consequences:
         return "holder"
 
     def holder_changed(self, old: Holder | None, new: Holder | None) -> None:
+        moved = delta(old, new)
+        if moved is not None and self._stats is not None:
+            now = new if new is not None else old
+            assert now is not None
+            # a deletion is keyed one version on: a redelivery puts the same item again
+            version = now.version if new is not None else now.version + 1
+            self._stats.record(now.holder_id, version, now.updated_at, *moved)
         if new is None or not new.applied:
             return  # a deletion, or a listing kept for someone who has not applied: nothing follows yet
         old_color = old.color if old is not None and old.applied else None

@@ -1,0 +1,90 @@
+"""The authority's read side (一图): code statistics and checkpoint counts (health_admin), the public
+five-colour map as JSON and as a picture; and, every minute on a schedule, the sums the statistics are
+read from (see :mod:`healthcode.usecases.statistics`)."""
+
+from datetime import date
+from typing import Annotated, Any
+
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from healthcode import clock
+from healthcode.api.problems import documented
+from healthcode.api.resolver import build_resolver, json_response
+from healthcode.models import CheckpointScansView, MapView, StatsView
+from healthcode.stats import local_day
+from healthcode.wiring import services
+
+logger = Logger()
+metrics = Metrics()
+app = build_resolver(scopes={"/admin/": "health_admin"})
+Region = Annotated[
+    str | None, Query(pattern=r"^\d{6}$", description="a province, city or county code (GB/T 2260), e.g. 330100")
+]
+PUBLIC_CACHE = {"Cache-Control": "public, max-age=60"}  # levels change by a person's act, rarely
+
+
+@app.get(
+    "/admin/v1/stats",
+    summary="Codes issued, holders by colour and the green rate, for a region and a day",
+    responses=documented(200, StatsView, 401, 403, 404, 422),
+)
+def get_stats(
+    region: Region = None,
+    at: Annotated[date | None, Query(description="a past day (Asia/Shanghai); omitted: now")] = None,
+):
+    return json_response(services().statistics.stats(region, at, clock.now()))
+
+
+@app.get(
+    "/admin/v1/checkpoints/<checkpoint_id>/scans",
+    summary="A checkpoint's scans on a day, by the colour seen",
+    responses=documented(200, CheckpointScansView, 401, 403, 422),
+)
+def get_checkpoint_scans(
+    checkpoint_id: Annotated[str, Path(pattern=r"^[A-Za-z0-9_.:-]{1,64}$")],
+    on: Annotated[date | None, Query(description="the day (Asia/Shanghai); omitted: today")] = None,
+):
+    return json_response(services().statistics.checkpoint_scans(checkpoint_id, on or local_day(clock.now())))
+
+
+@app.get(
+    "/v1/map",
+    summary="The five-colour map: every county's risk level, when and by whom it was set (public)",
+    responses=documented(200, MapView, 404, 422),
+)
+def get_map(
+    region: Region = None,
+    as_of: Annotated[date | None, Query(description="a past day: the map at its end")] = None,
+):
+    return json_response(services().statistics.map(region, as_of, clock.now()), headers=PUBLIC_CACHE)
+
+
+@app.get(
+    "/v1/map.svg",
+    summary="The five-colour map as a picture: each county a coloured mark at its seat, a legend, the date (public)",
+    responses=documented(200, None, 404, 422)
+    | {200: {"description": "An SVG picture", "content": {"image/svg+xml": {"schema": {"type": "string"}}}}},
+)
+def get_map_svg(
+    region: Region = None,
+    as_of: Annotated[date | None, Query(description="a past day: the map at its end")] = None,
+) -> Response[str]:
+    svg = services().statistics.map_svg(region, as_of, clock.now())
+    return Response(status_code=200, content_type="image/svg+xml; charset=utf-8", body=svg, headers=PUBLIC_CACHE)
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    if "requestContext" in event:
+        return app.resolve(event, context)
+    done = services().statistics.aggregate(clock.now())  # the schedule (EventBridge Scheduler)
+    if done.days:
+        logger.info("statistics days rolled", extra={"days": done.days})
+    metrics.add_metric(name="StatsHoursSummed", unit=MetricUnit.Count, value=done.hours)
+    return {"hours": done.hours, "days": done.days}

@@ -1,0 +1,135 @@
+"""The statistics table: one small delta item per holder change, and the sums made from them.
+
+* ``delta#<day>#<bucket>`` / ``<hour>#<holder>#<version>``: what one change did (``o``: the (place,
+  colour) it left, ``n``: the one it joined). Keyed by the change itself, so a redelivered stream
+  record or a retried write puts the same item again: nothing is counted twice. 16 buckets by holder
+  spread a day's writes over 16 partition keys. Kept 45 days (TTL).
+* ``hour`` / ``<hour>``: the sum of an hour's deltas (``final`` once no late delta is expected).
+* ``day`` / ``<day>``: the counts at the end of a day (cumulative), and the region levels then.
+"""
+
+from __future__ import annotations
+
+import json
+import zlib
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from healthcode.stats import Counts, local_day, local_hour
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+BUCKETS = 16
+KEEP = timedelta(days=45)
+
+
+def _s(value: str) -> dict[str, str]:
+    return {"S": value}
+
+
+def bucket_of(holder_id: str) -> int:
+    return zlib.crc32(holder_id.encode()) % BUCKETS
+
+
+class DynamoStats:
+    def __init__(self, client: DynamoDBClient, table: str) -> None:
+        self._db = client
+        self._table = table
+
+    # ------------------------------------------------------------------ deltas
+    def record(self, holder_id: str, version: int, at: datetime, before: str | None, after: str | None) -> None:
+        """One change's delta (1 write unit: the item is far below 1 KB)."""
+        item: dict[str, Any] = {
+            "pk": _s(f"delta#{local_day(at).isoformat()}#{bucket_of(holder_id):02d}"),
+            "sk": _s(f"{local_hour(at)}#{holder_id}#{version:010d}"),
+            "expires_at": {"N": str(int((at + KEEP).timestamp()))},
+        }
+        if before:
+            item["o"] = _s(before)
+        if after:
+            item["n"] = _s(after)
+        self._db.put_item(TableName=self._table, Item=item)
+
+    def deltas(self, day: date, from_hour: str = "") -> dict[str, list[tuple[str | None, str | None]]]:
+        """A day's deltas from ``from_hour`` on, by hour (one query per bucket, paged)."""
+        out: dict[str, list[tuple[str | None, str | None]]] = {}
+        for bucket in range(BUCKETS):
+            kwargs: dict[str, Any] = {
+                "TableName": self._table,
+                "KeyConditionExpression": "pk = :p AND sk >= :h",
+                "ExpressionAttributeValues": {":p": _s(f"delta#{day.isoformat()}#{bucket:02d}"), ":h": _s(from_hour)},
+            }
+            while True:
+                page = self._db.query(**kwargs)
+                for item in page.get("Items", []):
+                    hour = item["sk"]["S"].split("#", 1)[0]
+                    out.setdefault(hour, []).append((item.get("o", {}).get("S"), item.get("n", {}).get("S")))
+                if "LastEvaluatedKey" not in page:
+                    break
+                kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        return out
+
+    # ------------------------------------------------------------------ sums
+    def put_hour(self, hour: str, counts: Counts, final: bool, at: datetime) -> None:
+        self._db.put_item(
+            TableName=self._table,
+            Item={
+                "pk": _s("hour"),
+                "sk": _s(hour),
+                "doc": _s(json.dumps(counts, sort_keys=True)),
+                "final": {"BOOL": final},
+                "expires_at": {"N": str(int((at + KEEP).timestamp()))},
+            },
+        )
+
+    def hours(self, first_day: date, last_day: date) -> dict[str, tuple[Counts, bool]]:
+        """The hour sums of the days ``first_day``..``last_day``: hour -> (counts, final)."""
+        out: dict[str, tuple[Counts, bool]] = {}
+        kwargs: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": "pk = :p AND sk BETWEEN :a AND :b",
+            "ExpressionAttributeValues": {
+                ":p": _s("hour"),
+                ":a": _s(first_day.isoformat()),
+                ":b": _s(f"{last_day.isoformat()}T99"),
+            },
+        }
+        while True:
+            page = self._db.query(**kwargs)
+            for item in page.get("Items", []):
+                out[item["sk"]["S"]] = (json.loads(item["doc"]["S"]), item["final"]["BOOL"])
+            if "LastEvaluatedKey" not in page:
+                return out
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def put_day(self, day: date, counts: Counts, levels: dict[str, Any], at: datetime) -> None:
+        self._db.put_item(
+            TableName=self._table,
+            Item={
+                "pk": _s("day"),
+                "sk": _s(day.isoformat()),
+                "doc": _s(json.dumps(counts, sort_keys=True)),
+                "levels": _s(json.dumps(levels, sort_keys=True, ensure_ascii=False)),
+                "rolled_at": _s(at.isoformat()),
+            },
+        )
+
+    def day(self, on_or_before: date) -> tuple[date, Counts, dict[str, Any]] | None:
+        """The latest day summed up on or before ``on_or_before``: (day, counts at its end, levels then)."""
+        page = self._db.query(
+            TableName=self._table,
+            KeyConditionExpression="pk = :p AND sk <= :d",
+            ExpressionAttributeValues={":p": _s("day"), ":d": _s(on_or_before.isoformat())},
+            ScanIndexForward=False,
+            Limit=1,
+        )
+        items = page.get("Items", [])
+        if not items:
+            return None
+        item = items[0]
+        return (
+            date.fromisoformat(item["sk"]["S"]),
+            json.loads(item["doc"]["S"]),
+            json.loads(item.get("levels", {}).get("S", "{}")),
+        )

@@ -1,0 +1,209 @@
+"""Statistics of codes and the five-colour map, as pure functions (no I/O).
+
+Counts are kept per *place*, a holder's residence county (GB/T 2260, six digits): how many holders hold a
+green, yellow or red code there. A holder change moves one holder from one (place, colour) to another;
+:func:`delta` says which, :func:`apply` adds deltas to counts, :func:`within` sums the places under a
+province, city or county.
+
+The map shows each county's risk level as Zhejiang's five colours (一图): 1 green, 2 blue, 3 yellow,
+4 orange, 5 red. A level set on a city or province applies to every county below it without its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from html import escape
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
+
+if TYPE_CHECKING:
+    from healthcode.models import Holder
+
+ZONE = ZoneInfo("Asia/Shanghai")  # days and hours of the statistics, as the authority reads them
+COLORS = ("green", "yellow", "red")
+LEVEL_COLORS = {1: "green", 2: "blue", 3: "yellow", 4: "orange", 5: "red"}
+LEVEL_FILL = {1: "#2e9e44", 2: "#2f6fd6", 3: "#f2c200", 4: "#f07f13", 5: "#d62c1f"}
+LEVEL_NAMES_ZH = {1: "低风险", 2: "较低风险", 3: "中风险", 4: "较高风险", 5: "高风险"}
+
+Counts = dict[str, dict[str, int]]  # place -> {"green": n, "yellow": n, "red": n}
+
+
+# ----------------------------------------------------------------------------- counting
+
+
+def key_of(holder: Holder | None) -> str | None:
+    """Where a holder counts: ``"<place>|<colour>"``; None when it counts nowhere (not applied)."""
+    if holder is None or not holder.applied:
+        return None
+    return f"{holder.residence_region or 'unknown'}|{holder.color}"
+
+
+def delta(old: Holder | None, new: Holder | None) -> tuple[str | None, str | None] | None:
+    """What a change of one holder does to the counts: (from, to) keys; None when it does nothing."""
+    before, after = key_of(old), key_of(new)
+    return None if before == after else (before, after)
+
+
+def apply(counts: Counts, deltas: Iterable[tuple[str | None, str | None]]) -> Counts:
+    """``counts`` plus ``deltas`` (a new mapping; places that reach all zeros are dropped)."""
+    out = {place: dict(c) for place, c in counts.items()}
+    for before, after in deltas:
+        for key, step in ((before, -1), (after, 1)):
+            if key:
+                place, color = key.split("|", 1)
+                row = out.setdefault(place, dict.fromkeys(COLORS, 0))
+                row[color] = row.get(color, 0) + step
+    return {p: c for p, c in out.items() if any(c.values())}
+
+
+def merge(*parts: Counts) -> Counts:
+    out: Counts = {}
+    for part in parts:
+        for place, c in part.items():
+            row = out.setdefault(place, dict.fromkeys(COLORS, 0))
+            for color, n in c.items():
+                row[color] = row.get(color, 0) + n
+    return {p: c for p, c in out.items() if any(c.values())}
+
+
+def prefix_of(region: str | None) -> str:
+    """The place prefix a region code stands for: 330000 -> 33, 330100 -> 3301, 330106 -> 330106."""
+    if not region:
+        return ""
+    if region.endswith("0000"):
+        return region[:2]
+    if region.endswith("00"):
+        return region[:4]
+    return region
+
+
+def within(counts: Counts, region: str | None) -> dict[str, int]:
+    """Holders by colour in the places under ``region`` (None: everywhere)."""
+    prefix = prefix_of(region)
+    total = dict.fromkeys(COLORS, 0)
+    for place, c in counts.items():
+        if place.startswith(prefix):
+            for color in COLORS:
+                total[color] += c.get(color, 0)
+    return total
+
+
+# ----------------------------------------------------------------------------- time
+
+
+def local_hour(at: datetime) -> str:
+    """The statistics hour of ``at``: ``YYYY-MM-DDTHH`` in Asia/Shanghai."""
+    return at.astimezone(ZONE).strftime("%Y-%m-%dT%H")
+
+
+def hour_end(hour: str) -> datetime:
+    return datetime.strptime(hour, "%Y-%m-%dT%H").replace(tzinfo=ZONE) + timedelta(hours=1)
+
+
+def day_end(day: date) -> datetime:
+    return datetime.combine(day + timedelta(days=1), datetime.min.time(), ZONE)
+
+
+def local_day(at: datetime) -> date:
+    return at.astimezone(ZONE).date()
+
+
+# ----------------------------------------------------------------------------- the map
+
+
+@dataclass(frozen=True, slots=True)
+class LevelSet:
+    """A level the authority or a partner set on a region (county, city or province)."""
+
+    level: int
+    at: str | None
+    by: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class MapCounty:
+    code: str
+    name: str
+    level: int
+    color: str
+    set_at: str | None
+    set_by: str | None
+    set_on: str | None  # the region whose level applies (the county itself, its city or province); None: never set
+    longitude: float | None
+    latitude: float | None
+
+
+def county_levels(
+    counties: Iterable[tuple[str, str, float | None, float | None]],
+    levels: Mapping[str, LevelSet],
+    ancestors: Mapping[str, Iterable[str]],
+) -> list[MapCounty]:
+    """Every county with the level that applies to it: its own, else its city's, else its province's,
+    else 1. ``counties``: (code, name, longitude, latitude); ``ancestors``: county -> itself and above."""
+    out = []
+    for code, name, lon, lat in counties:
+        applied = next(((c, levels[c]) for c in ancestors[code] if c in levels), None)
+        level = applied[1].level if applied else 1
+        out.append(
+            MapCounty(
+                code=code,
+                name=name,
+                level=level,
+                color=LEVEL_COLORS[level],
+                set_at=applied[1].at if applied else None,
+                set_by=applied[1].by if applied else None,
+                set_on=applied[0] if applied else None,
+                longitude=lon,
+                latitude=lat,
+            )
+        )
+    return out
+
+
+def per_level(counties: Iterable[MapCounty]) -> dict[str, int]:
+    counts = {LEVEL_COLORS[level]: 0 for level in LEVEL_COLORS}
+    for c in counties:
+        counts[c.color] += 1
+    return counts
+
+
+def map_svg(counties: list[MapCounty], title: str, as_of: str, width: int = 800) -> str:
+    """The map as an SVG picture: each county a coloured mark at its coordinates (equirectangular,
+    scaled to the counties shown), its name under it, a legend of the five colours and the date."""
+    placed = [c for c in counties if c.longitude is not None and c.latitude is not None]
+    legend_h, margin = 40, 40
+    if placed:
+        lons = [c.longitude for c in placed]  # type: ignore[misc]
+        lats = [c.latitude for c in placed]  # type: ignore[misc]
+        span_lon, span_lat = max(max(lons) - min(lons), 0.01), max(max(lats) - min(lats), 0.01)
+        scale = (width - 2 * margin) / max(span_lon, span_lat)
+        height = int(span_lat * scale) + 2 * margin + legend_h + 30
+    else:
+        scale, height = 1.0, 200
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}" font-family="sans-serif" role="img">',
+        f"<title>{escape(title)} {escape(as_of)}</title>",
+        f'<rect width="{width}" height="{height}" fill="#ffffff"/>',
+        f'<text x="{margin}" y="26" font-size="18">{escape(title)} · {escape(as_of)}</text>',
+    ]
+    for c in placed:
+        x = margin + (c.longitude - min(lons)) * scale  # type: ignore[operator]
+        y = 30 + margin + (max(lats) - c.latitude) * scale  # type: ignore[operator]
+        parts.append(
+            f'<g><title>{escape(c.name)} {c.code}: {LEVEL_NAMES_ZH[c.level]} ({c.color}, level {c.level})</title>'
+            f'<circle cx="{x:.1f}" cy="{y:.1f}" r="9" fill="{LEVEL_FILL[c.level]}" stroke="#333" stroke-width="0.5"'
+            f' data-code="{c.code}" data-level="{c.level}"/>'
+            f'<text x="{x:.1f}" y="{y + 20:.1f}" font-size="10" text-anchor="middle">{escape(c.name)}</text></g>'
+        )
+    y = height - legend_h + 10
+    for i, level in enumerate(LEVEL_COLORS):
+        x = margin + i * 140
+        parts.append(
+            f'<rect x="{x}" y="{y}" width="14" height="14" fill="{LEVEL_FILL[level]}"/>'
+            f'<text x="{x + 20}" y="{y + 12}" font-size="12">{level} {LEVEL_NAMES_ZH[level]} {LEVEL_COLORS[level]}</text>'
+        )
+    parts.append("</svg>")
+    return "\n".join(parts) + "\n"

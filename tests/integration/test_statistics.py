@@ -1,0 +1,154 @@
+"""Statistics, checkpoint counts and the five-colour map, through the stats function on moto: counts
+follow every colour change exactly once, past days keep their numbers, the map shows who set what."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from tests.integration.conftest import SHANGHAI
+from tests.people import application, resident_id
+
+
+def declare(system, sub, county, seq, **extra):
+    body = application(resident_id(county, seq=seq), residence_region=county, **extra)
+    r = system.resident(sub)("POST", "/v1/applications", body)
+    assert r.status == 200, r.body
+    return r.json()
+
+
+def aggregate(system):
+    system.settle()
+    return system.fire_schedule("StatsFunction")
+
+
+def stats(system, query=""):
+    r = system.admin("GET", f"/admin/v1/stats{query}")
+    assert r.status == 200, r.body
+    return r.json()
+
+
+def test_counts_follow_colour_changes_by_county_and_a_redelivered_change_counts_once(system):
+    for i in range(3):
+        declare(system, f"xh-{i}", "330106", f"10{i}")  # West Lake: green
+    declare(system, "bj-0", "330108", "200", temperature=38.4)  # Binjiang: a fever, yellow
+    declare(system, "wh-0", "420111", "300")  # Hongshan, Wuhan: green
+    aggregate(system)
+
+    overall = stats(system)
+    assert (overall["codes_issued"], overall["by_color"]) == (5, {"green": 4, "yellow": 1, "red": 0})
+    assert overall["green_rate"] == 0.8
+    hangzhou = stats(system, "?region=330100")
+    assert (hangzhou["name"], hangzhou["codes_issued"], hangzhou["by_color"]["yellow"]) == ("杭州市", 4, 1)
+    assert stats(system, "?region=330000")["codes_issued"] == 4
+    assert stats(system, "?region=330106")["by_color"] == {"green": 3, "yellow": 0, "red": 0}
+    assert stats(system, "?region=420000")["codes_issued"] == 1
+
+    # Hongshan goes to level 5: a holder who stayed there turns red; they move from green to red
+    system.at(system.now + timedelta(minutes=5))
+    body = application(
+        resident_id("330106", seq="103"),
+        residence_region="330106",
+        travel_history=[{"region": "420111", "arrived_on": "2020-02-10", "left_on": "2020-02-14"}],
+    )
+    assert system.resident("xh-0")("POST", "/v1/applications", body).status == 409  # not their ID number
+    declare(
+        system,
+        "xh-3",
+        "330106",
+        "103",
+        travel_history=[{"region": "420111", "arrived_on": "2020-02-10", "left_on": "2020-02-14"}],
+    )
+    assert system.admin("PUT", "/admin/v1/regions/420111", {"level": 5}).status == 200
+    aggregate(system)
+    west_lake = stats(system, "?region=330106")
+    assert (west_lake["codes_issued"], west_lake["by_color"]) == (4, {"green": 3, "yellow": 0, "red": 1})
+
+    # every holder stream record delivered again (as Lambda may): nothing counts twice
+    system._stream_positions.clear()
+    system.settle()
+    aggregate(system)
+    assert stats(system, "?region=330106")["by_color"] == {"green": 3, "yellow": 0, "red": 1}
+    assert stats(system)["codes_issued"] == 6
+
+
+def test_a_past_day_keeps_its_numbers_and_the_future_is_refused(system):
+    declare(system, "a", "330106", "111")
+    declare(system, "b", "330106", "112", temperature=38.6)
+    aggregate(system)
+    first_day = system.now.date().isoformat()
+
+    system.at(datetime(2020, 2, 18, 10, 0, tzinfo=SHANGHAI))  # the next day, past the grace: the 17th is rolled
+    aggregate(system)
+    declare(system, "c", "330106", "113", temperature=38.9)
+    aggregate(system)
+    assert stats(system)["by_color"] == {"green": 1, "yellow": 2, "red": 0}
+    past = stats(system, f"?at={first_day}")
+    assert (past["on"], past["by_color"]) == (first_day, {"green": 1, "yellow": 1, "red": 0})
+    future = system.admin("GET", "/admin/v1/stats?at=2020-03-01")
+    assert future.status == 422 and future.json()["errors"][0]["field"] == "at"
+    assert system.admin("GET", "/admin/v1/stats?region=999999").status == 404
+    assert system.admin("GET", "/admin/v1/stats?region=33").status == 422
+
+
+def test_checkpoint_counts_by_colour(system):
+    green = declare(system, "g", "330106", "121")["token"]["value"]
+    yellow = declare(system, "y", "330106", "122", temperature=38.2)["token"]["value"]
+    for token in (green, green, yellow, "not.a.token"):
+        system.at(system.now + timedelta(seconds=7))
+        system.checkpoint({"token": token, "checkpoint_id": "wulin-street-3"})
+    r = system.admin("GET", f"/admin/v1/checkpoints/wulin-street-3/scans?on={system.now.date().isoformat()}")
+    assert r.status == 200, r.body
+    assert r.json() | {"by_color": None} == {
+        "checkpoint_id": "wulin-street-3",
+        "on": system.now.date().isoformat(),
+        "scans": 4,
+        "by_color": None,
+        "unreadable": 1,
+    }
+    assert r.json()["by_color"] == {"green": 2, "yellow": 1, "red": 0}
+    assert system.admin("GET", "/admin/v1/checkpoints/wulin-street-3/scans?on=2020-02-16").json()["scans"] == 0
+    resident = system.resident("g")("GET", "/admin/v1/checkpoints/wulin-street-3/scans")
+    assert resident.status == 403
+
+
+def test_the_map_shows_every_county_its_level_and_who_set_it_and_keeps_past_days(system):
+    r = system.http("GET", "/v1/map?region=330100")  # public: no token
+    assert r.status == 200 and "max-age" in r.headers["cache-control"]
+    before = r.json()
+    counties = {c["code"]: c for c in before["counties"]}
+    assert len(counties) == 13 and counties["330106"]["name"] == "西湖区"
+    assert counties["330106"] | {"longitude": 0, "latitude": 0} == {
+        "code": "330106",
+        "name": "西湖区",
+        "level": 1,
+        "color": "green",
+        "set_at": None,
+        "set_by": None,
+        "set_on": None,
+        "longitude": 0,
+        "latitude": 0,
+    }
+    assert before["per_level"] == {"green": 13, "blue": 0, "yellow": 0, "orange": 0, "red": 0}
+
+    assert system.admin("PUT", "/admin/v1/regions/330106", {"level": 5}).status == 200
+    assert system.admin("PUT", "/admin/v1/regions/330100", {"level": 2}).status == 200  # the city: the rest blue
+    after = {c["code"]: c for c in system.http("GET", "/v1/map?region=330100").json()["counties"]}
+    assert (after["330106"]["color"], after["330106"]["set_by"], after["330106"]["set_on"]) == (
+        "red",
+        "officer-1",
+        "330106",
+    )
+    assert (after["330108"]["color"], after["330108"]["set_on"]) == ("blue", "330100")
+    svg = system.http("GET", "/v1/map.svg?region=330100")
+    assert svg.status == 200 and svg.headers["content-type"].startswith("image/svg+xml")
+    assert 'data-code="330106" data-level="5"' in svg.body and "西湖区" in svg.body and "高风险" in svg.body
+
+    day = system.now.date()
+    system.at(datetime(2020, 2, 18, 9, 0, tzinfo=SHANGHAI))
+    aggregate(system)
+    assert system.admin("PUT", "/admin/v1/regions/330106", {"level": 3}).status == 200
+    past = {c["code"]: c for c in system.http("GET", f"/v1/map?region=330100&as_of={day}").json()["counties"]}
+    now = {c["code"]: c for c in system.http("GET", "/v1/map?region=330100").json()["counties"]}
+    assert (past["330106"]["level"], now["330106"]["level"]) == (5, 3)
+    assert system.http("GET", "/v1/map?as_of=2019-12-01").status == 404
+    assert system.http("GET", "/v1/map").json()["region"] == "330000"  # the deployment's map region
