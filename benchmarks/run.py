@@ -343,6 +343,121 @@ def bench_daily(population: int, due: int, inject_ms: float = 0) -> dict[str, An
         b.close()
 
 
+def bench_stats_per_change(changes: int) -> dict[str, Any]:
+    """Write units the statistics add to a change, through the real path: applications (a code issued)
+    and a case list that turns half of them red, every stream record delivered to the publish function
+    and every queue message to the rescoring worker, with the meter on every call."""
+    b = Bench()
+    try:
+        stats_table = b.p.physical("StatsTable")
+        plain = boto3.client("dynamodb", region_name="us-east-1")  # unmetered: counting the deltas
+
+        def deltas() -> int:
+            return plain.scan(TableName=stats_table, Select="COUNT")["Count"]
+
+        def stats_wru(usage: Any) -> float:
+            return sum(u for (t, _, k), u in usage.by_key.items() if t == stats_table and k == "w")
+
+        numbers = [resident_id("330106", seq=f"{i:03d}") for i in range(changes)]
+
+        def issue() -> None:
+            for i, number in enumerate(numbers):
+                b.call("POST", "/v1/applications", declaration("王珍波", number), sub=f"s{i}")
+            b.system.deliver_streams()
+
+        _, issued = b.measured(issue)
+        issued_deltas = deltas()
+        cases = [
+            {"id_type": "resident_id", "id_number": n, "status": "close_contact", "on": "2020-02-16"} for n in numbers
+        ]
+
+        def recolour() -> None:
+            b.call("POST", "/admin/v1/cases", {"cases": cases[: changes // 2]}, roles="health_admin")
+            b.system.deliver_streams()
+            b.drain()
+            b.system.deliver_streams()
+
+        _, recoloured = b.measured(recolour)
+        recolour_deltas = deltas() - issued_deltas
+        return {
+            "codes_issued": changes,
+            "deltas_issued": issued_deltas,
+            "wru_per_issue": stats_wru(issued) / changes,
+            "colour_changes": recolour_deltas,
+            "wru_per_colour_change": stats_wru(recoloured) / max(recolour_deltas, 1),
+        }
+    finally:
+        b.close()
+
+
+def bench_stats_reads(population: int, counties: int = 13) -> dict[str, Any]:
+    """What the read side costs at ``population`` holders: the deltas of ``population`` codes issued
+    today (written as the consumer writes them, in batches, not through the stream: labelled), the
+    minute's aggregation, a statistics read, the day's roll the next morning and a read after it."""
+    from healthcode.adapters.stats import delta_item
+
+    b = Bench()
+    try:
+        svc = wiring.services()
+        stats_table = b.p.physical("StatsTable")
+        db = b.clients["dynamodb"]
+        places = [f"3301{n:02d}" for n in range(1, counties + 1)]
+        items = [
+            delta_item(f"h{i:07d}", 1, NOW + timedelta(seconds=i % 3600), None, f"{places[i % counties]}|green")
+            for i in range(population)
+        ]
+        for start in range(0, len(items), 25):
+            batch = [{"PutRequest": {"Item": item}} for item in items[start : start + 25]]
+            db.batch_write_item(RequestItems={stats_table: batch})
+        b.now = NOW + timedelta(hours=1, minutes=15)
+        _, summed = b.measured(lambda: svc.statistics.aggregate(b.now))
+        view, read = b.measured(lambda: b.call("GET", "/admin/v1/stats?region=330100", roles="health_admin"))
+        assert view["codes_issued"] == population, view
+        b.now = NOW + timedelta(days=1, hours=1)
+        _, rolled = b.measured(lambda: svc.statistics.aggregate(b.now))
+        view, read_after = b.measured(lambda: b.call("GET", "/admin/v1/stats?region=330100", roles="health_admin"))
+        assert view["codes_issued"] == population, view
+        return {
+            "population": population,
+            "stats_items_read": read.items_read.get(stats_table, 0),
+            "stats_rru": read.rru,
+            "stats_items_read_after_roll": read_after.items_read.get(stats_table, 0),
+            "stats_rru_after_roll": read_after.rru,
+            "aggregate_rru_per_delta": summed.rru / population,
+            "roll_rru_per_delta": rolled.rru / population,
+            "aggregate_items_read_per_delta": summed.items_read.get(stats_table, 0) / population,
+            "deltas_written": "directly, in batches (as the consumer writes them; the stream path is in per_change)",
+        }
+    finally:
+        b.close()
+
+
+def bench_stats(quick: bool = False) -> dict[str, Any]:
+    sizes = (2_000, 20_000) if quick else (10_000, 100_000)
+    return {
+        "per_change": bench_stats_per_change(20 if quick else 100),
+        "reads": [bench_stats_reads(n) for n in sizes],
+        "heat": stats_heat(),
+    }
+
+
+def stats_heat(full_run: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Writes per second on the statistics' keys at the design point's fastest colour changes: a new
+    ruleset changing every holder (15 M in the projected full run's minutes, CAPACITY.md)."""
+    from healthcode.adapters.stats import BUCKETS
+
+    minutes = 39.7
+    per_s = 15_000_000 / (minutes * 60)
+    return {
+        "changes_per_s": per_s,
+        "delta_partition_keys": BUCKETS,
+        "writes_per_s_per_delta_key": per_s / BUCKETS,
+        "writes_per_delta_item": 1,
+        "writes_per_s_per_sum_item": 1 / 60,
+        "partition_limit": 1000,
+    }
+
+
 def bench_region(population: int, stayed: int, inject_ms: float = 0) -> dict[str, Any]:
     b = Bench()
     try:
@@ -744,7 +859,7 @@ def main() -> None:
     parser.add_argument(
         "--refresh",
         default="",
-        help="comma-separated sections to measure again into report.json: verify_cpu, first_answer, notify",
+        help="comma-separated sections to measure again into report.json: verify_cpu, first_answer, notify, stats",
     )
     args = parser.parse_args()
     if args.refresh:
@@ -760,6 +875,8 @@ def main() -> None:
             report["first_answer"] = bench_first_answer(7)
         if "notify" in wanted:
             report["notify"] = bench_notify(1000)
+        if "stats" in wanted:
+            report["stats"] = bench_stats()
         report["refreshed"] = {k: datetime.now(UTC).isoformat(timespec="seconds") for k in sorted(wanted)}
         (HERE / "report.json").write_text(json.dumps(report, indent=2, default=str))
         args.render = True
@@ -811,6 +928,8 @@ def main() -> None:
     report["job_heat"] = job_heat(jobs["region"], jobs["daily"], report["projection"])
     step("notifications")
     report["notify"] = bench_notify(200 if quick else 1000)
+    step("statistics")
+    report["stats"] = bench_stats(quick)
     step("end to end through the local HTTP stack")
     from benchmarks import load
 
@@ -842,6 +961,39 @@ def render_notify(n: dict[str, Any] | None) -> list[str]:
         "|---:|---:|---:|---:|---:|---:|",
         f"| {n['affected']:,} | {n['tasks']:,} | {n['webhooks']:,} | {n['to_last_task_s']:.1f} s | "
         f"{n['to_last_webhook_s']:.1f} s | {n['wru_per_notification']:.1f} |",
+        "",
+    ]
+
+
+def render_stats(st: dict[str, Any] | None) -> list[str]:
+    if not st:
+        return []
+    pc, heat = st["per_change"], st["heat"]
+    return [
+        "## Statistics (the read side)",
+        "",
+        f"Added by a change, through the real path (stream records to the publish function, the meter on every "
+        f"call): **{pc['wru_per_issue']:.2f} WRU** per code issued ({pc['codes_issued']}), "
+        f"**{pc['wru_per_colour_change']:.2f} WRU** per colour change ({pc['colour_changes']}) — one delta item "
+        "keyed by the change (target ≤ 2).",
+        "",
+        "Reads, with every delta of the population written directly in batches as the consumer writes them "
+        "(the stream path is measured above, not here), 13 counties:",
+        "",
+        "| holders | items read by GET /admin/v1/stats | its read units | after the day is rolled | "
+        "aggregation: items read per delta | the roll: read units per delta |",
+        "|---:|---:|---:|---:|---:|---:|",
+        *[
+            f"| {x['population']:,} | {x['stats_items_read']} | {x['stats_rru']:.1f} | "
+            f"{x['stats_items_read_after_roll']} ({x['stats_rru_after_roll']:.1f} RRU) | "
+            f"{x['aggregate_items_read_per_delta']:.2f} | {x['roll_rru_per_delta']:.3f} |"
+            for x in st["reads"]
+        ],
+        "",
+        f"Heat at the design point's fastest changes (a new ruleset changing all 15 M holders, "
+        f"{heat['changes_per_s']:,.0f} changes/s): each delta is its own item (1 write); the "
+        f"{heat['delta_partition_keys']} delta keys of a day take **{heat['writes_per_s_per_delta_key']:,.0f} "
+        f"writes/s each** (limit {heat['partition_limit']:,}); an hour or day sum is written once a minute.",
         "",
     ]
 
@@ -932,6 +1084,7 @@ def render(r: dict[str, Any]) -> str:
         "Target: p99 ratio ≤ 1.5.",
         "",
         *render_notify(r.get("notify")),
+        *render_stats(r.get("stats")),
         "## First answer and memory (fresh processes, one moto server)",
         "",
         "A new process imports the handler and answers its first request; the baseline process imports "

@@ -332,6 +332,7 @@ class LocalStack:
                     raise ValueError
             except ValueError:
                 return _json(422, {"detail": "expected {now: ISO-8601 instant with offset}"})
+            self.pump()  # what was already done is delivered at the old time, as AWS would have by then
             with self.lock:  # the clock moves and what it passed fires in one step: no poller in between
                 jumped = (when - self.clock.now()).total_seconds()
                 self.clock.set(when)

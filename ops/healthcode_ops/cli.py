@@ -344,6 +344,84 @@ def code(
     c.answer(c.client.call("GET", "/v1/codes/me", sub=sub or "", roles=()), _code_view)
 
 
+# ----------------------------------------------------------------------------- statistics and the map
+
+Day = Annotated[str | None, typer.Option(help="A day, YYYY-MM-DD (Asia/Shanghai); omitted: now.")]
+
+
+def _day(value: str | None, option: str) -> str | None:
+    if value is not None and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        raise usage(f"{option} {value!r}: expected YYYY-MM-DD")
+    return value
+
+
+def _query(**params: str | None) -> str:
+    given = {k: v for k, v in params.items() if v is not None}
+    return ("?" + "&".join(f"{k}={v}" for k, v in given.items())) if given else ""
+
+
+@app.command()
+def stats(
+    ctx: typer.Context,
+    region: Annotated[str | None, typer.Option(help="A province, city or county code, e.g. 330100.")] = None,
+    at: Day = None,
+) -> None:
+    """Codes issued, holders by colour and the green rate, for a region and a day."""
+    c = _ctx(ctx)
+    if region is not None:
+        _region_code(region, "--region")
+    path = "/admin/v1/stats" + _query(region=region, at=_day(at, "--at"))
+
+    def human(v: dict[str, Any]) -> Table:
+        table = Table("colour", "holders", title=f"{v['name'] or 'everywhere'} {v['on']}: {v['codes_issued']} codes")
+        for color in ("green", "yellow", "red"):
+            table.add_row(f"[{COLORS[color]}]{color}[/]", str(v["by_color"][color]))
+        rate = v["green_rate"]
+        table.caption = f"green rate {rate:.2%}" if rate is not None else "no codes"
+        return table
+
+    c.answer(c.client.call("GET", path), human)
+
+
+@app.command("map")
+def map_(
+    ctx: typer.Context,
+    region: Annotated[str | None, typer.Option(help="A province or city code; omitted: the deployment's map.")] = None,
+    as_of: Day = None,
+    svg: Annotated[str | None, typer.Option(help="Write the map as an SVG picture to this file.")] = None,
+) -> None:
+    """The five-colour map: every county's risk level, when and by whom it was set."""
+    c = _ctx(ctx)
+    if region is not None:
+        _region_code(region, "--region")
+    query = _query(region=region, as_of=_day(as_of, "--as-of"))
+    if svg:
+        r = c.client.call("GET", "/v1/map.svg" + query)
+        if not r.ok:
+            c.answer(r)
+        try:
+            with open(svg, "w", encoding="utf-8") as fh:
+                fh.write(r.text)
+        except OSError as exc:
+            raise usage(f"--svg {svg}: {exc}") from exc
+        c.emit({"svg": svg, "bytes": len(r.content)}, f"wrote {svg}")
+        return
+
+    def human(v: dict[str, Any]) -> Table:
+        table = Table("county", "level", "colour", "set by", title=f"{v['name'] or ''} {v['as_of']}")
+        for county in v["counties"]:
+            table.add_row(
+                f"{county['code']} {county['name']}",
+                str(county["level"]),
+                county["color"],
+                f"{county['set_by'] or ''} {county['set_at'] or ''}".strip(),
+            )
+        table.caption = ", ".join(f"{k} {n}" for k, n in v["per_level"].items())
+        return table
+
+    c.answer(c.client.call("GET", "/v1/map" + query), human)
+
+
 # ----------------------------------------------------------------------------- audit
 
 

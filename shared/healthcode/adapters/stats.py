@@ -2,8 +2,8 @@
 
 * ``delta#<day>#<bucket>`` / ``<hour>#<holder>#<version>``: what one change did (``o``: the (place,
   colour) it left, ``n``: the one it joined). Keyed by the change itself, so a redelivered stream
-  record or a retried write puts the same item again: nothing is counted twice. 16 buckets by holder
-  spread a day's writes over 16 partition keys. Kept 45 days (TTL).
+  record or a retried write puts the same item again: nothing is counted twice. 32 buckets by holder
+  spread a day's writes over 32 partition keys. Kept 45 days (TTL).
 * ``hour`` / ``<hour>``: the sum of an hour's deltas (``final`` once no late delta is expected).
 * ``day`` / ``<day>``: the counts at the end of a day (cumulative), and the region levels then.
 """
@@ -20,7 +20,7 @@ from healthcode.stats import Counts, local_day, local_hour
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
-BUCKETS = 16
+BUCKETS = 32  # partition keys a day's deltas are spread over (infra/CAPACITY.md: < 200 writes/s each)
 KEEP = timedelta(days=45)
 
 
@@ -32,6 +32,19 @@ def bucket_of(holder_id: str) -> int:
     return zlib.crc32(holder_id.encode()) % BUCKETS
 
 
+def delta_item(holder_id: str, version: int, at: datetime, before: str | None, after: str | None) -> dict[str, Any]:
+    item: dict[str, Any] = {
+        "pk": _s(f"delta#{local_day(at).isoformat()}#{bucket_of(holder_id):02d}"),
+        "sk": _s(f"{local_hour(at)}#{holder_id}#{version:010d}"),
+        "expires_at": {"N": str(int((at + KEEP).timestamp()))},
+    }
+    if before:
+        item["o"] = _s(before)
+    if after:
+        item["n"] = _s(after)
+    return item
+
+
 class DynamoStats:
     def __init__(self, client: DynamoDBClient, table: str) -> None:
         self._db = client
@@ -40,16 +53,7 @@ class DynamoStats:
     # ------------------------------------------------------------------ deltas
     def record(self, holder_id: str, version: int, at: datetime, before: str | None, after: str | None) -> None:
         """One change's delta (1 write unit: the item is far below 1 KB)."""
-        item: dict[str, Any] = {
-            "pk": _s(f"delta#{local_day(at).isoformat()}#{bucket_of(holder_id):02d}"),
-            "sk": _s(f"{local_hour(at)}#{holder_id}#{version:010d}"),
-            "expires_at": {"N": str(int((at + KEEP).timestamp()))},
-        }
-        if before:
-            item["o"] = _s(before)
-        if after:
-            item["n"] = _s(after)
-        self._db.put_item(TableName=self._table, Item=item)
+        self._db.put_item(TableName=self._table, Item=delta_item(holder_id, version, at, before, after))
 
     def deltas(self, day: date, from_hour: str = "") -> dict[str, list[tuple[str | None, str | None]]]:
         """A day's deltas from ``from_hour`` on, by hour (one query per bucket, paged)."""

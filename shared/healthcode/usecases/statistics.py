@@ -83,16 +83,19 @@ class Statistics:
         while day <= today:
             known = self._store.hours(day, day)
             done = {h for h, (_, final) in known.items() if final}
+            closing = day < today and now >= day_end(day) + self._grace
+            if closing:  # the whole day once more: a delta that came after its hour was summed is in
+                done = set()
             hours = [f"{day.isoformat()}T{h:02d}" for h in range(24)]
             pending = next((h for h in hours if h not in done), None)
-            if pending is not None:  # one query per bucket from the first hour not final yet
+            if pending is not None:  # one query per bucket, from the first hour not final yet
                 for hour, changes in sorted(self._store.deltas(day, pending).items()):
                     if hour in done:
                         continue  # final already: a delta that late is for the reconciliation
                     known[hour] = (apply({}, changes), now >= hour_end(hour) + self._grace)
                     self._store.put_hour(hour, known[hour][0], known[hour][1], now)
                     written += 1
-            if day < today and now >= day_end(day) + self._grace:
+            if closing:
                 base = merge(base, *(c for c, _ in known.values()))
                 levels = self._levels_at(day_end(day), levels)
                 self._store.put_day(day, base, levels, now)

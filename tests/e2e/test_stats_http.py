@@ -1,0 +1,81 @@
+"""One map, one code: statistics and the five-colour map over real HTTP on the local stack, through the
+operator CLI, while the dev clock moves through a week (Wenzhou's Wencheng and Lucheng counties)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from tests.people import application, resident_id
+
+ADMIN = ("health_admin",)
+
+
+def cli(stack, *args: str) -> dict:
+    out = subprocess.run(
+        [sys.executable, "-m", "healthcode_ops", "--url", stack.base, "--json", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert out.returncode == 0, out.stdout + out.stderr
+    return json.loads(out.stdout)
+
+
+def colours(view: dict) -> tuple[int, int, int, int]:
+    c = view["by_color"]
+    return view["codes_issued"], c["green"], c["yellow"], c["red"]
+
+
+def test_stats_and_the_map_follow_a_week_of_changes(stack, tmp_path):
+    stack.set_clock("2020-05-04T09:00:00+08:00")
+    numbers = {}
+    for n in range(4):  # four residents of Wencheng, nothing to declare: green
+        numbers[f"wc-{n}"] = resident_id("330328", seq=f"5{n}1")
+        body = application(numbers[f"wc-{n}"], residence_region="330328")
+        assert stack.call("POST", "/v1/applications", body, sub=f"wc-{n}").json()["color"] == "green"
+    fever = application(resident_id("330302", seq="561"), residence_region="330302", temperature=38.3)
+    assert stack.call("POST", "/v1/applications", fever, sub="lc-fever").json()["color"] == "yellow"
+
+    stack.set_clock("2020-05-04T09:02:00+08:00")  # a minute passes: the sums are made
+    assert colours(cli(stack, "stats", "--region", "330300")) == (5, 4, 1, 0)
+    assert colours(cli(stack, "stats", "--region", "330328")) == (4, 4, 0, 0)
+
+    # the authority lists one Wencheng resident as a confirmed case: red
+    case = {"id_type": "resident_id", "id_number": numbers["wc-0"], "status": "confirmed", "on": "2020-05-04"}
+    r = stack.call("POST", "/admin/v1/cases", {"cases": [case]}, sub="officer", roles=ADMIN)
+    assert r.status_code == 202, r.text
+    # Lucheng goes to level 4 (orange)
+    assert cli(stack, "region", "set", "330302", "4")["level"] == 4
+    stack.set_clock("2020-05-04T09:05:00+08:00")
+    assert colours(cli(stack, "stats", "--region", "330300")) == (5, 3, 1, 1)
+    wenzhou = {c["code"]: c for c in cli(stack, "map", "--region", "330300")["counties"]}
+    assert (wenzhou["330302"]["color"], wenzhou["330302"]["set_by"]) == ("orange", "operator")
+    assert wenzhou["330328"]["color"] == "green" and len(wenzhou) == 12
+
+    # a week: the fever holder checks in every evening with a normal temperature and turns green;
+    # Lucheng is lowered to 2 (blue) on the 8th
+    for day in range(5, 12):
+        stack.set_clock(f"2020-05-{day:02d}T20:00:00+08:00")
+        view = stack.call("POST", "/v1/checkins", {"temperature": 36.5, "symptoms": []}, sub="lc-fever").json()
+        if day == 8:
+            assert cli(stack, "region", "set", "330302", "2")["level"] == 2
+    assert view["color"] == "green", view
+    stack.set_clock("2020-05-12T10:00:00+08:00")
+
+    assert colours(cli(stack, "stats", "--region", "330300")) == (5, 4, 0, 1)
+    assert colours(cli(stack, "stats", "--region", "330300", "--at", "2020-05-04")) == (5, 3, 1, 1)
+    assert colours(cli(stack, "stats", "--region", "330300", "--at", "2020-05-07")) == (5, 3, 1, 1)
+    assert cli(stack, "stats", "--region", "330300", "--at", "2020-05-04")["green_rate"] == 0.6
+
+    def levels(day):
+        return {c["code"]: c["level"] for c in cli(stack, "map", "--region", "330300", "--as-of", day)["counties"]}
+
+    assert levels("2020-05-04")["330302"] == 4
+    assert levels("2020-05-07")["330302"] == 4
+    assert levels("2020-05-08")["330302"] == 2
+    picture = tmp_path / "wenzhou.svg"
+    assert cli(stack, "map", "--region", "330300", "--svg", str(picture))["svg"] == str(picture)
+    svg = picture.read_text(encoding="utf-8")
+    assert svg.startswith("<svg") and 'data-code="330302" data-level="2"' in svg and "文成县" in svg

@@ -1,0 +1,76 @@
+"""The pure statistics: which (place, colour) a change moves a holder between, sums, prefixes, the map."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+from healthcode.stats import LevelSet, apply, county_levels, delta, map_svg, merge, per_level, prefix_of, within
+
+
+def holder(color="green", place="330106", applied=True):
+    return SimpleNamespace(color=color, residence_region=place, applied=applied)
+
+
+def test_a_change_moves_one_holder_between_place_and_colour_or_does_nothing():
+    assert delta(None, holder()) == (None, "330106|green")  # a code issued
+    assert delta(holder(), holder("red")) == ("330106|green", "330106|red")
+    assert delta(holder(), holder(place="330108")) == ("330106|green", "330108|green")  # moved county
+    assert delta(holder(), holder()) is None  # a check-in that changed nothing counted
+    assert delta(None, holder(applied=False)) is None  # listed by the authority before applying
+    assert delta(holder(), None) == ("330106|green", None)  # deleted
+
+
+def test_sums_over_deltas_and_prefixes():
+    counts = apply(
+        {},
+        [(None, "330106|green"), (None, "330106|green"), (None, "330108|yellow"), (None, "420111|green")]
+        + [("330106|green", "330106|red")],
+    )
+    assert counts == {
+        "330106": {"green": 1, "yellow": 0, "red": 1},
+        "330108": {"green": 0, "yellow": 1, "red": 0},
+        "420111": {"green": 1, "yellow": 0, "red": 0},
+    }
+    assert within(counts, "330100") == {"green": 1, "yellow": 1, "red": 1}
+    assert within(counts, "330000") == within(counts, "330100")
+    assert within(counts, None) == {"green": 2, "yellow": 1, "red": 1}
+    assert (prefix_of("330000"), prefix_of("330100"), prefix_of("330106"), prefix_of(None)) == (
+        "33",
+        "3301",
+        "330106",
+        "",
+    )
+    moved_away = apply(counts, [("420111|green", None)])
+    assert "420111" not in moved_away  # a place with no one left is dropped
+    assert merge(counts, {"330106": {"green": 2}})["330106"] == {"green": 3, "yellow": 0, "red": 1}
+
+
+def test_a_county_shows_its_own_level_else_its_citys_else_its_provinces_else_1():
+    counties = [
+        ("330106", "西湖区", 120.13, 30.26),
+        ("330108", "滨江区", 120.21, 30.21),
+        ("330302", "鹿城区", 120.65, 28.02),
+    ]
+    ancestors = {
+        "330106": ("330106", "330100", "330000"),
+        "330108": ("330108", "330100", "330000"),
+        "330302": ("330302", "330300", "330000"),
+    }
+    levels = {
+        "330106": LevelSet(5, "2020-02-17T09:00:00+08:00", "officer"),
+        "330100": LevelSet(2, None, "partner:ningbo"),
+    }
+    shown = {c.code: c for c in county_levels(counties, levels, ancestors)}
+    assert (shown["330106"].level, shown["330106"].color, shown["330106"].set_on) == (5, "red", "330106")
+    assert (shown["330108"].color, shown["330108"].set_by, shown["330108"].set_on) == (
+        "blue",
+        "partner:ningbo",
+        "330100",
+    )
+    assert (shown["330302"].level, shown["330302"].color, shown["330302"].set_on) == (1, "green", None)
+    assert per_level(shown.values()) == {"green": 1, "blue": 1, "yellow": 0, "orange": 0, "red": 1}
+    svg = map_svg(list(shown.values()), "浙江省 风险等级", "2020-02-17")
+    assert svg.startswith("<svg") and svg.count("<circle") == 3 and "2020-02-17" in svg
+    assert 'data-code="330106" data-level="5"' in svg and "#d62c1f" in svg  # red, with its name and a legend
+    assert all(name in svg for name in ("西湖区", "高风险", "较低风险"))
+    assert "<script" not in map_svg([], "<script>", "x") and "&lt;script&gt;" in map_svg([], "<script>", "x")
