@@ -2,6 +2,7 @@
 five-colour map as JSON and as a picture; and, every minute on a schedule, the sums the statistics are
 read from (see :mod:`healthcode.usecases.statistics`)."""
 
+import json
 from datetime import date
 from typing import Annotated, Any
 
@@ -15,8 +16,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from healthcode import clock
 from healthcode.api.problems import documented
 from healthcode.api.resolver import build_resolver, json_response
-from healthcode.models import CheckpointScansView, MapView, StatsView
-from healthcode.stats import local_day
+from healthcode.models import CheckpointScansView, IndexView, MapView, StatsView
+from healthcode.stats import formula, local_day
 from healthcode.wiring import services
 
 logger = Logger()
@@ -76,6 +77,33 @@ def get_map_svg(
 ) -> Response[str]:
     svg = services().statistics.map_svg(region, as_of, clock.now())
     return Response(status_code=200, content_type="image/svg+xml; charset=utf-8", body=svg, headers=PUBLIC_CACHE)
+
+
+@app.get(
+    "/v1/index/formula",
+    summary="The smart control index's formula: indicators, how each is scaled to 0..100, weights (public)",
+    responses=documented(200, None),
+)
+def get_index_formula() -> Response[str]:
+    return Response(
+        status_code=200,
+        content_type="application/json",
+        body=json.dumps(formula(), ensure_ascii=False),
+        headers={"Cache-Control": "public, max-age=3600"},
+    )
+
+
+@app.get(
+    "/v1/index",
+    summary="The smart control index per county and day, with both sub-indices and every indicator's raw value (public)",
+    responses=documented(200, IndexView, 404, 422),
+)
+def get_index(
+    region: Region = None,
+    from_: Annotated[date | None, Query(alias="from", description="the first day; omitted: 6 days before to")] = None,
+    to: Annotated[date | None, Query(description="the last day; omitted: yesterday")] = None,
+):
+    return json_response(services().statistics.index(region, from_, to, clock.now()), headers=PUBLIC_CACHE)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

@@ -422,6 +422,40 @@ def map_(
     c.answer(c.client.call("GET", "/v1/map" + query), human)
 
 
+@app.command()
+def index(
+    ctx: typer.Context,
+    region: Annotated[str | None, typer.Option(help="A province, city or county code; omitted: the map's.")] = None,
+    from_: Annotated[
+        str | None, typer.Option("--from", help="The first day, YYYY-MM-DD; omitted: 6 days before --to.")
+    ] = None,
+    to: Annotated[str | None, typer.Option(help="The last day, YYYY-MM-DD; omitted: yesterday.")] = None,
+    formula: Annotated[bool, typer.Option(help="Print the published formula document instead.")] = False,
+) -> None:
+    """The smart control index per county and day, with its sub-indices (the raw values with --json)."""
+    c = _ctx(ctx)
+    if formula:
+        c.answer(c.client.call("GET", "/v1/index/formula"))
+        return
+    if region is not None:
+        _region_code(region, "--region")
+    query = _query(region=region, **{"from": _day(from_, "--from")}, to=_day(to, "--to"))
+
+    def human(v: dict[str, Any]) -> Table:
+        table = Table("day", "county", "index", "control", "smoothness", title=f"{v['name']} {v['first']}..{v['last']}")
+        for d in v["days"]:
+            table.add_row(
+                d["day"],
+                f"{d['county']} {d['name']}",
+                f"{d['index']:.1f}",
+                f"{d['control']:.1f}",
+                f"{d['smoothness']:.1f}",
+            )
+        return table
+
+    c.answer(c.client.call("GET", "/v1/index" + query), human)
+
+
 # ----------------------------------------------------------------------------- audit
 
 

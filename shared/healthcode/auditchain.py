@@ -15,7 +15,9 @@ GENESIS = "0" * 64
 def digest(record: dict[str, Any]) -> str:
     """SHA-256 of the record's canonical JSON without its own hash."""
     body = {k: v for k, v in record.items() if k != "hash"}
-    return hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()).hexdigest()
+    return hashlib.sha256(
+        json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
+    ).hexdigest()
 
 
 def verify(records: list[dict[str, Any]], day: str) -> list[str]:

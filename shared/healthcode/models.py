@@ -255,7 +255,9 @@ class RulesetListing(_Response):
 
 
 class RulesetsView(_Response):
-    items: list[RulesetListing] = Field(description="every version by effective time: the past, the one in force, the announced")
+    items: list[RulesetListing] = Field(
+        description="every version by effective time: the past, the one in force, the announced"
+    )
 
 
 class EntryFailure(_Response):
@@ -315,6 +317,34 @@ class MapView(_Response):
     as_of: date
     counties: list[MapCountyView]
     per_level: dict[str, int] = Field(description="how many counties show each colour")
+
+
+class IndicatorView(_Response):
+    id: str
+    sub_index: Literal["control", "smoothness"]
+    value: float = Field(description="the raw value, as the formula document defines it")
+    score: float = Field(description="0..100: 100 at the formula's best value, 0 at its worst")
+    weight: float
+
+
+class IndexDayView(_Response):
+    day: date
+    county: str
+    name: str
+    formula: str = Field(description="the formula document's version (GET /v1/index/formula)")
+    holders: int
+    index: float = Field(description="0..100, the weighted mean of the two sub-indices")
+    control: float
+    smoothness: float
+    indicators: list[IndicatorView]
+
+
+class IndexView(_Response):
+    region: str
+    name: str | None
+    first: date
+    last: date
+    days: list[IndexDayView] = Field(description="per county and day; a day appears once it is over and summed")
 
 
 # ----------------------------------------------------------------------------- stored holder

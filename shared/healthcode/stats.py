@@ -11,11 +11,12 @@ The map shows each county's risk level as Zhejiang's five colours (一图): 1 gr
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from html import escape
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 if TYPE_CHECKING:
@@ -47,7 +48,10 @@ def delta(old: Holder | None, new: Holder | None) -> tuple[str | None, str | Non
 
 
 def apply(counts: Counts, deltas: Iterable[tuple[str | None, str | None]]) -> Counts:
-    """``counts`` plus ``deltas`` (a new mapping; places that reach all zeros are dropped)."""
+    """``counts`` plus ``deltas`` (a new mapping; places that reach all zeros are dropped). Besides the
+    holders by colour: ``new_<colour>`` counts codes issued in that colour, ``to_<colour>`` codes that
+    turned that colour from another (a move to another county in the same colour is no turn): the
+    index's daily flows."""
     out = {place: dict(c) for place, c in counts.items()}
     for before, after in deltas:
         for key, step in ((before, -1), (after, 1)):
@@ -55,6 +59,10 @@ def apply(counts: Counts, deltas: Iterable[tuple[str | None, str | None]]) -> Co
                 place, color = key.split("|", 1)
                 row = out.setdefault(place, dict.fromkeys(COLORS, 0))
                 row[color] = row.get(color, 0) + step
+        if after and (before is None or before.split("|", 1)[1] != after.split("|", 1)[1]):
+            place, color = after.split("|", 1)
+            turn = f"new_{color}" if before is None else f"to_{color}"
+            out[place][turn] = out[place].get(turn, 0) + 1
     return {p: c for p, c in out.items() if any(c.values())}
 
 
@@ -88,6 +96,59 @@ def within(counts: Counts, region: str | None) -> dict[str, int]:
             for color in COLORS:
                 total[color] += c.get(color, 0)
     return total
+
+
+# ----------------------------------------------------------------------------- the smart control index
+
+
+def formula(version: str = "index-v1") -> dict[str, Any]:
+    """A published index formula document (``formulas/<version>.json``)."""
+    from importlib import resources
+
+    return json.loads(resources.files("healthcode.formulas").joinpath(f"{version}.json").read_text("utf-8"))
+
+
+def _score(value: float, best: float, worst: float) -> float:
+    """100 at ``best``, 0 at ``worst``, linear between, clamped outside."""
+    return round(100 * min(max((value - worst) / (best - worst), 0.0), 1.0), 2)
+
+
+def index_row(doc: dict[str, Any], flow: Mapping[str, int], end: Mapping[str, int], level: int) -> dict[str, Any]:
+    """One county's index for one day: ``flow`` the day's turns (``to_<colour>``), ``end`` the holders by
+    colour at its end, ``level`` its risk level then. Every raw value, score and weight is returned."""
+    holders = sum(end.get(c, 0) for c in COLORS)
+    per_100k = 100_000 / holders if holders else 0.0
+    raw = {
+        "new_red_per_100k": (flow.get("to_red", 0) + flow.get("new_red", 0)) * per_100k,
+        "new_yellow_per_100k": (flow.get("to_yellow", 0) + flow.get("new_yellow", 0)) * per_100k,
+        "non_green_share": (holders - end.get("green", 0)) / holders if holders else 0.0,
+        "green_rate": end.get("green", 0) / holders if holders else 1.0,
+        "returned_green_per_100k": flow.get("to_green", 0) * per_100k,
+        "risk_level": float(level),
+    }
+    subs: dict[str, float] = {}
+    indicators = []
+    for part in ("control", "smoothness"):
+        total = weights = 0.0
+        for ind in doc[part]:
+            value = round(raw[ind["id"]], 4)
+            score = _score(value, ind["best"], ind["worst"])
+            indicators.append(
+                {"id": ind["id"], "sub_index": part, "value": value, "score": score, "weight": ind["weight"]}
+            )
+            total, weights = total + score * ind["weight"], weights + ind["weight"]
+        subs[part] = round(total / weights, 2)
+    w = doc["index"]
+    index = round(
+        (subs["control"] * w["control"] + subs["smoothness"] * w["smoothness"]) / (w["control"] + w["smoothness"]), 2
+    )
+    return {
+        "holders": holders,
+        "index": index,
+        "control": subs["control"],
+        "smoothness": subs["smoothness"],
+        "indicators": indicators,
+    }
 
 
 # ----------------------------------------------------------------------------- time
@@ -193,7 +254,7 @@ def map_svg(counties: list[MapCounty], title: str, as_of: str, width: int = 800)
         x = margin + (c.longitude - min(lons)) * scale  # type: ignore[operator]
         y = 30 + margin + (max(lats) - c.latitude) * scale  # type: ignore[operator]
         parts.append(
-            f'<g><title>{escape(c.name)} {c.code}: {LEVEL_NAMES_ZH[c.level]} ({c.color}, level {c.level})</title>'
+            f"<g><title>{escape(c.name)} {c.code}: {LEVEL_NAMES_ZH[c.level]} ({c.color}, level {c.level})</title>"
             f'<circle cx="{x:.1f}" cy="{y:.1f}" r="9" fill="{LEVEL_FILL[c.level]}" stroke="#333" stroke-width="0.5"'
             f' data-code="{c.code}" data-level="{c.level}"/>'
             f'<text x="{x:.1f}" y="{y + 20:.1f}" font-size="10" text-anchor="middle">{escape(c.name)}</text></g>'

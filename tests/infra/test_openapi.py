@@ -19,6 +19,8 @@ PUBLIC = (
     "/problems/{name}",
     "/v1/map",
     "/v1/map.svg",
+    "/v1/index",
+    "/v1/index/formula",
 )
 
 

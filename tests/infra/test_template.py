@@ -87,6 +87,8 @@ def test_public_routes_are_exactly_the_published_documents_and_the_map():
         "/.well-known/jwks.json",
         "/v1/map",
         "/v1/map.svg",
+        "/v1/index",
+        "/v1/index/formula",
         "/problems/{name}",
         "/v1/rulesets",
         "/v1/rulesets/current",

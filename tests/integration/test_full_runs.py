@@ -69,7 +69,11 @@ def test_rules_are_announced_ahead_and_an_emergency_needs_a_reason_and_a_second_
     assert system.admin("POST", "/admin/v1/rulesets", {"document": v3}).status == 201  # announced in time
     wiring.services().rulesets.versions(force=True)
     listed = system.http("GET", "/v1/rulesets").json()["items"]
-    assert [(r["version"], r["status"]) for r in listed] == [("v1", "superseded"), ("v2", "in force"), ("v3", "announced")]
+    assert [(r["version"], r["status"]) for r in listed] == [
+        ("v1", "superseded"),
+        ("v2", "in force"),
+        ("v3", "announced"),
+    ]
 
 
 def test_a_published_ruleset_takes_effect_at_its_time_and_a_full_run_rescores_everyone(system):

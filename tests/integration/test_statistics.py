@@ -152,3 +152,46 @@ def test_the_map_shows_every_county_its_level_and_who_set_it_and_keeps_past_days
     assert (past["330106"]["level"], now["330106"]["level"]) == (5, 3)
     assert system.http("GET", "/v1/map?as_of=2019-12-01").status == 404
     assert system.http("GET", "/v1/map").json()["region"] == "330000"  # the deployment's map region
+
+
+def test_the_index_is_computed_once_a_day_from_the_counts_with_every_raw_value(system):
+    for i in range(3):
+        declare(system, f"ix-{i}", "330106", f"13{i}")
+    fever_number = declare(system, "ix-3", "330106", "133", temperature=38.5)
+    assert fever_number["color"] == "yellow"
+    assert system.admin("PUT", "/admin/v1/regions/330106", {"level": 3}).status == 200
+    aggregate(system)
+    assert system.http("GET", "/v1/index?region=330100&from=2020-02-17&to=2020-02-17").json()["days"] == []
+
+    system.at(datetime(2020, 2, 18, 9, 0, tzinfo=SHANGHAI))  # the 17th is over: summed and indexed
+    aggregate(system)
+    case = {"id_type": "resident_id", "id_number": resident_id("330106", seq="130"), "status": "confirmed"}
+    assert system.admin("POST", "/admin/v1/cases", {"cases": [case | {"on": "2020-02-18"}]}).status == 202
+    system.settle()  # rescored on the 18th
+    system.at(datetime(2020, 2, 19, 9, 0, tzinfo=SHANGHAI))
+    aggregate(system)
+
+    r = system.http("GET", "/v1/index?region=330100&from=2020-02-17&to=2020-02-18")  # public
+    assert r.status == 200, r.body
+    days = {d["day"]: d for d in r.json()["days"] if d["county"] == "330106"}
+    first, second = days["2020-02-17"], days["2020-02-18"]
+    # the 17th: 4 codes issued (3 green, 1 yellow), level 3
+    raw = {i["id"]: i["value"] for i in first["indicators"]}
+    assert raw == {
+        "new_red_per_100k": 0.0,
+        "new_yellow_per_100k": 25000.0,
+        "non_green_share": 0.25,
+        "green_rate": 0.75,
+        "returned_green_per_100k": 0.0,
+        "risk_level": 3.0,
+    }
+    assert (first["holders"], first["control"], first["smoothness"], first["index"]) == (4, 40.0, 20.0, 30.0)
+    # the 18th: one green holder listed as confirmed turns red
+    raw = {i["id"]: i["value"] for i in second["indicators"]}
+    assert (raw["new_red_per_100k"], raw["non_green_share"], raw["new_yellow_per_100k"]) == (25000.0, 0.5, 0.0)
+    assert (second["control"], second["smoothness"], second["index"]) == (30.0, 20.0, 25.0)
+    assert second["formula"] == "index-v1"
+    doc = system.http("GET", "/v1/index/formula").json()
+    assert doc["version"] == "index-v1" and {i["id"] for i in doc["control"]} >= {"new_red_per_100k"}
+    bad = system.http("GET", "/v1/index?region=330100&from=2020-02-18&to=2020-02-17")
+    assert bad.status == 422 and bad.json()["errors"][0]["field"] == "from"

@@ -4,7 +4,19 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
-from healthcode.stats import LevelSet, apply, county_levels, delta, map_svg, merge, per_level, prefix_of, within
+from healthcode.stats import (
+    LevelSet,
+    apply,
+    county_levels,
+    delta,
+    formula,
+    index_row,
+    map_svg,
+    merge,
+    per_level,
+    prefix_of,
+    within,
+)
 
 
 def holder(color="green", place="330106", applied=True):
@@ -27,9 +39,9 @@ def test_sums_over_deltas_and_prefixes():
         + [("330106|green", "330106|red")],
     )
     assert counts == {
-        "330106": {"green": 1, "yellow": 0, "red": 1},
-        "330108": {"green": 0, "yellow": 1, "red": 0},
-        "420111": {"green": 1, "yellow": 0, "red": 0},
+        "330106": {"green": 1, "yellow": 0, "red": 1, "new_green": 2, "to_red": 1},
+        "330108": {"green": 0, "yellow": 1, "red": 0, "new_yellow": 1},
+        "420111": {"green": 1, "yellow": 0, "red": 0, "new_green": 1},
     }
     assert within(counts, "330100") == {"green": 1, "yellow": 1, "red": 1}
     assert within(counts, "330000") == within(counts, "330100")
@@ -40,9 +52,10 @@ def test_sums_over_deltas_and_prefixes():
         "330106",
         "",
     )
-    moved_away = apply(counts, [("420111|green", None)])
-    assert "420111" not in moved_away  # a place with no one left is dropped
-    assert merge(counts, {"330106": {"green": 2}})["330106"] == {"green": 3, "yellow": 0, "red": 1}
+    assert within(apply(counts, [("420111|green", None)]), "420000")["green"] == 0  # deleted
+    moved = apply({}, [("420111|green", "330106|green")])  # moved county, same colour: no turn
+    assert moved == {"420111": {"green": -1, "yellow": 0, "red": 0}, "330106": {"green": 1, "yellow": 0, "red": 0}}
+    assert merge(counts, {"330106": {"green": 2}})["330106"]["green"] == 3
 
 
 def test_a_county_shows_its_own_level_else_its_citys_else_its_provinces_else_1():
@@ -74,3 +87,20 @@ def test_a_county_shows_its_own_level_else_its_citys_else_its_provinces_else_1()
     assert 'data-code="330106" data-level="5"' in svg and "#d62c1f" in svg  # red, with its name and a legend
     assert all(name in svg for name in ("西湖区", "高风险", "较低风险"))
     assert "<script" not in map_svg([], "<script>", "x") and "&lt;script&gt;" in map_svg([], "<script>", "x")
+
+
+def test_the_index_of_a_county_day_from_the_published_formula():
+    doc = formula()
+    row = index_row(doc, {"new_green": 3, "new_yellow": 1}, {"green": 3, "yellow": 1, "red": 0}, level=3)
+    values = {i["id"]: (i["value"], i["score"]) for i in row["indicators"]}
+    assert values == {
+        "new_red_per_100k": (0.0, 100.0),
+        "new_yellow_per_100k": (25000.0, 0.0),  # 1 of 4 holders: far past the worst (200)
+        "non_green_share": (0.25, 0.0),
+        "green_rate": (0.75, 0.0),
+        "returned_green_per_100k": (0.0, 0.0),  # new green codes are not people released
+        "risk_level": (3.0, 50.0),
+    }
+    assert (row["holders"], row["control"], row["smoothness"], row["index"]) == (4, 40.0, 20.0, 30.0)
+    calm = index_row(doc, {}, {"green": 100_000}, level=1)
+    assert (calm["control"], calm["smoothness"], calm["index"]) == (100.0, 80.0, 90.0)

@@ -11,7 +11,6 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
 
-
 def _s(value: str) -> dict[str, str]:
     return {"S": value}
 

@@ -142,7 +142,11 @@ class DynamoPartners:
             if doc.get("issuer") and not doc.get("suspended") and (keys := doc.get("jwks") or doc.get("fetched_jwks"))
         }
         webhooks = {
-            pid: {"url": doc["webhook_url"], "events": doc.get("webhook_events", []), "jurisdiction": doc["jurisdiction"]}
+            pid: {
+                "url": doc["webhook_url"],
+                "events": doc.get("webhook_events", []),
+                "jurisdiction": doc["jurisdiction"],
+            }
             for pid, doc in docs.items()
             if doc.get("webhook_url") and doc.get("webhook_events") and not doc.get("suspended")
         }

@@ -72,7 +72,9 @@ class DynamoRegions:
                 code = item["code"]["S"]
                 if code != SNAPSHOT_KEY and "level" in item:
                     out[code] = LevelSet(
-                        int(item["level"]["N"]), item.get("updated_at", {}).get("S"), item.get("updated_by", {}).get("S")
+                        int(item["level"]["N"]),
+                        item.get("updated_at", {}).get("S"),
+                        item.get("updated_by", {}).get("S"),
                     )
             if "LastEvaluatedKey" not in page:
                 return out

@@ -72,7 +72,11 @@ class DynamoRulesets:
         try:
             self._db.put_item(
                 TableName=self._table,
-                Item={"id": {"S": PENDING}, "sk": {"S": ruleset.version}, "value": {"S": json.dumps(doc, ensure_ascii=False)}},
+                Item={
+                    "id": {"S": PENDING},
+                    "sk": {"S": ruleset.version},
+                    "value": {"S": json.dumps(doc, ensure_ascii=False)},
+                },
                 ConditionExpression="attribute_not_exists(sk)",
             )
         except self._db.exceptions.ConditionalCheckFailedException as exc:

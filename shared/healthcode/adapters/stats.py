@@ -6,6 +6,7 @@
   spread a day's writes over 32 partition keys. Kept 45 days (TTL).
 * ``hour`` / ``<hour>``: the sum of an hour's deltas (``final`` once no late delta is expected).
 * ``day`` / ``<day>``: the counts at the end of a day (cumulative), and the region levels then.
+* ``index#<city>`` / ``<day>``: the smart control index of the city's counties that day.
 """
 
 from __future__ import annotations
@@ -137,3 +138,38 @@ class DynamoStats:
             json.loads(item["doc"]["S"]),
             json.loads(item.get("levels", {}).get("S", "{}")),
         )
+
+    # ------------------------------------------------------------------ the index
+    def put_index(self, day: date, city: str, rows: dict[str, Any], version: str) -> None:
+        """One day's index rows of a city's counties (one item: at most a few dozen counties)."""
+        self._db.put_item(
+            TableName=self._table,
+            Item={
+                "pk": _s(f"index#{city}"),
+                "sk": _s(day.isoformat()),
+                "doc": _s(json.dumps(rows, sort_keys=True)),
+                "formula": _s(version),
+            },
+        )
+
+    def index(self, city: str, first: date, last: date) -> list[tuple[date, str, dict[str, Any]]]:
+        """(day, formula version, rows by county) of a city's days ``first``..``last``."""
+        out = []
+        kwargs: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": "pk = :p AND sk BETWEEN :a AND :b",
+            "ExpressionAttributeValues": {
+                ":p": _s(f"index#{city}"),
+                ":a": _s(first.isoformat()),
+                ":b": _s(last.isoformat()),
+            },
+        }
+        while True:
+            page = self._db.query(**kwargs)
+            out += [
+                (date.fromisoformat(i["sk"]["S"]), i["formula"]["S"], json.loads(i["doc"]["S"]))
+                for i in page.get("Items", [])
+            ]
+            if "LastEvaluatedKey" not in page:
+                return out
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]

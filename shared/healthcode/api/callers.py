@@ -59,7 +59,9 @@ def claims_of(event: dict[str, Any]) -> dict[str, Any]:
     return claims
 
 
-def check(claims: dict[str, Any], scope: str | tuple[str, ...] | None, identity_claim: str = DEFAULT_IDENTITY_CLAIM) -> Caller:
+def check(
+    claims: dict[str, Any], scope: str | tuple[str, ...] | None, identity_claim: str = DEFAULT_IDENTITY_CLAIM
+) -> Caller:
     sub = claims.get("sub")
     if not isinstance(sub, str) or not sub:
         raise Unauthorized("A bearer token is required.")

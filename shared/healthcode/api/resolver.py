@@ -129,7 +129,9 @@ class _Resolver(APIGatewayHttpResolver):
         return super().resolve(event, context)
 
 
-def build_resolver(scopes: dict[str, str | tuple[str, ...]] | None = None, gate: Gate | None = None) -> APIGatewayHttpResolver:
+def build_resolver(
+    scopes: dict[str, str | tuple[str, ...]] | None = None, gate: Gate | None = None
+) -> APIGatewayHttpResolver:
     """A resolver with validation, the body-size and nesting limits, scope checks and the shared error
     mapping.
 

@@ -57,9 +57,7 @@ class AuditTrail:
         }
         self._log.append(day, entry)
 
-    def read(
-        self, first: date, last: date, actor: str | None = None, holder: str | None = None
-    ) -> AuditView:
+    def read(self, first: date, last: date, actor: str | None = None, holder: str | None = None) -> AuditView:
         if last < first or (last - first).days >= MAX_DAYS:
             raise InvalidInput(
                 "The period cannot be read.", [FieldError("to", f"on or after from, at most {MAX_DAYS} days")]

@@ -263,8 +263,6 @@ class Notifier:
 # ------------------------------------------------------------------------------ reading
 
 
-
-
 class Inboxes:
     def __init__(self, inbox: Inbox) -> None:
         self._inbox = inbox

@@ -17,6 +17,8 @@ from healthcode.errors import FieldError, InvalidInput, NotFound
 from healthcode.models import (
     CheckpointScansView,
     ColorCounts,
+    IndexDayView,
+    IndexView,
     MapCountyView,
     MapView,
     StatsView,
@@ -27,7 +29,9 @@ from healthcode.stats import (
     apply,
     county_levels,
     day_end,
+    formula,
     hour_end,
+    index_row,
     local_day,
     map_svg,
     merge,
@@ -60,6 +64,7 @@ class Statistics:
         scans: ScanCounts | None = None,
         map_region: str = "",
         grace: timedelta = timedelta(minutes=10),
+        formula_version: str = "index-v1",
     ) -> None:
         """``map_region``: the province or city the map shows unless asked for another (the
         deployment's jurisdiction); ``grace``: how late a delta may arrive and still be in its hour."""
@@ -69,6 +74,7 @@ class Statistics:
         self._scans = scans
         self._map_region = map_region
         self._grace = grace
+        self._formula = formula_version
 
     # ------------------------------------------------------------------ the job
     def aggregate(self, now: datetime) -> Aggregated:
@@ -96,14 +102,62 @@ class Statistics:
                     self._store.put_hour(hour, known[hour][0], known[hour][1], now)
                     written += 1
             if closing:
-                base = merge(base, *(c for c, _ in known.values()))
+                flow = merge(*(c for c, _ in known.values()))
+                base = merge(base, flow)
                 levels = self._levels_at(day_end(day), levels)
                 self._store.put_day(day, base, levels, now)
+                self._index_day(day, flow, base, levels)
                 days.append(day.isoformat())
             elif day < today:
                 break  # not past its grace yet: the days after it wait too
             day += timedelta(days=1)
         return Aggregated(written, days)
+
+    def _index_day(self, day: date, flow: Counts, end: Counts, levels: dict[str, Any]) -> None:
+        """The smart control index of every county with holders, stored once (never recomputed on read)."""
+        doc = formula(self._formula)
+        set_levels = {code: v["level"] for code, v in levels.items()}
+        by_city: dict[str, dict[str, Any]] = {}
+        for county in sorted(set(flow) | set(end)):
+            if county not in self._registry or len(county) != 6:
+                continue  # "unknown" residence: counted, not indexed
+            level = self._registry.effective_level(county, set_levels)
+            row = index_row(doc, flow.get(county, {}), end.get(county, {}), level)
+            by_city.setdefault(county[:4], {})[county] = row
+        for city, rows in by_city.items():
+            self._store.put_index(day, city, rows, doc["version"])
+
+    def index(self, region: str | None, first: date | None, last: date | None, now: datetime) -> IndexView:
+        region = region or self._map_region or None
+        if not region or region not in self._registry:
+            raise NotFound(f"Unknown region code {region} (GB/T 2260).")
+        last = last or local_day(now) - timedelta(days=1)
+        first = first or last - timedelta(days=6)
+        if first > last:
+            raise InvalidInput("The period is empty.", [FieldError("from", "after to")])
+        if (last - first).days > 92:
+            raise InvalidInput("At most 93 days at a time.", [FieldError("to", "more than 92 days after from")])
+        prefix = prefix_of(region)
+        cities = sorted({c[:4] for c in self._registry.counties_under(region)})
+        days: list[IndexDayView] = []
+        for city in cities:
+            for day, version, rows in self._store.index(city, first, last):
+                for county, row in sorted(rows.items()):
+                    if county.startswith(prefix):
+                        found = self._registry.get(county)
+                        days.append(
+                            IndexDayView.model_validate(
+                                row
+                                | {
+                                    "day": day,
+                                    "county": county,
+                                    "name": found.name if found else county,
+                                    "formula": version,
+                                }
+                            )
+                        )
+        days.sort(key=lambda d: (d.day, d.county))
+        return IndexView(region=region, name=self._name(region), first=first, last=last, days=days)
 
     def _levels_at(self, end: datetime, before: dict[str, Any]) -> dict[str, Any]:
         """The levels in force at ``end``: the current ones set before it, else the previous day's."""
@@ -157,7 +211,11 @@ class Statistics:
             else:
                 unreadable += 1
         return CheckpointScansView(
-            checkpoint_id=checkpoint_id, on=on, scans=len(scans), by_color=ColorCounts(**by_color), unreadable=unreadable
+            checkpoint_id=checkpoint_id,
+            on=on,
+            scans=len(scans),
+            by_color=ColorCounts(**by_color),
+            unreadable=unreadable,
         )
 
     # ------------------------------------------------------------------ the map
@@ -192,7 +250,9 @@ class Statistics:
         return found.name if found else None
 
     def _all_counties(self) -> list[str]:
-        return sorted({c for p in self._registry.codes() if p.endswith("0000") for c in self._registry.counties_under(p)})
+        return sorted(
+            {c for p in self._registry.codes() if p.endswith("0000") for c in self._registry.counties_under(p)}
+        )
 
     def map_svg(self, region: str | None, as_of: date | None, now: datetime) -> str:
         view = self.map(region, as_of, now)
