@@ -16,7 +16,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from healthcode import clock
 from healthcode.api.problems import documented
 from healthcode.api.resolver import build_resolver, json_response
-from healthcode.models import CheckpointScansView, IndexView, MapView, StatsView
+from healthcode.models import CheckpointScansView, IndexView, MapView, ReconciliationView, StatsView
 from healthcode.stats import formula, local_day
 from healthcode.wiring import services
 
@@ -39,6 +39,15 @@ def get_stats(
     at: Annotated[date | None, Query(description="a past day (Asia/Shanghai); omitted: now")] = None,
 ):
     return json_response(services().statistics.stats(region, at, clock.now()))
+
+
+@app.get(
+    "/admin/v1/stats/reconciliation",
+    summary="The nightly reconciliation of a day: counts compared with the holders, drift found and repaired",
+    responses=documented(200, ReconciliationView, 401, 403, 404, 422),
+)
+def get_reconciliation(on: Annotated[date | None, Query(description="the day it ran; omitted: today")] = None):
+    return json_response(services().statistics.reconciliation(on or local_day(clock.now())))
 
 
 @app.get(
@@ -111,7 +120,11 @@ def get_index(
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     if "requestContext" in event:
         return app.resolve(event, context)
-    done = services().statistics.aggregate(clock.now())  # the schedule (EventBridge Scheduler)
+    if event.get("kind") == "reconcile":  # the nightly schedule
+        run_id = services().statistics.start_reconciliation(clock.now())
+        logger.info("statistics reconciliation started", extra={"run": run_id})
+        return {"run_id": run_id}
+    done = services().statistics.aggregate(clock.now())  # the minute's schedule (EventBridge Scheduler)
     if done.days:
         logger.info("statistics days rolled", extra={"days": done.days})
     metrics.add_metric(name="StatsHoursSummed", unit=MetricUnit.Count, value=done.hours)

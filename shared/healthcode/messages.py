@@ -54,6 +54,9 @@ class HoldersListed(_Message):
     cause: str = "authority list"
 
 
+RECONCILE = "reconcile"  # the "ruleset" of a full run that counts holders for the statistics, changes nothing
+
+
 class FullRunSegment(_Message):
     """One parallel-scan segment of a full run; the run record says which page it is at."""
 

@@ -347,6 +347,22 @@ class IndexView(_Response):
     days: list[IndexDayView] = Field(description="per county and day; a day appears once it is over and summed")
 
 
+class ReconciliationView(_Response):
+    run_id: str
+    on: date
+    finished: bool
+    holders_read: int
+    places: int = Field(description="counties compared")
+    drift: dict[str, dict[str, int]] = Field(
+        description="per county and colour: holders counted by the scan minus the counts (repaired)"
+    )
+    repaired: bool
+    changed_during_scan: list[str] = Field(
+        default=[], description="counties whose counts moved while the scan ran: checked again the next night"
+    )
+    finished_at: str | None = None
+
+
 # ----------------------------------------------------------------------------- stored holder
 
 

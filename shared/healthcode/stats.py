@@ -29,6 +29,9 @@ LEVEL_FILL = {1: "#2e9e44", 2: "#2f6fd6", 3: "#f2c200", 4: "#f07f13", 5: "#d62c1
 LEVEL_NAMES_ZH = {1: "低风险", 2: "较低风险", 3: "中风险", 4: "较高风险", 5: "高风险"}
 
 Counts = dict[str, dict[str, int]]  # place -> {"green": n, "yellow": n, "red": n}
+# (from, to): one holder left ``from`` ("place|colour") and joined ``to``; a reconciliation's repair
+# adds a weight and True (k holders moved, nobody's code turned)
+Delta = tuple[str | None, str | None] | tuple[str | None, str | None, int, bool]
 
 
 # ----------------------------------------------------------------------------- counting
@@ -47,22 +50,32 @@ def delta(old: Holder | None, new: Holder | None) -> tuple[str | None, str | Non
     return None if before == after else (before, after)
 
 
-def apply(counts: Counts, deltas: Iterable[tuple[str | None, str | None]]) -> Counts:
+def apply(counts: Counts, deltas: Iterable[Delta]) -> Counts:
     """``counts`` plus ``deltas`` (a new mapping; places that reach all zeros are dropped). Besides the
     holders by colour: ``new_<colour>`` counts codes issued in that colour, ``to_<colour>`` codes that
     turned that colour from another (a move to another county in the same colour is no turn): the
     index's daily flows."""
     out = {place: dict(c) for place, c in counts.items()}
-    for before, after in deltas:
-        for key, step in ((before, -1), (after, 1)):
+    for change in deltas:
+        before, after = change[0], change[1]
+        weight, fix = (change[2], change[3]) if len(change) == 4 else (1, False)
+        for key, step in ((before, -weight), (after, weight)):
             if key:
                 place, color = key.split("|", 1)
                 row = out.setdefault(place, dict.fromkeys(COLORS, 0))
                 row[color] = row.get(color, 0) + step
+        if fix:
+            continue
         if after and (before is None or before.split("|", 1)[1] != after.split("|", 1)[1]):
             place, color = after.split("|", 1)
             turn = f"new_{color}" if before is None else f"to_{color}"
             out[place][turn] = out[place].get(turn, 0) + 1
+    return {p: c for p, c in out.items() if any(c.values())}
+
+
+def colors_only(counts: Counts) -> Counts:
+    """The holders by colour of each place (without the day's flows), places with anyone."""
+    out = {p: {color: c.get(color, 0) for color in COLORS} for p, c in counts.items()}
     return {p: c for p, c in out.items() if any(c.values())}
 
 

@@ -277,8 +277,17 @@ class Services:
     def recompute(self) -> Recompute:
         from healthcode.usecases.recompute import Recompute
 
+        stats = self.stats_store if self.settings.table("stats") else None
         return Recompute(
-            self.recolor, self.holders, self.stays, self.regions, self.registry, self.rulesets, self.queue, self.runs
+            self.recolor,
+            self.holders,
+            self.stays,
+            self.regions,
+            self.registry,
+            self.rulesets,
+            self.queue,
+            self.runs,
+            stats=stats,
         )
 
     @cached_property
@@ -376,7 +385,7 @@ class Services:
 
         s = self.settings
         scans = DynamoScanLog(self.clients.get("dynamodb"), s.scans_table) if s.scans_table else None
-        return Statistics(self.stats_store, self.regions, self.registry, scans, map_region=s.map_region)
+        return Statistics(self.stats_store, self.regions, self.registry, scans, map_region=s.map_region, runs=self.runs)
 
     @cached_property
     def partner_gate(self) -> PartnerGate:

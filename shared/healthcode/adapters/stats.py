@@ -7,6 +7,9 @@
 * ``hour`` / ``<hour>``: the sum of an hour's deltas (``final`` once no late delta is expected).
 * ``day`` / ``<day>``: the counts at the end of a day (cumulative), and the region levels then.
 * ``index#<city>`` / ``<day>``: the smart control index of the city's counties that day.
+* ``reconcile#<run>`` / ``page#<segment>#<page>``: a reconciliation's count of one scanned page of
+  holders; ``start`` / ``result``: the counts when it started, and what it found and repaired. A
+  repair is a delta weighted ``k`` (``fix``), keyed by the run and place: put twice, counted once.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ import zlib
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from healthcode.stats import Counts, local_day, local_hour
+from healthcode.stats import Counts, Delta, local_day, local_hour
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -56,9 +59,9 @@ class DynamoStats:
         """One change's delta (1 write unit: the item is far below 1 KB)."""
         self._db.put_item(TableName=self._table, Item=delta_item(holder_id, version, at, before, after))
 
-    def deltas(self, day: date, from_hour: str = "") -> dict[str, list[tuple[str | None, str | None]]]:
+    def deltas(self, day: date, from_hour: str = "") -> dict[str, list[Delta]]:
         """A day's deltas from ``from_hour`` on, by hour (one query per bucket, paged)."""
-        out: dict[str, list[tuple[str | None, str | None]]] = {}
+        out: dict[str, list[Delta]] = {}
         for bucket in range(BUCKETS):
             kwargs: dict[str, Any] = {
                 "TableName": self._table,
@@ -69,7 +72,10 @@ class DynamoStats:
                 page = self._db.query(**kwargs)
                 for item in page.get("Items", []):
                     hour = item["sk"]["S"].split("#", 1)[0]
-                    out.setdefault(hour, []).append((item.get("o", {}).get("S"), item.get("n", {}).get("S")))
+                    change: Delta = (item.get("o", {}).get("S"), item.get("n", {}).get("S"))
+                    if "k" in item:  # a reconciliation's repair: weighted, no turn of anyone's code
+                        change = (*change, int(item["k"]["N"]), True)
+                    out.setdefault(hour, []).append(change)
                 if "LastEvaluatedKey" not in page:
                     break
                 kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
@@ -173,3 +179,52 @@ class DynamoStats:
             if "LastEvaluatedKey" not in page:
                 return out
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    # ------------------------------------------------------------------ reconciliation
+    def put_page(self, run_id: str, segment: int, page: int, counts: Counts, at: datetime) -> None:
+        self._put_doc(f"reconcile#{run_id}", f"page#{segment:03d}#{page:06d}", counts, at)
+
+    def pages(self, run_id: str) -> list[Counts]:
+        out: list[Counts] = []
+        kwargs: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": "pk = :p AND begins_with(sk, :s)",
+            "ExpressionAttributeValues": {":p": _s(f"reconcile#{run_id}"), ":s": _s("page#")},
+        }
+        while True:
+            page = self._db.query(**kwargs)
+            out += [json.loads(i["doc"]["S"]) for i in page.get("Items", [])]
+            if "LastEvaluatedKey" not in page:
+                return out
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def put_reconciliation(self, run_id: str, part: str, doc: dict[str, Any], at: datetime) -> None:
+        self._put_doc(f"reconcile#{run_id}", part, doc, at)
+
+    def reconciliation(self, run_id: str, part: str) -> dict[str, Any] | None:
+        item = self._db.get_item(
+            TableName=self._table, Key={"pk": _s(f"reconcile#{run_id}"), "sk": _s(part)}, ConsistentRead=True
+        ).get("Item")
+        return json.loads(item["doc"]["S"]) if item else None
+
+    def record_fix(self, run_id: str, at: datetime, key: str, k: int) -> None:
+        """A repair of ``k`` holders at ``key`` (``place|colour``; negative: fewer), in the current hour."""
+        item = {
+            "pk": _s(f"delta#{local_day(at).isoformat()}#{bucket_of(key):02d}"),
+            "sk": _s(f"{local_hour(at)}#fix#{run_id}#{key}"),
+            "k": {"N": str(abs(k))},
+            "expires_at": {"N": str(int((at + KEEP).timestamp()))},
+            ("n" if k > 0 else "o"): _s(key),
+        }
+        self._db.put_item(TableName=self._table, Item=item)
+
+    def _put_doc(self, pk: str, sk: str, doc: Any, at: datetime) -> None:
+        self._db.put_item(
+            TableName=self._table,
+            Item={
+                "pk": _s(pk),
+                "sk": _s(sk),
+                "doc": _s(json.dumps(doc, sort_keys=True)),
+                "expires_at": {"N": str(int((at + KEEP).timestamp()))},
+            },
+        )

@@ -16,9 +16,10 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from aws_lambda_powertools import Logger
 
-from healthcode.messages import FULL_RUN_SEGMENTS, Daily, FullRunSegment, HoldersListed, RegionChanged
+from healthcode.messages import FULL_RUN_SEGMENTS, RECONCILE, Daily, FullRunSegment, HoldersListed, RegionChanged
 from healthcode.scoring.rules import local_day
 from healthcode.scoring.ruleset import DEFAULT_VERSION
+from healthcode.stats import apply, key_of
 from healthcode.usecases.isolation import Isolated, isolated
 
 if TYPE_CHECKING:
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
         RulesetStore,
         RunLog,
         StartKey,
+        StatsStore,
         StayIndex,
     )
     from healthcode.messages import RecomputeMessage
@@ -63,6 +65,7 @@ class Recompute:
         runs: RunLog | None,
         segments: int = FULL_RUN_SEGMENTS,
         margin_s: float = MARGIN_S,
+        stats: StatsStore | None = None,
     ) -> None:
         self._recolor = recolor
         self._holders = holders
@@ -74,6 +77,7 @@ class Recompute:
         self._runs = runs
         self._segments = segments
         self._margin = margin_s
+        self._stats = stats
         self._failed = 0
 
     def handle(self, message: RecomputeMessage, now: datetime, time_left: TimeLeft = _forever) -> Outcome:
@@ -186,6 +190,13 @@ class Recompute:
                 self._queue.send(FullRunSegment(run=run_id, segment=segment, total=total, page=page))
                 return changed_total
             holders, next_key = self._holders.scan_segment(segment, total, key)
+            if run["ruleset_version"] == RECONCILE:  # count, change nothing (a repeat puts the same page)
+                assert self._stats is not None, "a reconciliation needs the stats table"
+                self._stats.put_page(run_id, segment, page, apply({}, [(None, key_of(h)) for h in holders]), now)
+                if not self._runs.advance(run_id, segment, page, next_key, len(holders), 0, now) or not next_key:
+                    return 0
+                page, key = page + 1, next_key
+                continue
             # A holder this run already changed (a worker died after writing it, before recording the
             # page) carries the run's cause: it counts as changed once, when the page is recorded.
             cause = f"new ruleset in force (run {run_id})"

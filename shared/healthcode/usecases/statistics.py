@@ -13,7 +13,10 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from aws_lambda_powertools import Logger
+
 from healthcode.errors import FieldError, InvalidInput, NotFound
+from healthcode.messages import FULL_RUN_SEGMENTS, RECONCILE
 from healthcode.models import (
     CheckpointScansView,
     ColorCounts,
@@ -21,12 +24,14 @@ from healthcode.models import (
     IndexView,
     MapCountyView,
     MapView,
+    ReconciliationView,
     StatsView,
 )
 from healthcode.stats import (
     COLORS,
     LevelSet,
     apply,
+    colors_only,
     county_levels,
     day_end,
     formula,
@@ -41,11 +46,12 @@ from healthcode.stats import (
 )
 
 if TYPE_CHECKING:
-    from healthcode.adapters.base import LevelDetails, ScanCounts, StatsStore
+    from healthcode.adapters.base import LevelDetails, RunLog, ScanCounts, StatsStore
     from healthcode.regions import RegionRegistry
     from healthcode.stats import Counts
 
 
+logger = Logger(child=True)
 FIRST_LOOK_BACK = timedelta(days=7)  # before the first day is rolled: how far back deltas are summed
 
 
@@ -65,6 +71,8 @@ class Statistics:
         map_region: str = "",
         grace: timedelta = timedelta(minutes=10),
         formula_version: str = "index-v1",
+        runs: RunLog | None = None,
+        segments: int = FULL_RUN_SEGMENTS,
     ) -> None:
         """``map_region``: the province or city the map shows unless asked for another (the
         deployment's jurisdiction); ``grace``: how late a delta may arrive and still be in its hour."""
@@ -75,6 +83,8 @@ class Statistics:
         self._map_region = map_region
         self._grace = grace
         self._formula = formula_version
+        self._runs = runs
+        self._segments = segments
 
     # ------------------------------------------------------------------ the job
     def aggregate(self, now: datetime) -> Aggregated:
@@ -111,7 +121,72 @@ class Statistics:
             elif day < today:
                 break  # not past its grace yet: the days after it wait too
             day += timedelta(days=1)
+        for run_day in (today - timedelta(days=1), today):
+            self._finish_reconciliation(f"reconcile-{run_day.isoformat()}", now)
         return Aggregated(written, days)
+
+    # ------------------------------------------------------------------ reconciliation
+    def start_reconciliation(self, now: datetime) -> str | None:
+        """The nightly check of the counts against the holders: a full run that only counts (a parallel
+        scan over the full-run machinery: segments, pages, resumption), once a day. Returns its id, or
+        None when today's has started already."""
+        assert self._runs is not None, "a reconciliation needs the runs table"
+        run_id = f"reconcile-{local_day(now).isoformat()}"
+        if self._store.reconciliation(run_id, "start") is None:
+            start = colors_only(self.counts_at(local_day(now))[0])
+            self._store.put_reconciliation(run_id, "start", {"at": now.isoformat(), "counts": start}, now)
+        if not self._runs.create(run_id, self._segments, RECONCILE, "nightly reconciliation", now):
+            return None
+        return run_id
+
+    def _finish_reconciliation(self, run_id: str, now: datetime) -> None:
+        """Once every segment is counted: compare with the counts and repair the places that did not
+        change while the scan ran (their counts then were the same at its start and now); the others are
+        reported, and checked again the next night."""
+        if self._runs is None or self._store.reconciliation(run_id, "result") is not None:
+            return
+        run = self._runs.get(run_id)
+        if run is None or run["segments_done"] < run["segments_total"]:
+            return
+        scanned = colors_only(merge(*self._store.pages(run_id)))
+        started = self._store.reconciliation(run_id, "start") or {"counts": {}}
+        counted = colors_only(self.counts_at(local_day(now))[0])
+        drift: dict[str, dict[str, int]] = {}
+        moving: list[str] = []
+        for place in sorted(set(scanned) | set(counted) | set(started["counts"])):
+            if started["counts"].get(place) != counted.get(place):
+                moving.append(place)  # changed while the scan ran: the two cannot be compared
+                continue
+            off = {c: scanned.get(place, {}).get(c, 0) - counted.get(place, {}).get(c, 0) for c in COLORS}
+            if any(off.values()):
+                drift[place] = off
+        for place, off in drift.items():
+            for color, k in off.items():
+                if k:
+                    self._store.record_fix(run_id, now, f"{place}|{color}", k)
+        result = {
+            "run_id": run_id,
+            "finished_at": now.isoformat(),
+            "holders_read": run["holders_read"],
+            "places": len(set(scanned) | set(counted)),
+            "drift": drift,
+            "repaired": bool(drift),
+            "changed_during_scan": moving,
+        }
+        self._store.put_reconciliation(run_id, "result", result, now)
+        logger.info("statistics reconciled", extra={k: v for k, v in result.items() if k != "drift"})
+
+    def reconciliation(self, on: date) -> ReconciliationView:
+        run_id = f"reconcile-{on.isoformat()}"
+        result = self._store.reconciliation(run_id, "result")
+        if result is not None:
+            return ReconciliationView.model_validate(result | {"on": on, "finished": True})
+        run = self._runs.get(run_id) if self._runs is not None else None
+        if run is None:
+            raise NotFound(f"No reconciliation ran on {on.isoformat()}.")
+        return ReconciliationView(
+            run_id=run_id, on=on, finished=False, holders_read=run["holders_read"], places=0, drift={}, repaired=False
+        )
 
     def _index_day(self, day: date, flow: Counts, end: Counts, levels: dict[str, Any]) -> None:
         """The smart control index of every county with holders, stored once (never recomputed on read)."""
