@@ -207,6 +207,24 @@ class LocalStack:
         self.schedule = DailySchedule(
             daily["ScheduleExpression"], daily.get("ScheduleExpressionTimezone", "UTC"), self.clock.now()
         )
+        # other daily cron(...) schedules (the statistics' nightly reconciliation) on the dev clock too
+        self.nightly = [
+            (
+                name,
+                key,
+                DailySchedule(
+                    e["Properties"]["ScheduleExpression"],
+                    e["Properties"].get("ScheduleExpressionTimezone", "UTC"),
+                    self.clock.now(),
+                ),
+                json.loads(e["Properties"].get("Input", "{}")),
+            )
+            for name, spec in template.functions.items()
+            if name != "RecomputeFunction"
+            for key, e in spec.properties.get("Events", {}).items()
+            if e["Type"] == "ScheduleV2"
+            and re.fullmatch(r"cron\(\d+ \d+ \* \* \? \*\)", e["Properties"]["ScheduleExpression"])
+        ]
         # rate(...) schedules (the partner keys refresher) run on the real clock, first at start
         self.rates = [
             (name, _rate_seconds(e["Properties"]["ScheduleExpression"]), json.loads(e["Properties"].get("Input", "{}")))
@@ -241,6 +259,7 @@ class LocalStack:
                 log.info("schedule fired at %s", self.clock.now().isoformat())
                 self.system.fire_schedule()
                 fired.append("Daily")
+            fired += self._fire_nightly(self.clock.now())
             for name, every, payload in self.rates:
                 if time.monotonic() >= self._rate_next[name]:
                     self._rate_next[name] = time.monotonic() + every
@@ -261,6 +280,18 @@ class LocalStack:
                 )
             if not moved:
                 break
+        return fired
+
+    def _fire_nightly(self, now: datetime) -> list[str]:
+        fired = []
+        for name, key, schedule, payload in self.nightly:
+            schedule.rewind(now)
+            if schedule.due(now):
+                fired.append(key)
+                try:
+                    self.system.invoke(name, payload)
+                except Exception:  # as EventBridge Scheduler: logged, tried again the next day
+                    log.exception("scheduled %s failed", name)
         return fired
 
     def _events_loop(self) -> None:
@@ -342,6 +373,7 @@ class LocalStack:
                     log.info("schedule fired at %s", when.isoformat())
                     self.system.fire_schedule()
                     fired.append("Daily")
+                fired += self._fire_nightly(when)
                 # a rate(...) schedule whose period the jump covers fires once, at the new time (as the
                 # daily one does): moving the clock an hour runs the notify sweep, a retry comes due
                 for name, every, payload in self.rates:

@@ -75,6 +75,20 @@ def test_stats_and_the_map_follow_a_week_of_changes(stack, tmp_path):
     assert levels("2020-05-04")["330302"] == 4
     assert levels("2020-05-07")["330302"] == 4
     assert levels("2020-05-08")["330302"] == 2
+    # each night at 03:30 the counts were reconciled with the holders: nothing to repair in Wenzhou
+    night = stack.call("GET", "/admin/v1/stats/reconciliation?on=2020-05-11", sub="officer", roles=ADMIN).json()
+    assert night["finished"] and night["holders_read"] >= 5, night
+    assert not [place for place in night["drift"] if place.startswith("3303")]
+    index = cli(stack, "index", "--region", "330300", "--from", "2020-05-04", "--to", "2020-05-10")
+    wencheng = {d["day"]: d for d in index["days"] if d["county"] == "330328"}
+    assert len(wencheng) == 7 and wencheng["2020-05-04"]["holders"] == 4
+    assert {i["id"]: i["value"] for i in wencheng["2020-05-04"]["indicators"]}["new_red_per_100k"] == 25000.0
+    assert {i["id"]: i["value"] for i in wencheng["2020-05-05"]["indicators"]}["new_red_per_100k"] == 0.0
+    lucheng = {d["day"]: d for d in index["days"] if d["county"] == "330302"}
+    levels_seen = [
+        next(i["value"] for i in lucheng[d]["indicators"] if i["id"] == "risk_level") for d in sorted(lucheng)
+    ]
+    assert levels_seen == [4.0, 4.0, 4.0, 4.0, 2.0, 2.0, 2.0]
     picture = tmp_path / "wenzhou.svg"
     assert cli(stack, "map", "--region", "330300", "--svg", str(picture))["svg"] == str(picture)
     svg = picture.read_text(encoding="utf-8")
