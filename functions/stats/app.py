@@ -16,7 +16,14 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from healthcode import clock
 from healthcode.api.problems import documented
 from healthcode.api.resolver import build_resolver, json_response
-from healthcode.models import CheckpointScansView, IndexView, MapView, ReconciliationView, StatsView
+from healthcode.models import (
+    CheckpointScansView,
+    IndexView,
+    MapView,
+    ProposalsView,
+    ReconciliationView,
+    StatsView,
+)
 from healthcode.stats import formula, local_day
 from healthcode.wiring import services
 
@@ -86,6 +93,29 @@ def get_map_svg(
 ) -> Response[str]:
     svg = services().statistics.map_svg(region, as_of, clock.now())
     return Response(status_code=200, content_type="image/svg+xml; charset=utf-8", body=svg, headers=PUBLIC_CACHE)
+
+
+@app.get(
+    "/admin/v1/regions/proposals",
+    summary="Counties where the published levels rule proposes another level than the one in force",
+    responses=documented(200, ProposalsView, 401, 403, 404, 422),
+)
+def get_proposals(region: Region = None):
+    return json_response(services().statistics.proposals(region, clock.now()))
+
+
+@app.get(
+    "/v1/map/rule",
+    summary="The published rule that proposes county risk levels from the code statistics (public)",
+    responses=documented(200, None),
+)
+def get_levels_rule() -> Response[str]:
+    return Response(
+        status_code=200,
+        content_type="application/json",
+        body=json.dumps(formula("levels-v1"), ensure_ascii=False),
+        headers={"Cache-Control": "public, max-age=3600"},
+    )
 
 
 @app.get(

@@ -215,6 +215,28 @@ def region_load(
         raise typer.Exit(ExitCode.REFUSED)
 
 
+@region_app.command("proposals")
+def region_proposals(
+    ctx: typer.Context,
+    region: Annotated[str | None, typer.Option(help="A province or city code; omitted: the map's.")] = None,
+) -> None:
+    """Counties where the published rule (GET /v1/map/rule) proposes another level; accept one with region set."""
+    c = _ctx(ctx)
+    if region is not None:
+        _region_code(region, "--region")
+
+    def human(v: dict[str, Any]) -> Table:
+        table = Table("county", "in force", "proposed", v["proposals"][0]["indicator"] if v["proposals"] else "value")
+        for p in v["proposals"]:
+            table.add_row(
+                f"{p['code']} {p['name']}", str(p["current_level"]), str(p["proposed_level"]), f"{p['value']:g}"
+            )
+        table.title = f"{v['rule']}, the 14 days to {v['as_of']}"
+        return table
+
+    c.answer(c.client.call("GET", "/admin/v1/regions/proposals" + _query(region=region)), human)
+
+
 # ----------------------------------------------------------------------------- cases
 
 

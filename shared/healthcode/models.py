@@ -363,6 +363,23 @@ class ReconciliationView(_Response):
     finished_at: str | None = None
 
 
+class ProposalView(_Response):
+    code: str
+    name: str
+    current_level: int
+    proposed_level: int
+    indicator: str = Field(description="the rule's indicator (GET /v1/map/rule)")
+    value: float
+    holders: int
+
+
+class ProposalsView(_Response):
+    region: str
+    rule: str = Field(description="the levels rule's version")
+    as_of: date = Field(description="the last day summed: the 14 days end with it")
+    proposals: list[ProposalView] = Field(description="counties whose proposed level differs from the one in force")
+
+
 # ----------------------------------------------------------------------------- stored holder
 
 

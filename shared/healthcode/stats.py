@@ -164,6 +164,20 @@ def index_row(doc: dict[str, Any], flow: Mapping[str, int], end: Mapping[str, in
     }
 
 
+def proposed_level(doc: dict[str, Any], new_red: int, holders: int) -> tuple[int, float] | None:
+    """The level the rule proposes for a county (and the indicator's value), or None below min_holders."""
+    if holders < doc["min_holders"]:
+        return None
+    value = round(new_red * 100_000 / holders, 2)
+    level = next(t["level"] for t in doc["thresholds"] if value >= t["at_least"])
+    return level, value
+
+
+def turned_red(row: Mapping[str, int]) -> int:
+    """Codes that turned red or were issued red, cumulated in a day item's counts."""
+    return row.get("to_red", 0) + row.get("new_red", 0)
+
+
 # ----------------------------------------------------------------------------- time
 
 

@@ -89,6 +89,9 @@ def test_stats_and_the_map_follow_a_week_of_changes(stack, tmp_path):
         next(i["value"] for i in lucheng[d]["indicators"] if i["id"] == "risk_level") for d in sorted(lucheng)
     ]
     assert levels_seen == [4.0, 4.0, 4.0, 4.0, 2.0, 2.0, 2.0]
+    # five holders are too few for the levels rule (min_holders 100): no proposal, Lucheng stays 2
+    proposals = cli(stack, "region", "proposals", "--region", "330300")
+    assert (proposals["rule"], proposals["as_of"], proposals["proposals"]) == ("levels-v1", "2020-05-11", [])
     picture = tmp_path / "wenzhou.svg"
     assert cli(stack, "map", "--region", "330300", "--svg", str(picture))["svg"] == str(picture)
     svg = picture.read_text(encoding="utf-8")

@@ -21,6 +21,7 @@ PUBLIC = (
     "/v1/map.svg",
     "/v1/index",
     "/v1/index/formula",
+    "/v1/map/rule",
 )
 
 

@@ -89,6 +89,7 @@ def test_public_routes_are_exactly_the_published_documents_and_the_map():
         "/v1/map.svg",
         "/v1/index",
         "/v1/index/formula",
+        "/v1/map/rule",
         "/problems/{name}",
         "/v1/rulesets",
         "/v1/rulesets/current",

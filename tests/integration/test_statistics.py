@@ -232,3 +232,38 @@ def test_the_nightly_reconciliation_finds_a_lost_delta_and_repairs_it(system):
     assert again["finished"] and again["drift"] == {} and not again["repaired"]
     assert stats(system, "?region=330100")["by_color"] == {"green": 3, "yellow": 1, "red": 0}
     assert system.admin("GET", "/admin/v1/stats/reconciliation?on=2020-02-10").status == 404
+
+
+def test_levels_are_proposed_from_the_published_rule_and_only_a_person_changes_them(system):
+    numbers = [resident_id("330106", born=f"1980{1 + n // 28:02d}{1 + n % 28:02d}", seq="150") for n in range(100)]
+    for n, number in enumerate(numbers):
+        r = system.resident(f"pp-{n}")("POST", "/v1/applications", application(number, residence_region="330106"))
+        assert r.status == 200, r.body
+    assert system.admin("PUT", "/admin/v1/regions/330106", {"level": 3}).status == 200
+    aggregate(system)
+    early = system.admin("GET", "/admin/v1/regions/proposals?region=330100").json()
+    assert (early["as_of"], early["proposals"]) == ("2020-02-16", [])  # the holders came today: not summed yet
+
+    system.at(datetime(2020, 2, 18, 9, 0, tzinfo=SHANGHAI))
+    aggregate(system)
+    quiet = system.admin("GET", "/admin/v1/regions/proposals?region=330100").json()
+    assert (quiet["rule"], quiet["as_of"]) == ("levels-v1", "2020-02-17")
+    assert [(p["code"], p["current_level"], p["proposed_level"], p["value"]) for p in quiet["proposals"]] == [
+        ("330106", 3, 1, 0.0)  # 100 holders, nobody red in 14 days: the rule says 1, a person set 3
+    ]
+
+    cases = [{"id_type": "resident_id", "id_number": n, "status": "confirmed", "on": "2020-02-18"} for n in numbers[:3]]
+    assert system.admin("POST", "/admin/v1/cases", {"cases": cases}).status == 202
+    system.settle()
+    system.at(datetime(2020, 2, 19, 9, 0, tzinfo=SHANGHAI))
+    aggregate(system)
+    hot = system.admin("GET", "/admin/v1/regions/proposals?region=330100").json()["proposals"]
+    assert [(p["code"], p["current_level"], p["proposed_level"], p["value"], p["holders"]) for p in hot] == [
+        ("330106", 3, 5, 3000.0, 100)  # 3 new red codes among 100 holders in 14 days
+    ]
+    level = system.http("GET", "/v1/map?region=330100").json()
+    assert {c["code"]: c["level"] for c in level["counties"]}["330106"] == 3  # a proposal changes nothing
+    assert system.admin("PUT", "/admin/v1/regions/330106", {"level": 5}).status == 200  # a person accepts
+    assert system.admin("GET", "/admin/v1/regions/proposals?region=330100").json()["proposals"] == []
+    rule = system.http("GET", "/v1/map/rule").json()
+    assert rule["version"] == "levels-v1" and rule["thresholds"][0] == {"level": 5, "at_least": 50}

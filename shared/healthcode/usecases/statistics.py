@@ -24,6 +24,8 @@ from healthcode.models import (
     IndexView,
     MapCountyView,
     MapView,
+    ProposalsView,
+    ProposalView,
     ReconciliationView,
     StatsView,
 )
@@ -42,6 +44,8 @@ from healthcode.stats import (
     merge,
     per_level,
     prefix_of,
+    proposed_level,
+    turned_red,
     within,
 )
 
@@ -233,6 +237,43 @@ class Statistics:
                         )
         days.sort(key=lambda d: (d.day, d.county))
         return IndexView(region=region, name=self._name(region), first=first, last=last, days=days)
+
+    def proposals(self, region: str | None, now: datetime) -> ProposalsView:
+        """Where the published levels rule proposes another level than the one in force: counties with
+        holders under ``region``, from the last day summed and the one 14 days before it (two items)."""
+        region = region or self._map_region or None
+        if not region or region not in self._registry:
+            raise NotFound(f"Unknown region code {region} (GB/T 2260).")
+        doc = formula("levels-v1")
+        rolled = self._store.day(local_day(now) - timedelta(days=1))
+        if rolled is None:
+            raise NotFound("No day has been summed yet: proposals start the day after the first one.")
+        day, end = rolled[0], rolled[1]
+        before = self._store.day(day - timedelta(days=doc["days"]))
+        start = before[1] if before else {}
+        set_levels = {code: s.level for code, s in self._levels.details().items()}
+        prefix = prefix_of(region)
+        out = []
+        for county in sorted(end):
+            if not county.startswith(prefix) or len(county) != 6 or county not in self._registry:
+                continue
+            holders = sum(end[county].get(c, 0) for c in COLORS)
+            proposal = proposed_level(doc, turned_red(end[county]) - turned_red(start.get(county, {})), holders)
+            current = self._registry.effective_level(county, set_levels)
+            if proposal is not None and proposal[0] != current:
+                found = self._registry.get(county)
+                out.append(
+                    ProposalView(
+                        code=county,
+                        name=found.name if found else county,
+                        current_level=current,
+                        proposed_level=proposal[0],
+                        indicator=doc["indicator"],
+                        value=proposal[1],
+                        holders=holders,
+                    )
+                )
+        return ProposalsView(region=region, rule=doc["version"], as_of=day, proposals=out)
 
     def _levels_at(self, end: datetime, before: dict[str, Any]) -> dict[str, Any]:
         """The levels in force at ``end``: the current ones set before it, else the previous day's."""
