@@ -20,6 +20,8 @@ from healthcode.models import (
     AppealDecisionRequest,
     AppealsView,
     AppealView,
+    AreaRequest,
+    AreaView,
     AuditView,
     CaseListRequest,
     CaseListView,
@@ -83,6 +85,19 @@ def put_region(code: Annotated[str, Path(pattern=r"^\d{6}(\d{3}){0,2}$")], body:
     before = svc.regions.snapshot(fresh=True).levels.get(code)
     view = svc.authority.set_region_level(code, body, who.sub, clock.now())
     audit(who, "region level set", code, {"level": before}, {"level": view.level, "name": view.name})
+    return json_response(view)
+
+
+@app.put(
+    "/admin/v1/areas/<code>",
+    summary="Register a town (9 digits) or village (12 digits) of a county, or rename it",
+    responses=documented(200, AreaView, 400, 401, 403, 413, 415, 422),
+)
+def put_area(code: Annotated[str, Path(pattern=r"^\d{9}(\d{3})?$")], body: AreaRequest):
+    who = caller(app)
+    view, before, changed = services().area_registration.register(code, body, who.sub, clock.now())
+    after = view.model_dump(mode="json")
+    audit(who, "area registered", code, before.model_dump(mode="json") if before else None, after, repeated=not changed)
     return json_response(view)
 
 

@@ -17,6 +17,7 @@ from healthcode import clock
 from healthcode.api.problems import documented
 from healthcode.api.resolver import build_resolver, json_response
 from healthcode.models import (
+    AreasView,
     CheckpointScansView,
     IndexView,
     MapView,
@@ -36,13 +37,33 @@ Region = Annotated[
 PUBLIC_CACHE = {"Cache-Control": "public, max-age=60"}  # levels change by a person's act, rarely
 
 
+Place = Annotated[
+    str | None,
+    Query(pattern=r"^\d{6}(\d{3}){0,2}$", description="a province, city, county (6 digits), town (9) or village (12)"),
+]
+
+
+@app.get(
+    "/admin/v1/areas",
+    summary="A county's registered towns and villages, with holders by colour and the colour the published rule gives",
+    responses=documented(200, AreasView, 401, 403, 404, 422),
+)
+def get_areas(
+    county: Annotated[str, Query(pattern=r"^\d{6}$", description="the county, e.g. 330328")],
+    color: Annotated[
+        str | None, Query(pattern=r"^(green|yellow|red)$", description="only areas of this colour")
+    ] = None,
+):
+    return json_response(services().statistics.areas(county, color, clock.now()))
+
+
 @app.get(
     "/admin/v1/stats",
     summary="Codes issued, holders by colour and the green rate, for a region and a day",
     responses=documented(200, StatsView, 401, 403, 404, 422),
 )
 def get_stats(
-    region: Region = None,
+    region: Place = None,
     at: Annotated[date | None, Query(description="a past day (Asia/Shanghai); omitted: now")] = None,
 ):
     return json_response(services().statistics.stats(region, at, clock.now()))

@@ -39,12 +39,14 @@ cases_app = typer.Typer(help="The authorities' case lists (confirmed, suspected,
 audit_app = typer.Typer(help="The hash-chained audit trail of administrative acts.")
 keys_app = typer.Typer(help="The QR signing keys of a deployment (AWS credentials from the environment).")
 partner_app = typer.Typer(help="Partner cities: a leaked secret, a suspension (docs/runbook.md).")
+areas_app = typer.Typer(help="Towns and villages below a county: registered, and their colours (Wencheng).")
 for sub_app, name in (
     (region_app, "region"),
     (cases_app, "cases"),
     (audit_app, "audit"),
     (keys_app, "keys"),
     (partner_app, "partner"),
+    (areas_app, "areas"),
 ):
     app.add_typer(sub_app, name=name, no_args_is_help=True)
 
@@ -235,6 +237,65 @@ def region_proposals(
         return table
 
     c.answer(c.client.call("GET", "/admin/v1/regions/proposals" + _query(region=region)), human)
+
+
+@areas_app.command("load")
+def areas_load(
+    ctx: typer.Context,
+    file: Annotated[str, typer.Argument(help="CSV with the header code,name (9- or 12-digit codes); checked first.")],
+) -> None:
+    """Register the towns and villages a CSV lists (towns before their villages); nothing is sent unless
+    every line is right."""
+    c = _ctx(ctx)
+    areas = []
+    for line, row in _rows(file, {"code", "name"}, set()):
+        if not re.fullmatch(r"\d{9}(\d{3})?", row["code"]):
+            raise usage(f"{file} line {line}: code {row['code']!r} is not a 9- or 12-digit area code")
+        if not row["name"]:
+            raise usage(f"{file} line {line}: the name is empty")
+        areas.append((line, row["code"], row["name"]))
+    areas.sort(key=lambda a: (len(a[1]), a[1]))  # every town before any village
+    failed = []
+    with c.progress() as bar:
+        task = bar.add_task("areas", total=len(areas))
+        for line, code, name in areas:
+            r = c.client.call("PUT", f"/admin/v1/areas/{code}", {"name": name})
+            if not r.ok:
+                failed.append(f"line {line}: {refusal(r)}")
+            bar.advance(task)
+    summary = {"registered": len(areas) - len(failed), "failed": failed}
+    c.emit(summary, f"registered {summary['registered']}, failed {len(failed)}" + "".join(f"\n  {f}" for f in failed))
+    if failed:
+        raise typer.Exit(ExitCode.REFUSED)
+
+
+@areas_app.command("list")
+def areas_list(
+    ctx: typer.Context,
+    county: Annotated[str, typer.Argument(help="The county, e.g. 330328.")],
+    color: Annotated[str | None, typer.Option(help="Only areas of this colour: green, yellow or red.")] = None,
+) -> None:
+    """A county's towns and villages with their holders by colour and the colour the published rule gives."""
+    c = _ctx(ctx)
+    _region_code(county, "COUNTY")
+    if color is not None and color not in COLORS:
+        raise usage(f"--color {color!r}: green, yellow or red")
+
+    def human(v: dict[str, Any]) -> Table:
+        table = Table("area", "holders", "green", "yellow", "red", "colour", title=f"{v['name']} ({v['rule']})")
+        for a in v["areas"]:
+            b = a["by_color"]
+            table.add_row(
+                f"{a['code']} {a['name']}",
+                str(a["holders"]),
+                str(b["green"]),
+                str(b["yellow"]),
+                str(b["red"]),
+                f"[{COLORS[a['color']]}]{a['color']}[/]",
+            )
+        return table
+
+    c.answer(c.client.call("GET", "/admin/v1/areas" + _query(county=county, color=color)), human)
 
 
 # ----------------------------------------------------------------------------- cases

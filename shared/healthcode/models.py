@@ -82,6 +82,10 @@ class ApplicationRequest(_Request):
     id_number: Annotated[StrictStr, Field(min_length=1, max_length=32)]
     phone: Annotated[StrictStr, Field(pattern=r"^\+?\d{6,15}$")]
     residence_region: RegionCode
+    residence_area: Annotated[StrictStr, Field(pattern=r"^\d{9}(\d{3})?$")] | None = Field(
+        default=None,
+        description="the town or village of residence, inside residence_region, as the authority registered it",
+    )
     travel_history: Annotated[list[TravelStay], Field(max_length=MAX_STAYS)]
     contact: DeclaredContact
     symptoms: Annotated[list[Symptom], Field(max_length=7)]
@@ -380,6 +384,37 @@ class ProposalsView(_Response):
     proposals: list[ProposalView] = Field(description="counties whose proposed level differs from the one in force")
 
 
+class AreaRequest(_Request):
+    name: Annotated[StrictStr, Field(min_length=1, max_length=64)]
+
+
+class AreaView(_Response):
+    code: str = Field(description="9 digits (a town or street) or 12 (a village or community)")
+    name: str
+    county: str
+    parent: str = Field(description="the town of a village, the county of a town")
+    registered_at: datetime
+    registered_by: str
+
+
+class AreaColorView(_Response):
+    code: str
+    name: str
+    parent: str
+    holders: int = Field(description="holders whose declared residence area is this one (a town: with its villages)")
+    by_color: ColorCounts
+    color: Literal["green", "yellow", "red"] = Field(
+        description="by the published rule (GET /v1/index/formula, area_color)"
+    )
+
+
+class AreasView(_Response):
+    county: str
+    name: str | None
+    rule: str
+    areas: list[AreaColorView]
+
+
 # ----------------------------------------------------------------------------- stored holder
 
 
@@ -453,6 +488,7 @@ class Holder(_Stored):
     masked_name: str = ""
     masked_phone: str = ""
     residence_region: str | None = None
+    residence_area: str | None = None  # a registered town or village inside residence_region
     stays: list[StoredStay] = []
     contacts: list[StoredContact] = []
     reports: list[StoredReport] = []

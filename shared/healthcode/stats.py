@@ -38,10 +38,12 @@ Delta = tuple[str | None, str | None] | tuple[str | None, str | None, int, bool]
 
 
 def key_of(holder: Holder | None) -> str | None:
-    """Where a holder counts: ``"<place>|<colour>"``; None when it counts nowhere (not applied)."""
+    """Where a holder counts: ``"<place>|<colour>"``, the place its declared residence area (a town or
+    village: its code begins with its county's) else its county; None when it counts nowhere."""
     if holder is None or not holder.applied:
         return None
-    return f"{holder.residence_region or 'unknown'}|{holder.color}"
+    place = getattr(holder, "residence_area", None) or holder.residence_region or "unknown"
+    return f"{place}|{holder.color}"
 
 
 def delta(old: Holder | None, new: Holder | None) -> tuple[str | None, str | None] | None:
@@ -79,6 +81,27 @@ def colors_only(counts: Counts) -> Counts:
     return {p: c for p, c in out.items() if any(c.values())}
 
 
+def by_county(counts: Counts) -> Counts:
+    """The counts of each county, its towns' and villages' summed into it."""
+    out: Counts = {}
+    for place, c in counts.items():
+        row = out.setdefault(place[:6], {})
+        for k, n in c.items():
+            row[k] = row.get(k, 0) + n
+    return out
+
+
+def area_color(rule: Mapping[str, Any], by_color: Mapping[str, int]) -> str:
+    """An area's colour by the published rule: red if any resident is red, yellow if more than the
+    rule's share are yellow, else green (Wencheng's village colours)."""
+    holders = sum(by_color.get(c, 0) for c in COLORS)
+    if by_color.get("red", 0) >= rule["red_if_red_at_least"]:
+        return "red"
+    if holders and by_color.get("yellow", 0) / holders > rule["yellow_if_yellow_share_over"]:
+        return "yellow"
+    return "green"
+
+
 def merge(*parts: Counts) -> Counts:
     out: Counts = {}
     for part in parts:
@@ -90,9 +113,12 @@ def merge(*parts: Counts) -> Counts:
 
 
 def prefix_of(region: str | None) -> str:
-    """The place prefix a region code stands for: 330000 -> 33, 330100 -> 3301, 330106 -> 330106."""
+    """The place prefix a region code stands for: 330000 -> 33, 330100 -> 3301, 330106 -> 330106; a town
+    or village code (9 or 12 digits) stands for itself (a town's villages begin with its code)."""
     if not region:
         return ""
+    if len(region) != 6:
+        return region
     if region.endswith("0000"):
         return region[:2]
     if region.endswith("00"):

@@ -17,6 +17,7 @@ from healthcode.settings import Settings, settings
 
 if TYPE_CHECKING:
     from healthcode.adapters.accountability import DynamoOverrides
+    from healthcode.adapters.areas import DynamoAreas
     from healthcode.adapters.base import HolderChange, RegionChange, RunStarted
     from healthcode.adapters.clients import Clients
     from healthcode.adapters.history import DynamoHistory
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
     from healthcode.api.partner_auth import PartnerGate
     from healthcode.regions import RegionRegistry
     from healthcode.usecases.appeals import Appeals
+    from healthcode.usecases.areas import Areas
     from healthcode.usecases.audit import AuditTrail
     from healthcode.usecases.authority import Authority
     from healthcode.usecases.changes import Changes
@@ -189,6 +191,18 @@ class Services:
         return DynamoDeliveries(self.clients.get("dynamodb"), self.settings.table("deliveries"))
 
     @cached_property
+    def areas(self) -> DynamoAreas:
+        from healthcode.adapters.areas import DynamoAreas
+
+        return DynamoAreas(self.clients.get("dynamodb"), self.settings.table("areas"))
+
+    @cached_property
+    def area_registration(self) -> Areas:
+        from healthcode.usecases.areas import Areas
+
+        return Areas(self.areas, self.registry)
+
+    @cached_property
     def stats_store(self) -> DynamoStats:
         from healthcode.adapters.stats import DynamoStats
 
@@ -253,6 +267,7 @@ class Services:
             persistence,
             self.phones,
             self.history,
+            self.areas if self.settings.table("areas") else None,
         )
 
     @cached_property
@@ -385,7 +400,10 @@ class Services:
 
         s = self.settings
         scans = DynamoScanLog(self.clients.get("dynamodb"), s.scans_table) if s.scans_table else None
-        return Statistics(self.stats_store, self.regions, self.registry, scans, map_region=s.map_region, runs=self.runs)
+        areas = self.areas if s.table("areas") else None
+        return Statistics(
+            self.stats_store, self.regions, self.registry, scans, map_region=s.map_region, runs=self.runs, areas=areas
+        )
 
     @cached_property
     def partner_gate(self) -> PartnerGate:

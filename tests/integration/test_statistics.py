@@ -267,3 +267,42 @@ def test_levels_are_proposed_from_the_published_rule_and_only_a_person_changes_t
     assert system.admin("GET", "/admin/v1/regions/proposals?region=330100").json()["proposals"] == []
     rule = system.http("GET", "/v1/map/rule").json()
     assert rule["version"] == "levels-v1" and rule["thresholds"][0] == {"level": 5, "at_least": 50}
+
+
+def test_villages_are_registered_declared_counted_and_coloured_by_the_published_rule(system):
+    for code, name in (("330328100", "大峃镇"), ("330328100015", "城南社区"), ("330328100020", "林店尾社区")):
+        r = system.admin("PUT", f"/admin/v1/areas/{code}", {"name": name})
+        assert r.status == 200 and r.json()["county"] == "330328", r.body
+    refused = system.admin("PUT", "/admin/v1/areas/330328101007", {"name": "无镇之村"})
+    assert refused.status == 422 and "330328101" in refused.json()["errors"][0]["message"]  # its town first
+    assert system.admin("PUT", "/admin/v1/areas/330399100", {"name": "x"}).status == 422  # no such county
+    assert system.resident("r")("PUT", "/admin/v1/areas/330328100", {"name": "x"}).status == 403
+
+    def villager(sub, seq, area, **extra):
+        body = application(resident_id("330328", seq=seq), residence_region="330328", residence_area=area, **extra)
+        return system.resident(sub)("POST", "/v1/applications", body)
+
+    for n in range(3):
+        assert villager(f"cn-{n}", f"16{n}", "330328100015").status == 200  # 城南: green
+    assert villager("ld-0", "170", "330328100020").status == 200
+    assert villager("ld-1", "171", "330328100020", temperature=38.4).json()["color"] == "yellow"  # 林店尾: 1 of 2
+    unknown = villager("x-0", "180", "330328100099")
+    assert unknown.status == 422 and unknown.json()["errors"][0]["field"] == "residence_area"
+    elsewhere = villager("x-1", "181", "330106001001")
+    assert elsewhere.status == 422 and "330328" in elsewhere.json()["errors"][0]["message"]
+    aggregate(system)
+
+    listed = system.admin("GET", "/admin/v1/areas?county=330328").json()
+    colours = {a["code"]: (a["holders"], a["color"]) for a in listed["areas"]}
+    assert colours == {"330328100": (5, "yellow"), "330328100015": (3, "green"), "330328100020": (2, "yellow")}
+    green = system.admin("GET", "/admin/v1/areas?county=330328&color=green").json()["areas"]
+    assert [a["name"] for a in green] == ["城南社区"]  # where volunteers are recruited from
+    town = stats(system, "?region=330328100")
+    assert (town["codes_issued"], town["by_color"]) == (5, {"green": 4, "yellow": 1, "red": 0})
+    assert stats(system, "?region=330328")["codes_issued"] == 5  # the county counts its villages
+    assert stats(system, "?region=330328100015")["codes_issued"] == 3
+
+    system.at(datetime(2020, 2, 18, 9, 0, tzinfo=SHANGHAI))
+    aggregate(system)
+    index = system.http("GET", "/v1/index?region=330300&from=2020-02-17&to=2020-02-17").json()["days"]
+    assert [(d["county"], d["holders"]) for d in index] == [("330328", 5)]  # indexed per county

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from healthcode.messages import RecomputeMessage
     from healthcode.models import (
         AppealRecord,
+        AreaView,
         CodeRecord,
         ColorChange,
         Delivery,
@@ -117,6 +118,14 @@ class LevelDetails(Protocol):
     """Every level set, with when and by whom (the map; not a hot path: read through a short cache)."""
 
     def details(self) -> dict[str, LevelSet]: ...
+
+
+class AreaRegistry(Protocol):
+    """Towns and villages the authority registered (9- and 12-digit codes), by county."""
+
+    def put(self, code: str, name: str, by: str, at: datetime) -> tuple[AreaView, bool]: ...
+    def get(self, code: str) -> AreaView | None: ...
+    def in_county(self, county: str) -> list[AreaView]: ...
 
 
 class StatsStore(Protocol):

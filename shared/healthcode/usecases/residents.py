@@ -41,7 +41,15 @@ from healthcode.usecases.validation import check_application, check_growth
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.idempotency.persistence.base import BasePersistenceLayer
 
-    from healthcode.adapters.base import HistoryLog, HolderRepository, Keys, PhoneBook, RulesetStore, StayIndex
+    from healthcode.adapters.base import (
+        AreaRegistry,
+        HistoryLog,
+        HolderRepository,
+        Keys,
+        PhoneBook,
+        RulesetStore,
+        StayIndex,
+    )
     from healthcode.regions import RegionRegistry
     from healthcode.usecases.recolor import Recolor
 
@@ -85,15 +93,18 @@ class Residents:
         idempotency: BasePersistenceLayer | None = None,
         phones: PhoneBook | None = None,
         history: HistoryLog | None = None,
+        areas: AreaRegistry | None = None,
     ) -> None:
         """``phones``: where a declared phone number is kept sealed, for SMS (None: not kept at all);
-        ``history``: the holders' colour changes, for their history route."""
+        ``history``: the holders' colour changes, for their history route; ``areas``: the registered
+        towns and villages a declared ``residence_area`` must be one of."""
         self._recolor = recolor
         self._holders = holders
         self._stays = stays
         self._rulesets = rulesets
         self._registry = registry
         self._keys = keys
+        self._areas = areas
         self._phones = phones
         self._history = history
         self.idempotency_config = IdempotencyConfig(
@@ -141,6 +152,15 @@ class Residents:
         identity = (IdType(command["identity"][0]), command["identity"][1]) if command["identity"] else None
         return self.apply(command["sub"], identity, req, datetime.fromisoformat(command["now"]))
 
+    def _check_area(self, county: str, area: str) -> None:
+        if not area.startswith(county) or len(county) != 6:
+            problem = f"must be a town or village of residence_region {county}"
+        elif self._areas is None or self._areas.get(area) is None:
+            problem = f"{area} is not an area the health authority registered"
+        else:
+            return
+        raise InvalidInput("The declaration has problems; nothing was saved.", [FieldError("residence_area", problem)])
+
     def apply(self, sub: str, identity: Identity | None, req: ApplicationRequest, now: datetime) -> CodeView:
         """Declare for oneself (the caller's verified identity) or, marked ``dependant``, for a dependant.
 
@@ -151,6 +171,8 @@ class Residents:
         rules = self._rulesets.at(now)
         today = local_day(now, rules)
         check_application(req, today, self._registry)
+        if req.residence_area is not None:
+            self._check_area(req.residence_region, req.residence_area)
         declared = (req.id_type, normalize_id_number(req.id_number))
         if identity is None:
             raise Forbidden("Your account has no verified identity: sign in with real-name verification to apply.")
@@ -208,6 +230,7 @@ class Residents:
                     "masked_name": mask_name(req.name),
                     "masked_phone": mask_phone(req.phone),
                     "residence_region": req.residence_region,
+                    "residence_area": req.residence_area,
                     "stays": sorted(stays.values(), key=lambda s: (s.arrived_on, s.region)),
                     "contacts": contacts,
                     "reports": reports,

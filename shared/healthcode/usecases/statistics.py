@@ -18,6 +18,8 @@ from aws_lambda_powertools import Logger
 from healthcode.errors import FieldError, InvalidInput, NotFound
 from healthcode.messages import FULL_RUN_SEGMENTS, RECONCILE
 from healthcode.models import (
+    AreaColorView,
+    AreasView,
     CheckpointScansView,
     ColorCounts,
     IndexDayView,
@@ -33,6 +35,8 @@ from healthcode.stats import (
     COLORS,
     LevelSet,
     apply,
+    area_color,
+    by_county,
     colors_only,
     county_levels,
     day_end,
@@ -50,7 +54,7 @@ from healthcode.stats import (
 )
 
 if TYPE_CHECKING:
-    from healthcode.adapters.base import LevelDetails, RunLog, ScanCounts, StatsStore
+    from healthcode.adapters.base import AreaRegistry, LevelDetails, RunLog, ScanCounts, StatsStore
     from healthcode.regions import RegionRegistry
     from healthcode.stats import Counts
 
@@ -77,6 +81,7 @@ class Statistics:
         formula_version: str = "index-v1",
         runs: RunLog | None = None,
         segments: int = FULL_RUN_SEGMENTS,
+        areas: AreaRegistry | None = None,
     ) -> None:
         """``map_region``: the province or city the map shows unless asked for another (the
         deployment's jurisdiction); ``grace``: how late a delta may arrive and still be in its hour."""
@@ -89,6 +94,7 @@ class Statistics:
         self._formula = formula_version
         self._runs = runs
         self._segments = segments
+        self._areas = areas
 
     # ------------------------------------------------------------------ the job
     def aggregate(self, now: datetime) -> Aggregated:
@@ -197,6 +203,7 @@ class Statistics:
         doc = formula(self._formula)
         set_levels = {code: v["level"] for code, v in levels.items()}
         by_city: dict[str, dict[str, Any]] = {}
+        flow, end = by_county(flow), by_county(end)
         for county in sorted(set(flow) | set(end)):
             if county not in self._registry or len(county) != 6:
                 continue  # "unknown" residence: counted, not indexed
@@ -248,9 +255,9 @@ class Statistics:
         rolled = self._store.day(local_day(now) - timedelta(days=1))
         if rolled is None:
             raise NotFound("No day has been summed yet: proposals start the day after the first one.")
-        day, end = rolled[0], rolled[1]
+        day, end = rolled[0], by_county(rolled[1])
         before = self._store.day(day - timedelta(days=doc["days"]))
-        start = before[1] if before else {}
+        start = by_county(before[1]) if before else {}
         set_levels = {code: s.level for code, s in self._levels.details().items()}
         prefix = prefix_of(region)
         out = []
@@ -274,6 +281,32 @@ class Statistics:
                     )
                 )
         return ProposalsView(region=region, rule=doc["version"], as_of=day, proposals=out)
+
+    def areas(self, county: str, color: str | None, now: datetime) -> AreasView:
+        """A county's registered towns and villages with their holders by colour and the colour the
+        published rule gives them (e.g. the green villages a county recruits volunteers from)."""
+        found = self._registry.get(county)
+        if found is None or len(county) != 6 or county[4:6] == "00":
+            raise NotFound(f"Unknown county code {county} (GB/T 2260).")
+        assert self._areas is not None, "area colours need the areas table"
+        doc = formula(self._formula)
+        counts, _ = self.counts_at(local_day(now))
+        out = []
+        for area in sorted(self._areas.in_county(county), key=lambda a: a.code):
+            by_color = within(counts, area.code)
+            shade = area_color(doc["area_color"], by_color)
+            if color is None or shade == color:
+                out.append(
+                    AreaColorView(
+                        code=area.code,
+                        name=area.name,
+                        parent=area.parent,
+                        holders=sum(by_color.values()),
+                        by_color=ColorCounts(**by_color),
+                        color=shade,
+                    )
+                )
+        return AreasView(county=county, name=found.name, rule=doc["version"], areas=out)
 
     def _levels_at(self, end: datetime, before: dict[str, Any]) -> dict[str, Any]:
         """The levels in force at ``end``: the current ones set before it, else the previous day's."""
