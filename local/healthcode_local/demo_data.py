@@ -3,7 +3,9 @@
 Region levels as in mid-February 2020: Zhejiang's counties at level 1 (the default; Zhejiang set
 explicitly), Wuhan's districts at 5, other Hubei cities high, a few Zhejiang hotspots raised; and
 sample holders of each colour, bound to the subjects ``demo-green``, ``demo-yellow``, ``demo-red``
-(ask ``POST /dev/tokens`` for their tokens).
+(ask ``POST /dev/tokens`` for their tokens). Wencheng county's towns and villages as registered areas
+(``data/areas-330328.csv``, from the china-division package) with residents in a dozen villages: most
+green, a few yellow, one red, so the village colours have a spread.
 """
 
 from __future__ import annotations
@@ -111,6 +113,39 @@ def load(call: Any, today: Any) -> None:
         status, body = call("POST", "/v1/applications", decl, sub, [])
         if status != 200:
             raise RuntimeError(f"demo holder {sub}: {status} {body}")
+    areas = wencheng_areas()
+    for code, name in sorted(areas, key=lambda a: (len(a[0]), a[0])):  # towns before their villages
+        status, body = call("PUT", f"/admin/v1/areas/{code}", {"name": name}, "demo-officer", ["health_admin"])
+        if status != 200:
+            raise RuntimeError(f"demo area {code}: {status} {body}")
+    for sub, decl in villagers(areas, lambda n: (today - timedelta(days=n)).isoformat()):
+        status, body = call("POST", "/v1/applications", decl, sub, [])
+        if status != 200:
+            raise RuntimeError(f"demo villager {sub}: {status} {body}")
+
+
+def wencheng_areas() -> list[tuple[str, str]]:
+    """Wencheng's towns and villages (code, name), as extracted from the china-division package."""
+    import csv
+    from importlib import resources
+
+    text = resources.files("healthcode_local").joinpath("data", "areas-330328.csv").read_text("utf-8")
+    return [(row["code"], row["name"]) for row in csv.DictReader(text.splitlines())]
+
+
+def villagers(areas: list[tuple[str, str]], days_ago: Any) -> list[tuple[str, dict[str, object]]]:
+    """36 residents of the first 12 villages: every fourth village has a resident with a fever (yellow),
+    the second village a resident back from Wuhan's Hongshan district (red), everyone else green."""
+    villages = [code for code, _ in areas if len(code) == 12][:12]
+    out = []
+    for i in range(36):
+        extra: dict[str, object] = {"residence_region": "330328", "residence_area": villages[i % 12]}
+        if i % 12 in (3, 7, 11) and i < 12:
+            extra["temperature"] = 38.3
+        if i == 1:
+            extra["travel_history"] = [{"region": "420111", "arrived_on": days_ago(6), "left_on": days_ago(2)}]
+        out.append((f"demo-wencheng-{i}", declaration("赵文成", demo_id("330328", 100 + i), **extra)))
+    return out
 
 
 def declared_identity(body: Any) -> tuple[str, str] | None:

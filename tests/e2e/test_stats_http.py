@@ -96,3 +96,26 @@ def test_stats_and_the_map_follow_a_week_of_changes(stack, tmp_path):
     assert cli(stack, "map", "--region", "330300", "--svg", str(picture))["svg"] == str(picture)
     svg = picture.read_text(encoding="utf-8")
     assert svg.startswith("<svg") and 'data-code="330302" data-level="2"' in svg and "文成县" in svg
+
+
+def test_wencheng_villages_registered_from_the_package_data_and_listed_by_colour(stack, tmp_path):
+    from healthcode_local.demo_data import wencheng_areas
+
+    stack.set_clock("2020-05-20T09:00:00+08:00")
+    town = [a for a in wencheng_areas() if a[0].startswith("330328101")]  # 百丈漈镇 and its villages
+    csv_file = tmp_path / "areas.csv"
+    csv_file.write_text("code,name\n" + "".join(f"{c},{n}\n" for c, n in reversed(town)), encoding="utf-8")
+    loaded = cli(stack, "areas", "load", str(csv_file))  # villages listed first: the town is sent first
+    assert loaded == {"registered": len(town), "failed": []} and len(town) > 10
+    villages = [c for c, _ in town if len(c) == 12]
+    for n, village in enumerate(villages[:4]):
+        body = application(resident_id("330328", seq=f"6{n}1"), residence_region="330328", residence_area=village)
+        if n == 2:
+            body["temperature"] = 38.6
+        assert stack.call("POST", "/v1/applications", body, sub=f"bzj-{n}").status_code == 200
+    stack.set_clock("2020-05-20T09:02:00+08:00")
+    listed = cli(stack, "areas", "list", "330328", "--color", "green")
+    green = {a["code"] for a in listed["areas"] if a["holders"]}
+    assert green == {villages[0], villages[1], villages[3]}  # the village with a fever is yellow
+    yellow = cli(stack, "areas", "list", "330328", "--color", "yellow")["areas"]
+    assert {a["code"] for a in yellow} == {villages[2], "330328101"}  # the town: 1 of 4 is over 5 %

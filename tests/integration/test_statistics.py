@@ -306,3 +306,25 @@ def test_villages_are_registered_declared_counted_and_coloured_by_the_published_
     aggregate(system)
     index = system.http("GET", "/v1/index?region=330300&from=2020-02-17&to=2020-02-17").json()["days"]
     assert [(d["county"], d["holders"]) for d in index] == [("330328", 5)]  # indexed per county
+
+
+def test_the_demo_data_registers_wencheng_and_gives_its_villages_a_spread_of_colours(system):
+    from healthcode_local import demo_data
+
+    def call(method, path, body, sub, roles):
+        claims = {"sub": sub, "scope": " ".join(roles)}
+        who = demo_data.declared_identity(body)
+        if who:
+            claims["verified_id"] = ":".join(who)
+        r = system.http(method, path, body, claims=claims)
+        return r.status, r.json()
+
+    demo_data.load(call, system.now.date())
+    aggregate(system)
+    areas = system.admin("GET", "/admin/v1/areas?county=330328").json()["areas"]
+    assert len(areas) == 263 and sum(1 for a in areas if len(a["code"]) == 9) == 17
+    colours = {a["color"] for a in areas if a["holders"]}
+    assert colours == {"green", "yellow", "red"}
+    green = system.admin("GET", "/admin/v1/areas?county=330328&color=green").json()["areas"]
+    assert sum(a["holders"] for a in green if len(a["code"]) == 12) == 24  # 8 all-green villages of 3
+    assert stats(system, "?region=330328")["codes_issued"] == 36
