@@ -179,4 +179,6 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     if done.days:
         logger.info("statistics days rolled", extra={"days": done.days})
     metrics.add_metric(name="StatsHoursSummed", unit=MetricUnit.Count, value=done.hours)
-    return {"hours": done.hours, "days": done.days}
+    if done.drift is not None:  # a night's reconciliation finished: the places it found off (and repaired)
+        metrics.add_metric(name="StatsDrift", unit=MetricUnit.Count, value=done.drift)
+    return {"hours": done.hours, "days": done.days, "drift": done.drift}

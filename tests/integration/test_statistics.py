@@ -215,7 +215,7 @@ def test_the_nightly_reconciliation_finds_a_lost_delta_and_repairs_it(system):
     out = system.invoke("StatsFunction", {"kind": "reconcile"})  # the nightly schedule
     assert out["run_id"] == "reconcile-2020-02-17"
     assert system.invoke("StatsFunction", {"kind": "reconcile"})["run_id"] is None  # once a day
-    aggregate(system)  # the run's segments count the holders (queue workers), then the sums compare
+    assert aggregate(system)["drift"] == 1  # segments counted by the queue workers, then compared: the metric
     report = system.admin("GET", "/admin/v1/stats/reconciliation?on=2020-02-17").json()
     assert report["finished"] and report["holders_read"] == 4 and report["repaired"]
     assert report["drift"] == {"330106": {"green": 1, "yellow": 0, "red": 0}}

@@ -67,6 +67,7 @@ FIRST_LOOK_BACK = timedelta(days=7)  # before the first day is rolled: how far b
 class Aggregated:
     hours: int  # hour items written
     days: list[str]  # days rolled
+    drift: int | None = None  # a reconciliation finished now: how many places it found off (repaired)
 
 
 class Statistics:
@@ -131,9 +132,11 @@ class Statistics:
             elif day < today:
                 break  # not past its grace yet: the days after it wait too
             day += timedelta(days=1)
+        drift = None
         for run_day in (today - timedelta(days=1), today):
-            self._finish_reconciliation(f"reconcile-{run_day.isoformat()}", now)
-        return Aggregated(written, days)
+            found = self._finish_reconciliation(f"reconcile-{run_day.isoformat()}", now)
+            drift = found if found is not None else drift
+        return Aggregated(written, days, drift)
 
     # ------------------------------------------------------------------ reconciliation
     def start_reconciliation(self, now: datetime) -> str | None:
@@ -149,15 +152,15 @@ class Statistics:
             return None
         return run_id
 
-    def _finish_reconciliation(self, run_id: str, now: datetime) -> None:
+    def _finish_reconciliation(self, run_id: str, now: datetime) -> int | None:
         """Once every segment is counted: compare with the counts and repair the places that did not
         change while the scan ran (their counts then were the same at its start and now); the others are
         reported, and checked again the next night."""
         if self._runs is None or self._store.reconciliation(run_id, "result") is not None:
-            return
+            return None
         run = self._runs.get(run_id)
         if run is None or run["segments_done"] < run["segments_total"]:
-            return
+            return None
         scanned = colors_only(merge(*self._store.pages(run_id)))
         started = self._store.reconciliation(run_id, "start") or {"counts": {}}
         counted = colors_only(self.counts_at(local_day(now))[0])
@@ -185,6 +188,7 @@ class Statistics:
         }
         self._store.put_reconciliation(run_id, "result", result, now)
         logger.info("statistics reconciled", extra={k: v for k, v in result.items() if k != "drift"})
+        return len(drift)
 
     def reconciliation(self, on: date) -> ReconciliationView:
         run_id = f"reconcile-{on.isoformat()}"
