@@ -25,6 +25,8 @@ from healthcode.models import (
     AuditView,
     CaseListRequest,
     CaseListView,
+    CheckpointPlaceRequest,
+    CheckpointPlaceView,
     DeliveriesView,
     OverrideRequest,
     OverridesView,
@@ -99,6 +101,21 @@ def put_area(code: Annotated[str, Path(pattern=r"^\d{9}(\d{3})?$")], body: AreaR
     after = view.model_dump(mode="json")
     audit(who, "area registered", code, before.model_dump(mode="json") if before else None, after, repeated=not changed)
     return json_response(view)
+
+
+@app.put(
+    "/admin/v1/checkpoints/<checkpoint_id>",
+    summary="Place a checkpoint in a county, town or village (a street's checkpoints are counted together)",
+    responses=documented(200, CheckpointPlaceView, 400, 401, 403, 413, 415, 422),
+)
+def put_checkpoint(
+    checkpoint_id: Annotated[str, Path(pattern=r"^[A-Za-z0-9_.:-]{1,64}$")], body: CheckpointPlaceRequest
+):
+    who = caller(app)
+    before, changed = services().area_registration.place_checkpoint(checkpoint_id, body.area, who.sub, clock.now())
+    after = {"area": body.area}
+    audit(who, "checkpoint placed", checkpoint_id, {"area": before} if before else None, after, repeated=not changed)
+    return json_response(CheckpointPlaceView(checkpoint_id=checkpoint_id, area=body.area))
 
 
 @app.post(

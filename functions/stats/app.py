@@ -17,6 +17,7 @@ from healthcode import clock
 from healthcode.api.problems import documented
 from healthcode.api.resolver import build_resolver, json_response
 from healthcode.models import (
+    AreaScansView,
     AreasView,
     CheckpointScansView,
     IndexView,
@@ -55,6 +56,18 @@ def get_areas(
     ] = None,
 ):
     return json_response(services().statistics.areas(county, color, clock.now()))
+
+
+@app.get(
+    "/admin/v1/areas/<code>/scans",
+    summary="A day's scans at the checkpoints placed in a county, town or village, by the colour seen",
+    responses=documented(200, AreaScansView, 401, 403, 404, 422),
+)
+def get_area_scans(
+    code: Annotated[str, Path(pattern=r"^\d{6}(\d{3}){0,2}$")],
+    on: Annotated[date | None, Query(description="the day (Asia/Shanghai); omitted: today")] = None,
+):
+    return json_response(services().statistics.area_scans(code, on or local_day(clock.now())))
 
 
 @app.get(

@@ -539,6 +539,53 @@ def index(
     c.answer(c.client.call("GET", "/v1/index" + query), human)
 
 
+@app.command()
+def scans(
+    ctx: typer.Context,
+    checkpoint: Annotated[str | None, typer.Option(help="One checkpoint's id.")] = None,
+    area: Annotated[str | None, typer.Option(help="Every checkpoint placed in this county, town or village.")] = None,
+    on: Day = None,
+) -> None:
+    """A day's checkpoint scans by the colour seen: one checkpoint, or a street's (an area's) checkpoints."""
+    c = _ctx(ctx)
+    if (checkpoint is None) == (area is None):
+        raise usage("name one of --checkpoint ID or --area CODE")
+    day = _day(on, "--on")
+    if area is not None:
+        if not re.fullmatch(r"\d{6}(\d{3}){0,2}", area):
+            raise usage(f"--area {area!r}: a 6-, 9- or 12-digit code")
+        path = f"/admin/v1/areas/{area}/scans"
+    else:
+        if not re.fullmatch(r"[A-Za-z0-9_.:-]{1,64}", checkpoint or ""):
+            raise usage(f"--checkpoint {checkpoint!r}: letters, digits and _ . : -")
+        path = f"/admin/v1/checkpoints/{checkpoint}/scans"
+
+    def human(v: dict[str, Any]) -> str:
+        b = v["by_color"]
+        return (
+            f"{v.get('area') or v.get('checkpoint_id')} {v['on']}: {v['scans']} scans, green {b['green']}, "
+            f"yellow {b['yellow']}, red {b['red']}, unreadable {v['unreadable']}"
+        )
+
+    c.answer(c.client.call("GET", path + _query(on=day)), human)
+
+
+@areas_app.command("checkpoint")
+def areas_checkpoint(
+    ctx: typer.Context,
+    checkpoint_id: Annotated[str, typer.Argument(help="The checkpoint's id, as scanners send it.")],
+    area: Annotated[str, typer.Argument(help="The county, or a registered town or village, it is in.")],
+) -> None:
+    """Place a checkpoint in an area, so a street's checkpoints are counted together (healthcode scans --area)."""
+    c = _ctx(ctx)
+    if not re.fullmatch(r"\d{6}(\d{3}){0,2}", area):
+        raise usage(f"AREA {area!r}: a 6-, 9- or 12-digit code")
+    c.answer(
+        c.client.call("PUT", f"/admin/v1/checkpoints/{checkpoint_id}", {"area": area}),
+        lambda v: f"{v['checkpoint_id']} placed in {v['area']}",
+    )
+
+
 # ----------------------------------------------------------------------------- audit
 
 

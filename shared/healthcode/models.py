@@ -303,6 +303,26 @@ class CheckpointScansView(_Response):
     unreadable: int = Field(description="scans of codes that were expired, forged or unknown")
 
 
+class AreaScansView(_Response):
+    area: str
+    on: date
+    scans: int
+    by_color: ColorCounts
+    unreadable: int
+    checkpoints: list[CheckpointScansView] = Field(description="each checkpoint placed in the area")
+
+
+class CheckpointPlaceRequest(_Request):
+    area: Annotated[
+        StrictStr, Field(pattern=r"^\d{6}(\d{3}){0,2}$", description="a county, or a registered town or village")
+    ]
+
+
+class CheckpointPlaceView(_Response):
+    checkpoint_id: str
+    area: str
+
+
 class MapCountyView(_Response):
     code: str
     name: str

@@ -119,3 +119,11 @@ def test_wencheng_villages_registered_from_the_package_data_and_listed_by_colour
     assert green == {villages[0], villages[1], villages[3]}  # the village with a fever is yellow
     yellow = cli(stack, "areas", "list", "330328", "--color", "yellow")["areas"]
     assert {a["code"] for a in yellow} == {villages[2], "330328101"}  # the town: 1 of 4 is over 5 %
+    # the town's gate scans two of them: counted by the town
+    assert cli(stack, "areas", "checkpoint", "bzj-gate", "330328101")["area"] == "330328101"
+    for n in (0, 2):
+        code = stack.call("GET", "/v1/codes/me", sub=f"bzj-{n}").json()["token"]["value"]
+        scan = {"token": code, "checkpoint_id": "bzj-gate"}
+        assert stack.call("POST", "/v1/verifications", scan, sub="bzj-guard", roles=("checkpoint",)).status_code == 200
+    tally = cli(stack, "scans", "--area", "330328101", "--on", "2020-05-20")
+    assert (tally["scans"], tally["by_color"]) == (2, {"green": 1, "yellow": 1, "red": 0})

@@ -107,6 +107,21 @@ def test_checkpoint_counts_by_colour(system):
     }
     assert r.json()["by_color"] == {"green": 2, "yellow": 1, "red": 0}
     assert system.admin("GET", "/admin/v1/checkpoints/wulin-street-3/scans?on=2020-02-16").json()["scans"] == 0
+
+    # a street's checkpoints counted together ("17 yellow and 42 red codes found at its checkpoints")
+    assert system.admin("PUT", "/admin/v1/areas/330106001", {"name": "北山街道"}).status == 200
+    for gate in ("wulin-street-3", "beishan-1"):
+        placed = system.admin("PUT", f"/admin/v1/checkpoints/{gate}", {"area": "330106001"})
+        assert placed.status == 200 and placed.json() == {"checkpoint_id": gate, "area": "330106001"}
+    assert system.admin("PUT", "/admin/v1/checkpoints/elsewhere", {"area": "330106002"}).status == 422
+    system.at(system.now + timedelta(seconds=7))
+    system.checkpoint({"token": yellow, "checkpoint_id": "beishan-1"})
+    street = system.admin("GET", f"/admin/v1/areas/330106001/scans?on={system.now.date().isoformat()}").json()
+    assert (street["scans"], street["by_color"], street["unreadable"]) == (5, {"green": 2, "yellow": 2, "red": 0}, 1)
+    assert [c["checkpoint_id"] for c in street["checkpoints"]] == ["beishan-1", "wulin-street-3"]
+    county = system.admin("GET", f"/admin/v1/areas/330106/scans?on={system.now.date().isoformat()}").json()
+    assert county["scans"] == 5
+    assert system.admin("GET", "/admin/v1/areas/330108/scans").json()["scans"] == 0
     resident = system.resident("g")("GET", "/admin/v1/checkpoints/wulin-street-3/scans")
     assert resident.status == 403
 

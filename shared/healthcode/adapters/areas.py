@@ -45,10 +45,10 @@ class DynamoAreas:
 
     def in_county(self, county: str) -> list[AreaView]:
         out: list[AreaView] = []
-        kwargs: dict[str, Any] = {
+        kwargs: dict[str, Any] = {  # area codes are digits: the checkpoints ("checkpoint#...") sort after them
             "TableName": self._table,
-            "KeyConditionExpression": "county = :c",
-            "ExpressionAttributeValues": {":c": _s(county)},
+            "KeyConditionExpression": "county = :c AND code < :letters",
+            "ExpressionAttributeValues": {":c": _s(county), ":letters": _s("a")},
         }
         while True:
             page = self._db.query(**kwargs)
@@ -56,3 +56,51 @@ class DynamoAreas:
             if "LastEvaluatedKey" not in page:
                 return out
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    # ------------------------------------------------------------------ checkpoints
+    def put_checkpoint(self, checkpoint_id: str, area: str, by: str, at: datetime) -> bool:
+        """Place a checkpoint in an area (a county, town or village: its county's partition); False when
+        it was there already. A checkpoint moved to another county is taken out of the old one."""
+        old = self.checkpoint(checkpoint_id)
+        if old == area:
+            return False
+        if old is not None and old[:6] != area[:6]:
+            self._db.delete_item(TableName=self._table, Key={"county": _s(old[:6]), "code": _s(_cp(checkpoint_id))})
+        item = {
+            "county": _s(area[:6]),
+            "code": _s(_cp(checkpoint_id)),
+            "area": _s(area),
+            "registered_at": _s(at.isoformat()),
+            "registered_by": _s(by),
+        }
+        self._db.put_item(TableName=self._table, Item=item)
+        self._db.put_item(  # where it is, by id (one read to find it again)
+            TableName=self._table,
+            Item={"county": _s(_cp(checkpoint_id)), "code": _s("where"), "area": _s(area)},
+        )
+        return True
+
+    def checkpoint(self, checkpoint_id: str) -> str | None:
+        item = self._db.get_item(
+            TableName=self._table, Key={"county": _s(_cp(checkpoint_id)), "code": _s("where")}
+        ).get("Item")
+        return item["area"]["S"] if item else None
+
+    def checkpoints(self, county: str) -> list[tuple[str, str]]:
+        """(checkpoint id, area) of the checkpoints placed in a county."""
+        out: list[tuple[str, str]] = []
+        kwargs: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": "county = :c AND begins_with(code, :p)",
+            "ExpressionAttributeValues": {":c": _s(county), ":p": _s("checkpoint#")},
+        }
+        while True:
+            page = self._db.query(**kwargs)
+            out += [(i["code"]["S"].split("#", 1)[1], i["area"]["S"]) for i in page.get("Items", [])]
+            if "LastEvaluatedKey" not in page:
+                return out
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def _cp(checkpoint_id: str) -> str:
+    return f"checkpoint#{checkpoint_id}"

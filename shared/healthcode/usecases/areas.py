@@ -33,3 +33,14 @@ class Areas:
         before = self._areas.get(code)
         view, changed = self._areas.put(code, req.name, by, now)
         return view, before, changed
+
+    def place_checkpoint(self, checkpoint_id: str, area: str, by: str, now: datetime) -> tuple[str | None, bool]:
+        """Put a checkpoint in a county, town or village (registered, for a town or village); returns
+        where it was before and whether anything changed."""
+        county = self._registry.get(area[:6])
+        if county is None or area[4:6] == "00":
+            raise InvalidInput("Not a place in a known county.", [FieldError("area", f"{area[:6]} is no county")])
+        if len(area) > 6 and self._areas.get(area) is None:
+            raise InvalidInput("Register the area first.", [FieldError("area", f"{area} is not a registered area")])
+        before = self._areas.checkpoint(checkpoint_id)
+        return before, self._areas.put_checkpoint(checkpoint_id, area, by, now)

@@ -19,6 +19,7 @@ from healthcode.errors import FieldError, InvalidInput, NotFound
 from healthcode.messages import FULL_RUN_SEGMENTS, RECONCILE
 from healthcode.models import (
     AreaColorView,
+    AreaScansView,
     AreasView,
     CheckpointScansView,
     ColorCounts,
@@ -350,6 +351,23 @@ class Statistics:
             by_color=ColorCounts(**by_color),
             green_rate=round(by_color["green"] / issued, 4) if issued else None,
             places=len([p for p in counts if p.startswith(prefix_of(region))]),
+        )
+
+    def area_scans(self, area: str, on: date) -> AreaScansView:
+        """The scans of a day at every checkpoint placed in a county, town or village (and below it)."""
+        if self._registry.get(area) is None or area[4:6] == "00":
+            raise NotFound(f"Unknown area code {area}.")
+        assert self._areas is not None, "area counts need the areas table"
+        placed = sorted(c for c, where in self._areas.checkpoints(area[:6]) if where.startswith(area))
+        per = [self.checkpoint_scans(c, on) for c in placed]
+        total = {color: sum(getattr(p.by_color, color) for p in per) for color in COLORS}
+        return AreaScansView(
+            area=area,
+            on=on,
+            scans=sum(p.scans for p in per),
+            by_color=ColorCounts(**total),
+            unreadable=sum(p.unreadable for p in per),
+            checkpoints=per,
         )
 
     def checkpoint_scans(self, checkpoint_id: str, on: date) -> CheckpointScansView:
