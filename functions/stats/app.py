@@ -38,6 +38,12 @@ Region = Annotated[
 PUBLIC_CACHE = {"Cache-Control": "public, max-age=60"}  # levels change by a person's act, rarely
 
 
+def _published(doc: dict[str, Any]) -> Response[str]:
+    """A published, versioned document (a formula, a rule): the same until a new version ships."""
+    body = json.dumps(doc, ensure_ascii=False)
+    return Response(200, "application/json", body, headers={"Cache-Control": "public, max-age=3600"})
+
+
 Place = Annotated[
     str | None,
     Query(pattern=r"^\d{6}(\d{3}){0,2}$", description="a province, city, county (6 digits), town (9) or village (12)"),
@@ -144,12 +150,7 @@ def get_proposals(region: Region = None):
     responses=documented(200, None),
 )
 def get_levels_rule() -> Response[str]:
-    return Response(
-        status_code=200,
-        content_type="application/json",
-        body=json.dumps(formula("levels-v1"), ensure_ascii=False),
-        headers={"Cache-Control": "public, max-age=3600"},
-    )
+    return _published(formula("levels-v1"))
 
 
 @app.get(
@@ -158,12 +159,7 @@ def get_levels_rule() -> Response[str]:
     responses=documented(200, None),
 )
 def get_index_formula() -> Response[str]:
-    return Response(
-        status_code=200,
-        content_type="application/json",
-        body=json.dumps(formula(), ensure_ascii=False),
-        headers={"Cache-Control": "public, max-age=3600"},
-    )
+    return _published(formula())
 
 
 @app.get(

@@ -4,8 +4,9 @@ health authority registered; keyed by county, so a county's areas are one query.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from healthcode.adapters.paging import every_item
 from healthcode.models import AreaView
 
 if TYPE_CHECKING:
@@ -44,18 +45,16 @@ class DynamoAreas:
         return AreaView.model_validate({k: v["S"] for k, v in item.items()}) if item else None
 
     def in_county(self, county: str) -> list[AreaView]:
-        out: list[AreaView] = []
-        kwargs: dict[str, Any] = {  # area codes are digits: the checkpoints ("checkpoint#...") sort after them
-            "TableName": self._table,
-            "KeyConditionExpression": "county = :c AND code < :letters",
-            "ExpressionAttributeValues": {":c": _s(county), ":letters": _s("a")},
-        }
-        while True:
-            page = self._db.query(**kwargs)
-            out += [AreaView.model_validate({k: v["S"] for k, v in i.items()}) for i in page.get("Items", [])]
-            if "LastEvaluatedKey" not in page:
-                return out
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        # area codes are digits: the checkpoints ("checkpoint#...") sort after them
+        values = {":c": _s(county), ":letters": _s("a")}
+        items = every_item(
+            self._db,
+            "query",
+            TableName=self._table,
+            KeyConditionExpression="county = :c AND code < :letters",
+            ExpressionAttributeValues=values,
+        )
+        return [AreaView.model_validate({k: v["S"] for k, v in i.items()}) for i in items]
 
     # ------------------------------------------------------------------ checkpoints
     def put_checkpoint(self, checkpoint_id: str, area: str, by: str, at: datetime) -> bool:
@@ -88,18 +87,15 @@ class DynamoAreas:
 
     def checkpoints(self, county: str) -> list[tuple[str, str]]:
         """(checkpoint id, area) of the checkpoints placed in a county."""
-        out: list[tuple[str, str]] = []
-        kwargs: dict[str, Any] = {
-            "TableName": self._table,
-            "KeyConditionExpression": "county = :c AND begins_with(code, :p)",
-            "ExpressionAttributeValues": {":c": _s(county), ":p": _s("checkpoint#")},
-        }
-        while True:
-            page = self._db.query(**kwargs)
-            out += [(i["code"]["S"].split("#", 1)[1], i["area"]["S"]) for i in page.get("Items", [])]
-            if "LastEvaluatedKey" not in page:
-                return out
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        values = {":c": _s(county), ":p": _s("checkpoint#")}
+        items = every_item(
+            self._db,
+            "query",
+            TableName=self._table,
+            KeyConditionExpression="county = :c AND begins_with(code, :p)",
+            ExpressionAttributeValues=values,
+        )
+        return [(i["code"]["S"].split("#", 1)[1], i["area"]["S"]) for i in items]
 
 
 def _cp(checkpoint_id: str) -> str:

@@ -7,6 +7,7 @@ import contextlib
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from healthcode.adapters.paging import every_item
 from healthcode.adapters.snapshots import Snapshot
 from healthcode.adapters.transactions import transact
 from healthcode.models import LevelSnapshot
@@ -65,20 +66,12 @@ class DynamoRegions:
 
     def _read_details(self) -> dict[str, LevelSet]:
         out: dict[str, LevelSet] = {}
-        kwargs: dict[str, Any] = {"TableName": self._table}
-        while True:
-            page = self._db.scan(**kwargs)
-            for item in page.get("Items", []):
-                code = item["code"]["S"]
-                if code != SNAPSHOT_KEY and "level" in item:
-                    out[code] = LevelSet(
-                        int(item["level"]["N"]),
-                        item.get("updated_at", {}).get("S"),
-                        item.get("updated_by", {}).get("S"),
-                    )
-            if "LastEvaluatedKey" not in page:
-                return out
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        for item in every_item(self._db, "scan", TableName=self._table):
+            code = item["code"]["S"]
+            if code != SNAPSHOT_KEY and "level" in item:
+                at, by = item.get("updated_at", {}).get("S"), item.get("updated_by", {}).get("S")
+                out[code] = LevelSet(int(item["level"]["N"]), at, by)
+        return out
 
     def put(
         self, code: str, name: str | None, level: int, parent: str | None, by: str, at: datetime, default_name: str = ""

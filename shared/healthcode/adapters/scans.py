@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from healthcode.adapters.paging import every_item
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -38,21 +40,18 @@ class DynamoScanLog:
     def day(self, checkpoint_id: str, start: datetime, end: datetime) -> list[tuple[str | None, str]]:
         """(colour, status) of each scan at ``checkpoint_id`` in [start, end): one query on its key,
         only the two attributes read (a day at a busy gate is a few thousand small items)."""
-        out: list[tuple[str | None, str]] = []
-        kwargs: dict[str, Any] = {
-            "TableName": self._table,
-            "KeyConditionExpression": "checkpoint_id = :c AND scanned_at BETWEEN :a AND :b",
-            "ExpressionAttributeValues": {
-                ":c": _s(checkpoint_id),
-                ":a": _s(start.astimezone(UTC).isoformat(timespec="milliseconds")),
-                ":b": _s(end.astimezone(UTC).isoformat(timespec="milliseconds")),
-            },
-            "ProjectionExpression": "color, #s",
-            "ExpressionAttributeNames": {"#s": "status"},
+        values = {
+            ":c": _s(checkpoint_id),
+            ":a": _s(start.astimezone(UTC).isoformat(timespec="milliseconds")),
+            ":b": _s(end.astimezone(UTC).isoformat(timespec="milliseconds")),
         }
-        while True:
-            page = self._db.query(**kwargs)
-            out += [(i.get("color", {}).get("S"), i["status"]["S"]) for i in page.get("Items", [])]
-            if "LastEvaluatedKey" not in page:
-                return out
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        items = every_item(
+            self._db,
+            "query",
+            TableName=self._table,
+            KeyConditionExpression="checkpoint_id = :c AND scanned_at BETWEEN :a AND :b",
+            ExpressionAttributeValues=values,
+            ProjectionExpression="color, #s",
+            ExpressionAttributeNames={"#s": "status"},
+        )
+        return [(i.get("color", {}).get("S"), i["status"]["S"]) for i in items]

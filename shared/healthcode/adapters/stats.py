@@ -19,6 +19,7 @@ import zlib
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from healthcode.adapters.paging import every_item
 from healthcode.stats import Counts, Delta, local_day, local_hour
 
 if TYPE_CHECKING:
@@ -63,22 +64,19 @@ class DynamoStats:
         """A day's deltas from ``from_hour`` on, by hour (one query per bucket, paged)."""
         out: dict[str, list[Delta]] = {}
         for bucket in range(BUCKETS):
-            kwargs: dict[str, Any] = {
-                "TableName": self._table,
-                "KeyConditionExpression": "pk = :p AND sk >= :h",
-                "ExpressionAttributeValues": {":p": _s(f"delta#{day.isoformat()}#{bucket:02d}"), ":h": _s(from_hour)},
-            }
-            while True:
-                page = self._db.query(**kwargs)
-                for item in page.get("Items", []):
-                    hour = item["sk"]["S"].split("#", 1)[0]
-                    change: Delta = (item.get("o", {}).get("S"), item.get("n", {}).get("S"))
-                    if "k" in item:  # a reconciliation's repair: weighted, no turn of anyone's code
-                        change = (*change, int(item["k"]["N"]), True)
-                    out.setdefault(hour, []).append(change)
-                if "LastEvaluatedKey" not in page:
-                    break
-                kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+            key = {":p": _s(f"delta#{day.isoformat()}#{bucket:02d}"), ":h": _s(from_hour)}
+            for item in every_item(
+                self._db,
+                "query",
+                TableName=self._table,
+                KeyConditionExpression="pk = :p AND sk >= :h",
+                ExpressionAttributeValues=key,
+            ):
+                hour = item["sk"]["S"].split("#", 1)[0]
+                change: Delta = (item.get("o", {}).get("S"), item.get("n", {}).get("S"))
+                if "k" in item:  # a reconciliation's repair: weighted, no turn of anyone's code
+                    change = (*change, int(item["k"]["N"]), True)
+                out.setdefault(hour, []).append(change)
         return out
 
     # ------------------------------------------------------------------ sums
@@ -96,23 +94,17 @@ class DynamoStats:
 
     def hours(self, first_day: date, last_day: date) -> dict[str, tuple[Counts, bool]]:
         """The hour sums of the days ``first_day``..``last_day``: hour -> (counts, final)."""
-        out: dict[str, tuple[Counts, bool]] = {}
-        kwargs: dict[str, Any] = {
-            "TableName": self._table,
-            "KeyConditionExpression": "pk = :p AND sk BETWEEN :a AND :b",
-            "ExpressionAttributeValues": {
-                ":p": _s("hour"),
-                ":a": _s(first_day.isoformat()),
-                ":b": _s(f"{last_day.isoformat()}T99"),
-            },
+        values = {":p": _s("hour"), ":a": _s(first_day.isoformat()), ":b": _s(f"{last_day.isoformat()}T99")}
+        return {
+            item["sk"]["S"]: (json.loads(item["doc"]["S"]), item["final"]["BOOL"])
+            for item in every_item(
+                self._db,
+                "query",
+                TableName=self._table,
+                KeyConditionExpression="pk = :p AND sk BETWEEN :a AND :b",
+                ExpressionAttributeValues=values,
+            )
         }
-        while True:
-            page = self._db.query(**kwargs)
-            for item in page.get("Items", []):
-                out[item["sk"]["S"]] = (json.loads(item["doc"]["S"]), item["final"]["BOOL"])
-            if "LastEvaluatedKey" not in page:
-                return out
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
     def put_day(self, day: date, counts: Counts, levels: dict[str, Any], at: datetime) -> None:
         self._db.put_item(
@@ -160,43 +152,34 @@ class DynamoStats:
 
     def index(self, city: str, first: date, last: date) -> list[tuple[date, str, dict[str, Any]]]:
         """(day, formula version, rows by county) of a city's days ``first``..``last``."""
-        out = []
-        kwargs: dict[str, Any] = {
-            "TableName": self._table,
-            "KeyConditionExpression": "pk = :p AND sk BETWEEN :a AND :b",
-            "ExpressionAttributeValues": {
-                ":p": _s(f"index#{city}"),
-                ":a": _s(first.isoformat()),
-                ":b": _s(last.isoformat()),
-            },
-        }
-        while True:
-            page = self._db.query(**kwargs)
-            out += [
-                (date.fromisoformat(i["sk"]["S"]), i["formula"]["S"], json.loads(i["doc"]["S"]))
-                for i in page.get("Items", [])
-            ]
-            if "LastEvaluatedKey" not in page:
-                return out
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        values = {":p": _s(f"index#{city}"), ":a": _s(first.isoformat()), ":b": _s(last.isoformat())}
+        return [
+            (date.fromisoformat(i["sk"]["S"]), i["formula"]["S"], json.loads(i["doc"]["S"]))
+            for i in every_item(
+                self._db,
+                "query",
+                TableName=self._table,
+                KeyConditionExpression="pk = :p AND sk BETWEEN :a AND :b",
+                ExpressionAttributeValues=values,
+            )
+        ]
 
     # ------------------------------------------------------------------ reconciliation
     def put_page(self, run_id: str, segment: int, page: int, counts: Counts, at: datetime) -> None:
         self._put_doc(f"reconcile#{run_id}", f"page#{segment:03d}#{page:06d}", counts, at)
 
     def pages(self, run_id: str) -> list[Counts]:
-        out: list[Counts] = []
-        kwargs: dict[str, Any] = {
-            "TableName": self._table,
-            "KeyConditionExpression": "pk = :p AND begins_with(sk, :s)",
-            "ExpressionAttributeValues": {":p": _s(f"reconcile#{run_id}"), ":s": _s("page#")},
-        }
-        while True:
-            page = self._db.query(**kwargs)
-            out += [json.loads(i["doc"]["S"]) for i in page.get("Items", [])]
-            if "LastEvaluatedKey" not in page:
-                return out
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        values = {":p": _s(f"reconcile#{run_id}"), ":s": _s("page#")}
+        return [
+            json.loads(i["doc"]["S"])
+            for i in every_item(
+                self._db,
+                "query",
+                TableName=self._table,
+                KeyConditionExpression="pk = :p AND begins_with(sk, :s)",
+                ExpressionAttributeValues=values,
+            )
+        ]
 
     def put_reconciliation(self, run_id: str, part: str, doc: dict[str, Any], at: datetime) -> None:
         self._put_doc(f"reconcile#{run_id}", part, doc, at)
