@@ -343,3 +343,18 @@ def test_the_demo_data_registers_wencheng_and_gives_its_villages_a_spread_of_col
     green = system.admin("GET", "/admin/v1/areas?county=330328&color=green").json()["areas"]
     assert sum(a["holders"] for a in green if len(a["code"]) == 12) == 24  # 8 all-green villages of 3
     assert stats(system, "?region=330328")["codes_issued"] == 36
+
+
+def test_just_after_midnight_today_is_summed_while_yesterday_waits_for_its_late_deltas(system):
+    system.at(datetime(2020, 2, 17, 23, 58, tzinfo=SHANGHAI))
+    declare(system, "late-0", "330106", "171")
+    aggregate(system)
+    system.at(datetime(2020, 2, 18, 0, 5, tzinfo=SHANGHAI))  # the 17th is in its 10 minutes of grace
+    declare(system, "early-0", "330106", "172", temperature=38.2)
+    out = aggregate(system)
+    assert out["days"] == []  # not rolled yet
+    assert stats(system, "?region=330106")["by_color"] == {"green": 1, "yellow": 1, "red": 0}
+    system.at(datetime(2020, 2, 18, 0, 11, tzinfo=SHANGHAI))
+    assert aggregate(system)["days"] == ["2020-02-17"]
+    assert stats(system, "?region=330106&at=2020-02-17")["by_color"] == {"green": 1, "yellow": 0, "red": 0}
+    assert stats(system, "?region=330106")["by_color"] == {"green": 1, "yellow": 1, "red": 0}

@@ -107,11 +107,13 @@ class Statistics:
         base: Counts = rolled[1] if rolled else {}
         levels: dict[str, Any] = rolled[2] if rolled else {}
         written, days = 0, []
-        day = first
+        day, rolling = first, True
         while day <= today:
             known = self._store.hours(day, day)
             done = {h for h, (_, final) in known.items() if final}
-            closing = day < today and now >= day_end(day) + self._grace
+            # days roll in order: one still in its grace holds back the days after it (their hours are summed)
+            closing = rolling and day < today and now >= day_end(day) + self._grace
+            rolling = closing
             if closing:  # the whole day once more: a delta that came after its hour was summed is in
                 done = set()
             hours = [f"{day.isoformat()}T{h:02d}" for h in range(24)]
@@ -130,8 +132,6 @@ class Statistics:
                 self._store.put_day(day, base, levels, now)
                 self._index_day(day, flow, base, levels)
                 days.append(day.isoformat())
-            elif day < today:
-                break  # not past its grace yet: the days after it wait too
             day += timedelta(days=1)
         drift = None
         for run_day in (today - timedelta(days=1), today):
