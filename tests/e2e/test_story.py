@@ -112,8 +112,11 @@ def test_the_daily_schedule_fires_once_when_the_dev_clock_passes_it(stack):
         travel_history=[{"region": "330108", "arrived_on": "2020-02-26", "left_on": "2020-02-28"}],
     )
     assert stack.call("POST", "/v1/applications", body, sub="sched").json()["color"] == "yellow"
-    # once for the 13 days passed (and each rate(...) schedule once: the notify sweep, the key refresher)
-    assert stack.set_clock("2020-03-14T00:04:00+08:00") == ["Daily", "NotifyFunction", "RefreshPartnerKeysFunction"]
+    # once for the 13 days passed: the daily rescoring, the statistics' nightly reconciliation, and each
+    # rate(...) schedule once (the notify sweep, the statistics' sums, the key refresher)
+    every = ["Daily", "Nightly", "NotifyFunction", "StatsFunction", "RefreshPartnerKeysFunction"]
+    assert sorted(stack.set_clock("2020-03-14T00:04:00+08:00")) == sorted(every)
     assert stack.set_clock("2020-03-14T00:04:30+08:00") == []  # less than any period
-    assert stack.set_clock("2020-03-14T00:06:00+08:00") == ["Daily", "NotifyFunction"]  # 00:05 Asia/Shanghai
+    fired = stack.set_clock("2020-03-14T00:06:00+08:00")  # 00:05 Asia/Shanghai, and a minute and a half
+    assert sorted(fired) == ["Daily", "NotifyFunction", "StatsFunction"]
     assert stack.call("GET", "/v1/codes/me", sub="sched").json()["color"] == "green"  # the stay left the window

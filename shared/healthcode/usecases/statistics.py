@@ -61,7 +61,7 @@ if TYPE_CHECKING:
 
 
 logger = Logger(child=True)
-FIRST_LOOK_BACK = timedelta(days=7)  # before the first day is rolled: how far back deltas are summed
+FIRST_LOOK_BACK = timedelta(days=7)  # how far back deltas are summed at first, or after a gap
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,7 +103,9 @@ class Statistics:
         """Sum the open hours' deltas; roll each day that is over (and past the grace) into a day item."""
         today = local_day(now)
         rolled = self._store.day(today)
-        first = rolled[0] + timedelta(days=1) if rolled else today - FIRST_LOOK_BACK
+        # after a gap (none in a deployment, where this runs every minute; the local stack's dev clock
+        # jumps), at most the last FIRST_LOOK_BACK days are summed again: the reconciliation repairs the rest
+        first = max(rolled[0] + timedelta(days=1) if rolled else today - FIRST_LOOK_BACK, today - FIRST_LOOK_BACK)
         base: Counts = rolled[1] if rolled else {}
         levels: dict[str, Any] = rolled[2] if rolled else {}
         written, days = 0, []
@@ -327,7 +329,7 @@ class Statistics:
         rolled = self._store.day(day)
         if rolled and rolled[0] == day:
             return rolled[1], day_end(day)
-        since = rolled[0] + timedelta(days=1) if rolled else day - timedelta(days=1)
+        since = rolled[0] + timedelta(days=1) if rolled else day - FIRST_LOOK_BACK
         hours = self._store.hours(since, day)
         if not rolled and not hours:
             return {}, None
