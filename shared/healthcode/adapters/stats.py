@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import zlib
+from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -65,13 +66,7 @@ class DynamoStats:
         out: dict[str, list[Delta]] = {}
         for bucket in range(BUCKETS):
             key = {":p": _s(f"delta#{day.isoformat()}#{bucket:02d}"), ":h": _s(from_hour)}
-            for item in every_item(
-                self._db,
-                "query",
-                TableName=self._table,
-                KeyConditionExpression="pk = :p AND sk >= :h",
-                ExpressionAttributeValues=key,
-            ):
+            for item in self._query("pk = :p AND sk >= :h", key):
                 hour = item["sk"]["S"].split("#", 1)[0]
                 change: Delta = (item.get("o", {}).get("S"), item.get("n", {}).get("S"))
                 if "k" in item:  # a reconciliation's repair: weighted, no turn of anyone's code
@@ -97,13 +92,7 @@ class DynamoStats:
         values = {":p": _s("hour"), ":a": _s(first_day.isoformat()), ":b": _s(f"{last_day.isoformat()}T99")}
         return {
             item["sk"]["S"]: (json.loads(item["doc"]["S"]), item["final"]["BOOL"])
-            for item in every_item(
-                self._db,
-                "query",
-                TableName=self._table,
-                KeyConditionExpression="pk = :p AND sk BETWEEN :a AND :b",
-                ExpressionAttributeValues=values,
-            )
+            for item in self._query("pk = :p AND sk BETWEEN :a AND :b", values)
         }
 
     def put_day(self, day: date, counts: Counts, levels: dict[str, Any], at: datetime) -> None:
@@ -155,13 +144,7 @@ class DynamoStats:
         values = {":p": _s(f"index#{city}"), ":a": _s(first.isoformat()), ":b": _s(last.isoformat())}
         return [
             (date.fromisoformat(i["sk"]["S"]), i["formula"]["S"], json.loads(i["doc"]["S"]))
-            for i in every_item(
-                self._db,
-                "query",
-                TableName=self._table,
-                KeyConditionExpression="pk = :p AND sk BETWEEN :a AND :b",
-                ExpressionAttributeValues=values,
-            )
+            for i in self._query("pk = :p AND sk BETWEEN :a AND :b", values)
         ]
 
     # ------------------------------------------------------------------ reconciliation
@@ -170,16 +153,7 @@ class DynamoStats:
 
     def pages(self, run_id: str) -> list[Counts]:
         values = {":p": _s(f"reconcile#{run_id}"), ":s": _s("page#")}
-        return [
-            json.loads(i["doc"]["S"])
-            for i in every_item(
-                self._db,
-                "query",
-                TableName=self._table,
-                KeyConditionExpression="pk = :p AND begins_with(sk, :s)",
-                ExpressionAttributeValues=values,
-            )
-        ]
+        return [json.loads(i["doc"]["S"]) for i in self._query("pk = :p AND begins_with(sk, :s)", values)]
 
     def put_reconciliation(self, run_id: str, part: str, doc: dict[str, Any], at: datetime) -> None:
         self._put_doc(f"reconcile#{run_id}", part, doc, at)
@@ -200,6 +174,11 @@ class DynamoStats:
             ("n" if k > 0 else "o"): _s(key),
         }
         self._db.put_item(TableName=self._table, Item=item)
+
+    def _query(self, condition: str, values: dict[str, Any]) -> Iterator[dict[str, Any]]:
+        return every_item(
+            self._db, "query", TableName=self._table, KeyConditionExpression=condition, ExpressionAttributeValues=values
+        )
 
     def _put_doc(self, pk: str, sk: str, doc: Any, at: datetime) -> None:
         self._db.put_item(
