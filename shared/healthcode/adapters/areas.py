@@ -3,8 +3,9 @@ health authority registered; keyed by county, so a county's areas are one query.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from healthcode.adapters.paging import every_item
 from healthcode.models import AreaView
@@ -47,14 +48,13 @@ class DynamoAreas:
     def in_county(self, county: str) -> list[AreaView]:
         # area codes are digits: the checkpoints ("checkpoint#...") sort after them
         values = {":c": _s(county), ":letters": _s("a")}
-        items = every_item(
-            self._db,
-            "query",
-            TableName=self._table,
-            KeyConditionExpression="county = :c AND code < :letters",
-            ExpressionAttributeValues=values,
-        )
+        items = self._query("county = :c AND code < :letters", values)
         return [AreaView.model_validate({k: v["S"] for k, v in i.items()}) for i in items]
+
+    def _query(self, condition: str, values: dict[str, Any]) -> Iterator[dict[str, Any]]:
+        return every_item(
+            self._db, "query", TableName=self._table, KeyConditionExpression=condition, ExpressionAttributeValues=values
+        )
 
     # ------------------------------------------------------------------ checkpoints
     def put_checkpoint(self, checkpoint_id: str, area: str, by: str, at: datetime) -> bool:
@@ -88,13 +88,7 @@ class DynamoAreas:
     def checkpoints(self, county: str) -> list[tuple[str, str]]:
         """(checkpoint id, area) of the checkpoints placed in a county."""
         values = {":c": _s(county), ":p": _s("checkpoint#")}
-        items = every_item(
-            self._db,
-            "query",
-            TableName=self._table,
-            KeyConditionExpression="county = :c AND begins_with(code, :p)",
-            ExpressionAttributeValues=values,
-        )
+        items = self._query("county = :c AND begins_with(code, :p)", values)
         return [(i["code"]["S"].split("#", 1)[1], i["area"]["S"]) for i in items]
 
 

@@ -35,6 +35,7 @@ from healthcode.models import (
 from healthcode.stats import (
     COLORS,
     LevelSet,
+    MapCounty,
     apply,
     area_color,
     by_county,
@@ -393,6 +394,21 @@ class Statistics:
 
     # ------------------------------------------------------------------ the map
     def map(self, region: str | None, as_of: date | None, now: datetime) -> MapView:
+        region, day, shown = self._map(region, as_of, now)
+        return MapView(
+            region=region,
+            name=self._name(region),
+            as_of=day,
+            counties=[MapCountyView.model_validate(c, from_attributes=True) for c in shown],
+            per_level=per_level(shown),
+        )
+
+    def map_svg(self, region: str | None, as_of: date | None, now: datetime) -> str:
+        region, day, shown = self._map(region, as_of, now)
+        return map_svg(shown, f"{self._name(region) or '全国'} 风险等级", day.isoformat())
+
+    def _map(self, region: str | None, as_of: date | None, now: datetime) -> tuple[str | None, date, list[MapCounty]]:
+        """The region shown, the day, and every county under it with the level that applied then."""
         region = region or self._map_region or None
         if region and region not in self._registry:
             raise NotFound(f"Unknown region code {region} (GB/T 2260).")
@@ -409,14 +425,7 @@ class Statistics:
         codes = self._registry.counties_under(region) if region else self._all_counties()
         counties = [(r.code, r.name, r.longitude, r.latitude) for c in codes if (r := self._registry.get(c))]
         ancestors = {code: self._registry.ancestors(code) for code, *_ in counties}
-        shown = county_levels(counties, levels, ancestors)
-        return MapView(
-            region=region,
-            name=self._name(region),
-            as_of=day,
-            counties=[MapCountyView.model_validate(c, from_attributes=True) for c in shown],
-            per_level=per_level(shown),
-        )
+        return region, day, county_levels(counties, levels, ancestors)
 
     def _name(self, region: str | None) -> str | None:
         found = self._registry.get(region) if region else None
@@ -426,12 +435,3 @@ class Statistics:
         return sorted(
             {c for p in self._registry.codes() if p.endswith("0000") for c in self._registry.counties_under(p)}
         )
-
-    def map_svg(self, region: str | None, as_of: date | None, now: datetime) -> str:
-        view = self.map(region, as_of, now)
-        shown = county_levels(
-            [(c.code, c.name, c.longitude, c.latitude) for c in view.counties],
-            {c.code: LevelSet(c.level, c.set_at, c.set_by) for c in view.counties},
-            {c.code: (c.code,) for c in view.counties},
-        )
-        return map_svg(shown, f"{view.name or '全国'} 风险等级", view.as_of.isoformat())
