@@ -2,7 +2,7 @@
 PY := .venv/bin/python
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: bootstrap run test unit integration e2e infra lint bench lock build deploy
+.PHONY: bootstrap run test unit integration e2e infra lint bench lock build deploy i18n
 
 bootstrap:
 	@scripts/bootstrap
@@ -38,6 +38,10 @@ lock: bootstrap
 	.venv/bin/uv pip compile pyproject.toml --quiet --python-version 3.13 --python-platform aarch64-manylinux2014 \
 	  --generate-hashes --custom-compile-command "make lock" --no-emit-package boto3 --no-emit-package botocore \
 	  --no-emit-package s3transfer --no-emit-package python-dateutil --no-emit-package six -o shared/requirements.txt
+
+# the message catalogues: extract the N_("...") messages, update each language's .po, compile the .mo
+i18n: bootstrap
+	scripts/i18n
 
 build: bootstrap
 	scripts/build

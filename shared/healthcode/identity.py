@@ -10,6 +10,8 @@ import unicodedata
 from datetime import date
 from enum import StrEnum
 
+from healthcode.i18n import N_
+
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CHECK = "10X98765432"
 _RESIDENT_ID = re.compile(r"^\d{17}[\dX]$")
@@ -35,18 +37,18 @@ def resident_id_problem(number: str, today: date) -> str | None:
     birth date that is not in the future.
     """
     if len(number) != 18:
-        return "a resident ID number has 18 characters"
+        return N_("a resident ID number has 18 characters")
     if not _RESIDENT_ID.match(number):
-        return "a resident ID number is 17 digits followed by a digit or X"
+        return N_("a resident ID number is 17 digits followed by a digit or X")
     total = sum(int(c) * w for c, w in zip(number[:17], _WEIGHTS, strict=True))
     if _CHECK[total % 11] != number[17]:
-        return "the check character does not match (ISO 7064 MOD 11-2)"
+        return N_("the check character does not match (ISO 7064 MOD 11-2)")
     try:
         born = date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
     except ValueError:
-        return "the birth date in the ID number is not a real date"
+        return N_("the birth date in the ID number is not a real date")
     if born > today or born.year < 1890:
-        return "the birth date in the ID number is in the future or implausibly old"
+        return N_("the birth date in the ID number is in the future or implausibly old")
     return None
 
 
@@ -54,7 +56,7 @@ def id_number_problem(id_type: IdType, number: str, today: date) -> str | None:
     if id_type is IdType.RESIDENT_ID:
         return resident_id_problem(number, today)
     if not _OTHER_ID.match(number):
-        return "expected 5 to 20 letters or digits"
+        return N_("expected 5 to 20 letters or digits")
     return None
 
 
@@ -72,9 +74,9 @@ def name_problem(name: str) -> str | None:
     """Why a name cannot be shown as it is (it would hide or reorder what a checkpoint reads), or None."""
     bad = sorted({f"U+{ord(c):04X}" for c in name if unicodedata.category(c) in _HIDDEN})
     if bad:
-        return f"must not contain control, bidi or zero-width characters ({', '.join(bad[:5])})"
+        return N_("must not contain control, bidi or zero-width characters ({listed})").format(listed=", ".join(bad[:5]))
     if not name.strip():
-        return "must not be blank"
+        return N_("must not be blank")
     return None
 
 

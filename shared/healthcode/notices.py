@@ -1,46 +1,33 @@
 """What a colour change says to its holder and to the community office, in the language asked for.
 
-The texts are data (``catalogue/notices.json``), not code; ``zh-CN`` is this deployment's default.
-Pure: no I/O after the catalogue is read once.
+The texts are messages of the gettext catalogue (:mod:`healthcode.i18n`), not code; ``zh-CN`` is this
+deployment's default. Pure: no I/O after the catalogue is read once.
 """
 
 from __future__ import annotations
 
-import json
-from functools import lru_cache
-from importlib import resources
+from healthcode import i18n
+from healthcode.i18n import DEFAULT_LANGUAGE, N_
 
-DEFAULT_LANGUAGE = "zh-CN"
-
-
-@lru_cache(maxsize=1)
-def catalogue() -> dict[str, dict[str, str]]:
-    text = resources.files("healthcode.catalogue").joinpath("notices.json").read_text(encoding="utf-8")
-    return dict(json.loads(text))
+_TEXTS = {
+    "title.green": N_("Green code"),
+    "title.yellow": N_("Yellow code"),
+    "title.red": N_("Red code"),
+    "body.green": N_("Your health code is green again: you may pass checkpoints as usual."),
+    "body.yellow": N_("Your health code turned yellow: stay in home quarantine and check in every day; it turns green when the period ends without symptoms."),
+    "body.red": N_("Your health code turned red: go to a central quarantine site within 2 hours, or wait for your community office to contact you."),
+    "task.yellow": N_("Home quarantine: visit or call today, make sure home quarantine and daily check-ins happen."),
+    "task.red": N_("Central quarantine: contact within 2 hours and arrange transfer to a quarantine site."),
+}
 
 
 def language(accept_language: str | None) -> str:
     """The best of our languages for an ``Accept-Language`` header (RFC 9110 §12.5.4, q-values honoured)."""
-    known = {lang.lower(): lang for lang in catalogue()}
-    best, best_q = DEFAULT_LANGUAGE, -1.0
-    for i, part in enumerate((accept_language or "").split(",")):
-        tag, _, params = part.strip().partition(";")
-        q = 1.0
-        if params.strip().startswith("q="):
-            try:
-                q = float(params.strip()[2:])
-            except ValueError:
-                continue
-        tag = tag.strip().lower()
-        match = known.get(tag) or next((v for k, v in known.items() if k.split("-")[0] == tag.split("-")[0]), None)
-        if match and q > best_q and q > 0:
-            best, best_q = match, q - i * 1e-6  # ties: the first listed wins
-    return best
+    return i18n.language(accept_language)
 
 
 def text(key: str, lang: str = DEFAULT_LANGUAGE) -> str:
-    table = catalogue()
-    return table.get(lang, table[DEFAULT_LANGUAGE]).get(key) or table[DEFAULT_LANGUAGE][key]
+    return i18n.gettext_(_TEXTS[key], lang)
 
 
 def title(color: str, lang: str = DEFAULT_LANGUAGE) -> str:

@@ -3,34 +3,14 @@
 from __future__ import annotations
 
 import os
-import signal
-import socket
 import subprocess
 import sys
-import threading
-import time
 
 import pytest
 import requests
 
 from healthcode_local.demo_data import declared_identity
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _port_is_free(port: int) -> bool:
-    """Nothing listens there any more (a new server could bind it, as servers do, with SO_REUSEADDR)."""
-    with socket.socket() as s:
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            s.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-        return True
+from tests.stack import running_stack
 
 
 class Api:
@@ -40,6 +20,8 @@ class Api:
         self.base = base
         self.aws = aws  # the stack's moto server (what a test may tamper with, as an insider could)
         self.http = requests.Session()
+        # the tests read the answers' words in English; the default (zh-CN) has tests of its own
+        self.http.headers["Accept-Language"] = "en"
         self._tokens: dict[tuple, str] = {}
 
     def token(
@@ -87,54 +69,8 @@ class Api:
 
 @pytest.fixture(scope="session")
 def stack():
-    port, aws_port = _free_port(), _free_port()
-    env = os.environ | {"PYTHONUNBUFFERED": "1"}
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "healthcode_ops",
-            "serve",
-            "--no-demo",
-            "--port",
-            str(port),
-            "--aws-port",
-            str(aws_port),
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env=env,
-    )
-    # read what the stack prints as it comes (a line per request): a pipe nobody reads fills up at
-    # 64 KB and the stack would block on its next log line
-    output: list[str] = []
-    reader = threading.Thread(target=lambda: output.extend(iter(proc.stdout.readline, "")), daemon=True)
-    reader.start()
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
-    while True:
-        try:
-            if requests.get(f"{base}/v1/rulesets/current", timeout=2).status_code == 200:
-                break
-        except requests.ConnectionError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            reader.join(timeout=5)
-            pytest.fail("the local stack did not start:\n" + "".join(output))
-        time.sleep(0.3)
-    yield Api(base, f"http://127.0.0.1:{aws_port}")
-    proc.send_signal(signal.SIGINT)  # what Ctrl-C does
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        pytest.fail("the local stack did not stop on Ctrl-C")
-    reader.join(timeout=5)
-    out = "".join(output)
-    assert proc.returncode == 0 and "stopped" in out, out[-5000:]
-    assert _port_is_free(port) and _port_is_free(aws_port), "ports still held after stopping"
+    with running_stack() as (base, aws):
+        yield Api(base, aws)
 
 
 @pytest.fixture(scope="session")

@@ -58,7 +58,7 @@ def declare_visitors(system, n=50):
 
 
 def inbox(system, sub, lang=None):
-    headers = {"accept-language": lang} if lang else None
+    headers = {"accept-language": lang or ""}  # none: the deployment's default language
     r = system.http("GET", "/v1/notifications", claims={"sub": sub}, headers=headers)
     assert r.status == 200, r.body
     return r.json()["items"]
@@ -69,6 +69,7 @@ def tasks(system, area, status="open", claims=None):
         "GET",
         f"/admin/v1/tasks?area={area}&status={status}",
         claims=claims or {"sub": "officer-1", "scope": "health_admin"},
+        headers={"accept-language": ""},  # an office's screen in the deployment's default language
     )
     assert r.status == 200, r.body
     return r.json()
@@ -233,7 +234,10 @@ def test_the_inbox_speaks_the_readers_language_and_pages(system):
     page = system.http("GET", "/v1/notifications", claims={"sub": "visitor-0"}, headers=english).json()
     assert [(m["title"], m["color"]) for m in page["items"]] == [("Red code", "red")]  # newest first
     assert "quarantine site within 2 hours" in page["items"][0]["body"] and page["next"]
-    second = system.http("GET", f"/v1/notifications?after={page['next']}", claims={"sub": "visitor-0"}).json()
+    default = {"accept-language": ""}  # none sent
+    second = system.http(
+        "GET", f"/v1/notifications?after={page['next']}", claims={"sub": "visitor-0"}, headers=default
+    ).json()
     assert [(m["title"], m["color"]) for m in second["items"]] == [("黄码", "yellow")]  # zh-CN by default
     assert system.http("GET", "/v1/notifications", claims={"sub": "someone-else"}).json()["items"] == []
     assert system.http("GET", "/v1/notifications?after=%%%", claims={"sub": "visitor-0"}).status == 400

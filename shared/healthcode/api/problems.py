@@ -9,6 +9,7 @@ from typing import Any
 from aws_lambda_powertools.event_handler import Response
 from pydantic import BaseModel
 
+from healthcode import i18n
 from healthcode.errors import (
     Conflict,
     DomainError,
@@ -22,24 +23,25 @@ from healthcode.errors import (
     Unavailable,
     UnsupportedMediaType,
 )
+from healthcode.i18n import N_
 from healthcode.models import GatewayMessage, Problem
 
 PROBLEM_JSON = "application/problem+json"
 
 # error class -> (status, title, problem type)
 _MAPPING: dict[type[DomainError], tuple[int, str, str]] = {
-    MalformedRequest: (400, "Malformed request", "/problems/malformed-request"),
-    Unauthorized: (401, "Unauthorized", "/problems/unauthorized"),
-    Forbidden: (403, "Forbidden", "/problems/forbidden"),
-    NotFound: (404, "Not found", "/problems/not-found"),
-    Conflict: (409, "Conflict", "/problems/conflict"),
-    TooLarge: (413, "Payload too large", "/problems/payload-too-large"),
-    UnsupportedMediaType: (415, "Unsupported media type", "/problems/unsupported-media-type"),
-    InvalidInput: (422, "Invalid input", "/problems/invalid-input"),
-    RateLimited: (429, "Too many requests", "/problems/rate-limited"),
-    Unavailable: (503, "Service unavailable", "/problems/unavailable"),
+    MalformedRequest: (400, N_("Malformed request"), "/problems/malformed-request"),
+    Unauthorized: (401, N_("Unauthorized"), "/problems/unauthorized"),
+    Forbidden: (403, N_("Forbidden"), "/problems/forbidden"),
+    NotFound: (404, N_("Not found"), "/problems/not-found"),
+    Conflict: (409, N_("Conflict"), "/problems/conflict"),
+    TooLarge: (413, N_("Payload too large"), "/problems/payload-too-large"),
+    UnsupportedMediaType: (415, N_("Unsupported media type"), "/problems/unsupported-media-type"),
+    InvalidInput: (422, N_("Invalid input"), "/problems/invalid-input"),
+    RateLimited: (429, N_("Too many requests"), "/problems/rate-limited"),
+    Unavailable: (503, N_("Service unavailable"), "/problems/unavailable"),
 }
-_INTERNAL = (500, "Internal error", "about:blank")
+_INTERNAL = (500, N_("Internal error"), "about:blank")
 # every problem type above is a page here (docs/problems/ in the repository), served at its type's path
 PAGES = Path(__file__).resolve().parent.parent / "problem_pages"
 
@@ -59,7 +61,7 @@ def _entry(error: DomainError) -> tuple[int, str, str]:
     for cls in type(error).__mro__:
         if cls in _MAPPING:
             return _MAPPING[cls]
-    return (400, "Bad request", "about:blank")
+    return (400, N_("Bad request"), "about:blank")
 
 
 def type_base(event: dict[str, Any]) -> str:
@@ -74,17 +76,22 @@ def type_base(event: dict[str, Any]) -> str:
     return f"{scheme}://{domain}" + ("" if stage == "$default" else f"/{stage}")
 
 
-def problem(error: DomainError | None, instance: str | None = None, base: str = "") -> tuple[int, dict[str, str], str]:
-    """Status, headers and body of the problem for ``error`` (None: an unexpected failure, a 500)."""
+def problem(
+    error: DomainError | None, instance: str | None = None, base: str = "", lang: str | None = None
+) -> tuple[int, dict[str, str], str]:
+    """Status, headers and body of the problem for ``error`` (None: an unexpected failure, a 500), its
+    title, detail and field messages in ``lang`` (default: the request's language)."""
     status, title, kind = _entry(error) if error is not None else _INTERNAL
-    detail = error.detail if error is not None else "Something went wrong on our side."
+    detail = error.detail if error is not None else N_("Something went wrong on our side.")
+    lang = lang or i18n.current.get()
+    title, detail = i18n.gettext_(title, lang), i18n.localize(detail, lang)
     body: dict[str, Any] = {"type": base + kind if kind.startswith("/") else kind, "title": title}
     body |= {"status": status, "detail": detail}
     if instance:
         body["instance"] = instance
     if error is not None and error.errors:
-        body["errors"] = [{"field": e.field, "message": e.message} for e in error.errors]
-    headers = {"Content-Type": PROBLEM_JSON}
+        body["errors"] = [{"field": e.field, "message": i18n.localize(e.message, lang)} for e in error.errors]
+    headers = {"Content-Type": PROBLEM_JSON, "Content-Language": lang}
     if isinstance(error, Unauthorized):
         headers["WWW-Authenticate"] = "Bearer"
     retry_after = getattr(error, "retry_after", None)

@@ -6,6 +6,7 @@ Anything unexpected becomes a 500 problem that reveals nothing.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -17,6 +18,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
 )
 from pydantic import BaseModel
 
+from healthcode import i18n
 from healthcode.adapters.clients import as_domain_error
 from healthcode.api.callers import check, claims_of
 from healthcode.api.problems import problem, problem_response, type_base
@@ -29,6 +31,7 @@ from healthcode.errors import (
     TooLarge,
     UnsupportedMediaType,
 )
+from healthcode.i18n import N_
 
 MAX_BODY_BYTES = 64 * 1024
 MAX_JSON_DEPTH = 32  # no request of ours nests deeper; checked before any parser spends work on it
@@ -36,7 +39,43 @@ logger = Logger(child=True)
 
 
 def json_response(model: BaseModel, status: int = 200, headers: dict[str, str] | None = None) -> Response[str]:
-    return Response(status_code=status, content_type="application/json", body=model.model_dump_json(), headers=headers)
+    """``model`` as JSON, its words (reasons, notes, instructions) in the request's language."""
+    lang = i18n.current.get()
+    if lang == "en":
+        body = model.model_dump_json()
+    else:
+        body = json.dumps(i18n.localize_document(model.model_dump(mode="json")), ensure_ascii=False, separators=(",", ":"))
+    return Response(
+        status_code=status,
+        content_type="application/json",
+        body=body,
+        headers={"Content-Language": lang, "Vary": "Accept-Language", **(headers or {})},
+    )
+
+
+# pydantic's messages for what the contract refuses, as templates of the catalogue (healthcode.i18n)
+CONTRACT_MESSAGES = (
+    N_("required"),
+    N_("unknown field"),
+    N_("String should have at most {max_length} characters"),
+    N_("String should have at least {min_length} characters"),
+    N_("String should have at least 1 character"),
+    N_("String should match pattern '{pattern}'"),
+    N_("Input should be a valid string"),
+    N_("Input should be a valid integer"),
+    N_("Input should be a valid number"),
+    N_("Input should be a valid boolean"),
+    N_("Input should be a valid list"),
+    N_("Input should be a valid dictionary or instance of {model}"),
+    N_("Input should be a valid date in the format YYYY-MM-DD, {error}"),
+    N_("Input should be a valid date or datetime, {error}"),
+    N_("Input should be {expected}"),
+    N_("Input should be less than or equal to {le}"),
+    N_("Input should be greater than or equal to {ge}"),
+    N_("List should have at most {max_length} items after validation, not {actual_length}"),
+    N_("List should have at least {min_length} item after validation, not {actual_length}"),
+    N_("Value error, {error}"),
+)
 
 
 def _field_name(loc: Sequence[Any]) -> str:
@@ -55,9 +94,9 @@ def _validation_problem(exc: RequestValidationError) -> DomainError:
     for e in errors:
         msg = str(e.get("msg", "invalid"))
         if e.get("type") == "extra_forbidden":
-            msg = "unknown field"
+            msg = N_("unknown field")
         elif e.get("type") == "missing":
-            msg = "required"
+            msg = N_("required")
         fields.append(FieldError(_field_name(e.get("loc", ())), msg))
     return InvalidInput("The request does not match the contract.", fields)
 
@@ -105,11 +144,12 @@ class _Resolver(APIGatewayHttpResolver):
         # Refused before anything parses the body (the validation middleware would read it first):
         # an oversized request, or a caller without the scope the route needs.
         path = event.get("rawPath") or ""
+        headers = event.get("headers") or {}
+        i18n.current.set(i18n.language(str(headers.get("accept-language") or "")))
         try:
             body = event.get("body") or ""
             if len(body) > MAX_BODY_BYTES:
                 raise TooLarge(f"The request body is larger than {MAX_BODY_BYTES} bytes.")
-            headers = event.get("headers") or {}
             media = str(headers.get("content-type", "")).split(";")[0].strip().lower()
             if body and media and not _json_media(media):
                 raise UnsupportedMediaType("Send the body as application/json.")

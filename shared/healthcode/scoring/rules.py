@@ -151,6 +151,47 @@ class _Source(NamedTuple):
     days: int = 0  # stays: days counted
 
 
+def N_(message: str) -> str:
+    """Marks a message for the catalogue (``make i18n``); the rules stay pure and English, and the line
+    is translated where it is answered (:mod:`healthcode.i18n`)."""
+    return message
+
+
+# The reasons' lines: English templates, translated where they are answered (healthcode.i18n)
+CASE_LINE = N_("listed by the health authority as a {kind} case")
+CASE_KINDS = (N_("confirmed"), N_("suspected"))
+SYMPTOM_NAMES = (  # a symptom's name in a reason: its kind with spaces
+    N_("cough"),
+    N_("sore throat"),
+    N_("fatigue"),
+    N_("shortness of breath"),
+    N_("diarrhoea"),
+    N_("loss of taste or smell"),
+)
+CONTACT_LINE = {
+    "close_contact": N_("close contact on {on} (counts until {until})"),
+    "secondary_contact": N_("secondary contact on {on} (counts until {until})"),
+}
+NAMED_PLACE = N_("{name} ({region}, risk level {level})")
+PLACE = N_("region {region} (risk level {level})")
+STAY_LINE = {  # (still there, one day)
+    (True, False): N_("{days} days in {place} since {arrived}, still there: quarantine cannot end while the stay goes on"),
+    (True, True): N_("1 day in {place} since {arrived}, still there: quarantine cannot end while the stay goes on"),
+    (False, False): N_("{days} days in {place} until {left}"),
+    (False, True): N_("1 day in {place} until {left}"),
+}
+STAYS_LINE = N_("{stays} stays in level-{level} regions, {days} days in all")
+STAYS_ONGOING_LINE = N_(
+    "{stays} stays in level-{level} regions, {days} days in all"
+    " ({ongoing} still going on: quarantine cannot end while a stay goes on)"
+)
+FEVER_LINE = N_("fever reported on {days}")
+FEVER_MEASURED_LINE = N_("fever ({temperature} °C) reported on {days}")
+SYMPTOM_DAYS = N_("{symptom} ({days})")
+SYMPTOMS_LINE = N_("{listed}: {each} each, at most {most}")
+EARLY_CHECKIN_NOTE = N_("Today's check-in came before this quarantine started today; counting starts tomorrow.")
+OVERRIDE_LINE = N_("override by the health authority: {reason}, until {until}")
+
 MAX_STAY_LINES = 5  # more stays than this are summed up per level in the reasons
 LEVELS = range(1, 6)
 
@@ -198,7 +239,7 @@ def _sources(
     if facts.case:
         present.add("case")
         pts = rules.case_points.get(facts.case, 0)
-        out.append(_Source("case", facts.case, pts, f"listed by the health authority as a {facts.case} case", None))
+        out.append(_Source("case", facts.case, pts, CASE_LINE.format(kind=facts.case), None))
 
     seen: set[str] = set()
     for c in facts.contacts:
@@ -210,16 +251,9 @@ def _sources(
             continue
         seen.add(key)
         present.add(key)
-        label = "close contact" if c.kind == "close_contact" else "secondary contact"
-        out.append(
-            _Source(
-                key,
-                c.kind,
-                rules.contact_points[c.kind],
-                f"{label} on {c.on.isoformat()} (counts until {(c.on + timedelta(days=rules.contact_window)).isoformat()})",
-                c.on + timedelta(days=rules.contact_window),
-            )
-        )
+        until = c.on + timedelta(days=rules.contact_window)
+        line = CONTACT_LINE[c.kind].format(on=c.on.isoformat(), until=until.isoformat())
+        out.append(_Source(key, c.kind, rules.contact_points[c.kind], line, until))
 
     for s in facts.stays:
         if s.arrived_on > today:
@@ -235,19 +269,12 @@ def _sources(
         if pts <= 0:
             continue
         name = names.get(s.region)
-        place = f"{name} ({s.region}, risk level {level})" if name else f"region {s.region} (risk level {level})"
+        place = (NAMED_PLACE if name else PLACE).format(name=name, region=s.region, level=level)
         until = None if s.left_on is None else s.left_on + timedelta(days=rules.stay_window)
-        if s.left_on is None:
-            span = f"since {s.arrived_on.isoformat()}, still there: quarantine cannot end while the stay goes on"
-        else:
-            span = f"until {s.left_on.isoformat()}"
+        template = STAY_LINE[(s.left_on is None, days == 1)]
+        line = template.format(days=days, place=place, arrived=s.arrived_on.isoformat(), left=s.left_on)
         grows = s.left_on is None and rules.stay_per_day[level] > 0 and days < rules.stay_max_days
-        plural = "s" if days != 1 else ""
-        out.append(
-            _Source(
-                key, "stay", pts, f"{days} day{plural} in {place} {span}", until, grows, s.left_on is None, level, days
-            )
-        )
+        out.append(_Source(key, "stay", pts, line, until, grows, s.left_on is None, level, days))
 
     def symptoms_on(day: date, names_: Iterable[str], temperature: float | None) -> None:
         age = (today - day).days
@@ -259,8 +286,8 @@ def _sources(
         if "fever" in kinds or (temperature is not None and temperature >= rules.fever_temperature):
             present.add(f"symptom:{day.isoformat()}:fever")
             kinds.discard("fever")
-            t = f" ({temperature:.1f} °C)" if temperature is not None and temperature >= rules.fever_temperature else ""
-            out.append(_Source(f"symptom:{day.isoformat()}:fever", "fever", rules.fever_points, f"fever{t}", until))
+            t = f"{temperature:.1f}" if temperature is not None and temperature >= rules.fever_temperature else ""
+            out.append(_Source(f"symptom:{day.isoformat()}:fever", "fever", rules.fever_points, t, until))
         for kind in sorted(kinds & rules.symptom_kinds):
             out.append(
                 _Source(
@@ -298,20 +325,23 @@ def _total(sources: list[_Source], rules: Ruleset) -> tuple[int, list[Reason]]:
         group = stay_levels[level]
         days_in_all = sum(s.days for s in group)
         ongoing = sum(1 for s in group if s.ongoing)
-        detail = f"{len(group)} stays in level-{level} regions, {days_in_all} days in all"
-        if ongoing:
-            detail += f" ({ongoing} still going on: quarantine cannot end while a stay goes on)"
+        template = STAYS_ONGOING_LINE if ongoing else STAYS_LINE
+        detail = template.format(stays=len(group), level=level, days=days_in_all, ongoing=ongoing)
         reasons.append(Reason("stay", sum(s.points for s in group), detail))
     if fever:
         days = sorted({s.key.split(":")[1] for s in fever})
-        detail = fever[-1].detail + " reported on " + ", ".join(days)
+        temperature = fever[-1].detail  # the last one's temperature, if it was measured
+        detail = (FEVER_MEASURED_LINE if temperature else FEVER_LINE).format(temperature=temperature, days=", ".join(days))
         score += rules.fever_points
         reasons.append(Reason("fever", rules.fever_points, detail))
     if symptom_days:
         pts = min(rules.symptom_each * len(symptom_days), rules.symptom_max)
         score += pts
-        listed = "; ".join(f"{k} ({', '.join(sorted(v))})" for k, v in sorted(symptom_days.items()))
-        reasons.append(Reason("symptoms", pts, f"{listed}: {rules.symptom_each} each, at most {rules.symptom_max}"))
+        listed = "; ".join(
+            SYMPTOM_DAYS.format(symptom=k, days=", ".join(sorted(v))) for k, v in sorted(symptom_days.items())
+        )
+        line = SYMPTOMS_LINE.format(listed=listed, each=rules.symptom_each, most=rules.symptom_max)
+        reasons.append(Reason("symptoms", pts, line))
     return score, reasons
 
 
@@ -470,7 +500,7 @@ def evaluate(
         run, _, _ = _count_checkins(checkins, episode.started_on, today, None, rules)
         note = None
         if episode.started_on == today and any(c.on == today and is_clean(c, rules) for c in checkins):
-            note = "Today's check-in came before this quarantine started today; counting starts tomorrow."
+            note = EARLY_CHECKIN_NOTE
         quarantine = Quarantine(rules.quarantine_kind[q_key], required, run, episode.started_on, note)
         if not episode.is_case and not exposed and required:
             green_on = _first_green_day(und, episode.started_on, checkins, today, rules)
@@ -516,7 +546,7 @@ def _overridden(a: Assessment, facts: Facts) -> Assessment:
     o = override_in_force(facts, a.today)
     if o is None:
         return a
-    line = Reason("override", 0, f"override by the health authority: {o.reason}, until {o.until.isoformat()}")
+    line = Reason("override", 0, OVERRIDE_LINE.format(reason=o.reason, until=o.until.isoformat()))
     ends = o.until + timedelta(days=1)
     due = ends if a.due_on is None or ends < a.due_on else a.due_on
     if o.color is Color.GREEN:

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from aws_lambda_powertools import Logger
 
 from healthcode.adapters.base import is_throttling
+from healthcode.i18n import N_
 from healthcode.models import VerificationView
 from healthcode.scoring.rules import Color
 
@@ -18,18 +19,26 @@ logger = Logger(child=True)
 if TYPE_CHECKING:
     from healthcode.adapters.base import HolderRepository, Keys, PartnerDirectory, ScanLog
 
+# What the person at the gate reads: English templates, answered in the checkpoint's language (healthcode.i18n)
 INSTRUCTIONS = {
-    Color.GREEN: "Pass.",
-    Color.YELLOW: "Stop: yellow code. Do not let in; the holder must go to home quarantine (up to 7 days).",
-    Color.RED: "Stop: red code. Do not let in; keep distance and call the community health officer for centralized quarantine.",
+    Color.GREEN: N_("Pass."),
+    Color.YELLOW: N_("Stop: yellow code. Do not let in; the holder must go to home quarantine (up to 7 days)."),
+    Color.RED: N_(
+        "Stop: red code. Do not let in; keep distance and call the community health officer for centralized quarantine."
+    ),
 }
-OFFLINE_AGE = ", a few minutes ago at most"
+OFFLINE = N_(
+    "{instruction} Checked offline (the service is busy): this is the colour the code was issued with,"
+    " a few minutes ago at most."
+)
+CHANGED = N_("{instruction} The code shown says {shown}; the holder's colour is now {now}.")
+COLORS = (N_("green"), N_("yellow"), N_("red"))
 UNUSABLE = {
-    "expired": "Stop: this code has expired. Ask the holder to refresh the code in the app and scan again.",
-    "invalid_signature": "Stop: this code is forged or altered. Do not let in; report it.",
-    "unknown_issuer": "Stop: this code was not issued by a recognised health code service.",
-    "unknown_code": "Stop: no holder has this code. Ask the holder to open the code in the app again.",
-    "malformed": "Stop: this is not a health code. Ask the holder to open the code in the app.",
+    "expired": N_("Stop: this code has expired. Ask the holder to refresh the code in the app and scan again."),
+    "invalid_signature": N_("Stop: this code is forged or altered. Do not let in; report it."),
+    "unknown_issuer": N_("Stop: this code was not issued by a recognised health code service."),
+    "unknown_code": N_("Stop: no holder has this code. Ask the holder to open the code in the app again."),
+    "malformed": N_("Stop: this is not a health code. Ask the holder to open the code in the app."),
 }
 
 
@@ -91,11 +100,9 @@ class CodeCheck:
             decision = "pass" if color is Color.GREEN else "stop"
             instruction = INSTRUCTIONS[color]
             if degraded:
-                instruction += (
-                    f" Checked offline (the service is busy): this is the colour the code was issued with{OFFLINE_AGE}."
-                )
+                instruction = OFFLINE.format(instruction=instruction)
             elif check.color and check.color != color.value:
-                instruction += f" The code shown says {check.color}; the holder's colour is now {color.value}."
+                instruction = CHANGED.format(instruction=instruction, shown=check.color, now=color.value)
         else:
             decision, instruction = "stop", UNUSABLE[status]
         return VerificationView.model_validate(

@@ -16,6 +16,7 @@ from aws_lambda_powertools.utilities.idempotency.serialization.pydantic import P
 
 from healthcode.adapters.base import decode_cursor, encode_cursor
 from healthcode.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound
+from healthcode.i18n import N_
 from healthcode.identity import IdType, holder_id, mask_name, mask_phone, normalize_id_number
 from healthcode.models import (
     ApplicationRequest,
@@ -143,9 +144,9 @@ class Residents:
         try:
             return self._apply_once(command=command)
         except IdempotencyValidationError as exc:
-            raise Conflict("This Idempotency-Key was used for a different declaration.") from exc
+            raise Conflict(N_("This Idempotency-Key was used for a different declaration.")) from exc
         except IdempotencyAlreadyInProgressError as exc:
-            raise Conflict("A request with this Idempotency-Key is still being processed; retry shortly.") from exc
+            raise Conflict(N_("A request with this Idempotency-Key is still being processed; retry shortly.")) from exc
 
     def _apply_command(self, command: dict[str, Any]) -> CodeView:
         req = ApplicationRequest.model_validate(command["request"])
@@ -154,12 +155,12 @@ class Residents:
 
     def _check_area(self, county: str, area: str) -> None:
         if not area.startswith(county) or len(county) != 6:
-            problem = f"must be a town or village of residence_region {county}"
+            problem = N_("must be a town or village of residence_region {county}").format(county=county)
         elif self._areas is None or self._areas.get(area) is None:
-            problem = f"{area} is not an area the health authority registered"
+            problem = N_("{area} is not an area the health authority registered").format(area=area)
         else:
             return
-        raise InvalidInput("The declaration has problems; nothing was saved.", [FieldError("residence_area", problem)])
+        raise InvalidInput(N_("The declaration has problems; nothing was saved."), [FieldError("residence_area", problem)])
 
     def apply(self, sub: str, identity: Identity | None, req: ApplicationRequest, now: datetime) -> CodeView:
         """Declare for oneself (the caller's verified identity) or, marked ``dependant``, for a dependant.
@@ -175,23 +176,23 @@ class Residents:
             self._check_area(req.residence_region, req.residence_area)
         declared = (req.id_type, normalize_id_number(req.id_number))
         if identity is None:
-            raise Forbidden("Your account has no verified identity: sign in with real-name verification to apply.")
+            raise Forbidden(N_("Your account has no verified identity: sign in with real-name verification to apply."))
         own = identity == declared
         if own and req.dependant:
             raise InvalidInput(
                 "You cannot be your own dependant.", [FieldError("dependant", "false when applying for yourself")]
             )
         if not own and not req.dependant:
-            raise Forbidden("You can apply for your own verified identity, or for a dependant with dependant: true.")
+            raise Forbidden(N_("You can apply for your own verified identity, or for a dependant with dependant: true."))
         hid = holder_id(self._keys.holder_key(), req.id_type, declared[1])
         window = rules.stay_window
 
         def change(cur: Holder | None) -> Holder:
             base = cur or Holder(holder_id=hid)
             if own and base.sub is not None and base.sub != sub:
-                raise Conflict("Your identity is bound to another account of yours; contact the service to move it.")
+                raise Conflict(N_("Your identity is bound to another account of yours; contact the service to move it."))
             if not own and (base.sub is not None or base.guardian not in (None, sub)):
-                raise Forbidden("You cannot apply for this person as your dependant.")
+                raise Forbidden(N_("You cannot apply for this person as your dependant."))
             check_growth(base.stays, req, today, window)
             # A declaration adds to what was declared before: a stay can be extended or ended (not
             # shortened), nothing is withdrawn by re-applying (corrections go through an appeal).
@@ -253,7 +254,7 @@ class Residents:
         """My colour changes, newest first: when, from what to what, why, the reasons then, the rules."""
         holder = self._holders.find_by_sub(sub)
         if holder is None or self._history is None:
-            raise NotFound("No code yet: apply first.")
+            raise NotFound(N_("No code yet: apply first."))
         changes, nxt = self._history.page(holder.holder_id, limit, decode_cursor(after))
         items = [
             ColorChangeView(
@@ -325,13 +326,13 @@ class Residents:
     def _dependant(self, sub: str, dependant_id: str) -> Holder:
         found = next((h for h in self._holders.dependants(sub) if h.code_id == dependant_id), None)
         if found is None:
-            raise NotFound("You have no dependant with this dependant_id.")
+            raise NotFound(N_("You have no dependant with this dependant_id."))
         return found
 
     def _mine(self, sub: str) -> Holder:
         h = self._holders.find_by_sub(sub)
         if h is None:
-            raise NotFound("You have no health code yet: apply first (POST /v1/applications).")
+            raise NotFound(N_("You have no health code yet: apply first (POST /v1/applications)."))
         return h
 
     def view(self, h: Holder, now: datetime) -> CodeView:

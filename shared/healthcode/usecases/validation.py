@@ -7,6 +7,7 @@ from datetime import date
 from typing import TYPE_CHECKING
 
 from healthcode.errors import FieldError, InvalidInput
+from healthcode.i18n import N_
 from healthcode.identity import IdType, id_number_problem, name_problem, normalize_id_number
 
 if TYPE_CHECKING:
@@ -16,7 +17,7 @@ if TYPE_CHECKING:
 
 def _region(errors: list[FieldError], field: str, code: str, registry: RegionRegistry) -> None:
     if code not in registry:
-        errors.append(FieldError(field, f"unknown region code {code} (GB/T 2260)"))
+        errors.append(FieldError(field, N_("unknown region code {code} (GB/T 2260)").format(code=code)))
 
 
 def check_application(req: ApplicationRequest, today: date, registry: RegionRegistry) -> None:
@@ -32,24 +33,24 @@ def check_application(req: ApplicationRequest, today: date, registry: RegionRegi
         where = f"travel_history[{i}]"
         _region(errors, f"{where}.region", stay.region, registry)
         if stay.arrived_on > today:
-            errors.append(FieldError(f"{where}.arrived_on", "must not be in the future"))
+            errors.append(FieldError(f"{where}.arrived_on", N_("must not be in the future")))
         if stay.left_on is not None:
             if stay.left_on < stay.arrived_on:
-                errors.append(FieldError(f"{where}.left_on", "must not be before arrived_on"))
+                errors.append(FieldError(f"{where}.left_on", N_("must not be before arrived_on")))
             if stay.left_on > today:
-                errors.append(FieldError(f"{where}.left_on", "must not be in the future (use null while still there)"))
+                errors.append(FieldError(f"{where}.left_on", N_("must not be in the future (use null while still there)")))
     c = req.contact
     if c.kind == "none":
         if c.on is not None:
-            errors.append(FieldError("contact.on", "must be absent when kind is none"))
+            errors.append(FieldError("contact.on", N_("must be absent when kind is none")))
     elif c.on is None:
-        errors.append(FieldError("contact.on", "the date of the contact is required"))
+        errors.append(FieldError("contact.on", N_("the date of the contact is required")))
     elif c.on > today:
-        errors.append(FieldError("contact.on", "must not be in the future"))
+        errors.append(FieldError("contact.on", N_("must not be in the future")))
     if len(set(req.symptoms)) != len(req.symptoms):
-        errors.append(FieldError("symptoms", "each symptom once"))
+        errors.append(FieldError("symptoms", N_("each symptom once")))
     if errors:
-        raise InvalidInput("The declaration has problems; nothing was saved.", errors)
+        raise InvalidInput(N_("The declaration has problems; nothing was saved."), errors)
 
 
 def check_growth(before: Sequence[StoredStay], req: ApplicationRequest, today: date, window: int) -> None:
@@ -68,12 +69,14 @@ def check_growth(before: Sequence[StoredStay], req: ApplicationRequest, today: d
             errors.append(
                 FieldError(
                     f"travel_history[{i}].left_on",
-                    f"must not be before {earliest.isoformat()}, as declared before;"
-                    " a correction goes through an appeal to the health authority",
+                    N_(
+                        "must not be before {earliest}, as declared before;"
+                        " a correction goes through an appeal to the health authority"
+                    ).format(earliest=earliest.isoformat()),
                 )
             )
     if errors:
-        raise InvalidInput("A re-application cannot take back what was declared; nothing was saved.", errors)
+        raise InvalidInput(N_("A re-application cannot take back what was declared; nothing was saved."), errors)
 
 
 def check_cases(req: CaseListRequest, today: date) -> None:
@@ -89,8 +92,8 @@ def check_entries(entries: Sequence[CaseEntry], today: date) -> None:
             errors.append(FieldError(f"{where}.id_number", problem))
         if case.status in ("close_contact", "secondary_contact"):
             if case.on is None:
-                errors.append(FieldError(f"{where}.on", "the contact date is required for contacts"))
+                errors.append(FieldError(f"{where}.on", N_("the contact date is required for contacts")))
             elif case.on > today:
-                errors.append(FieldError(f"{where}.on", "must not be in the future"))
+                errors.append(FieldError(f"{where}.on", N_("must not be in the future")))
     if errors:
-        raise InvalidInput("The case list has problems; nothing was recorded.", errors)
+        raise InvalidInput(N_("The case list has problems; nothing was recorded."), errors)
