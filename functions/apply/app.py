@@ -9,7 +9,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from healthcode import clock, notices
+from healthcode import clock, i18n, notices, qr
 from healthcode.api.callers import caller
 from healthcode.api.params import Cursor
 from healthcode.api.problems import documented, problem_page
@@ -58,6 +58,53 @@ def post_application(
 )
 def get_my_code():
     return json_response(services().residents.code(caller(app).sub, clock.now()))
+
+
+_PICTURE = {
+    200: {"description": "The code as a picture: the QR of a fresh token, framed in its colour, named in words"},
+    401: documented(200, None, 401)[401],
+    404: documented(200, None, 404)[404],
+    503: documented(200, None, 503)[503],
+}
+
+
+def _picture(kind: str, media: str) -> Response[Any]:
+    svc = services()
+    view = svc.residents.code(caller(app).sub, clock.now())
+    lang = i18n.current.get()
+    draw = qr.svg if kind == "svg" else qr.png
+    return Response(
+        status_code=200,
+        content_type=media,
+        body=draw(view.token.value, view.color.value, lang),
+        headers={
+            "Cache-Control": "no-store",  # a code is shown fresh, never from a cache
+            "Content-Language": lang,
+            "X-Code-Color": view.color.value,
+            "X-Token-Expires-At": view.token.expires_at.isoformat(),
+            # how long the code is good for from now: a page refreshes by this, whatever its phone's clock says
+            "X-Token-Lifetime": str(svc.settings.token_ttl_seconds),
+        },
+    )
+
+
+@app.get(
+    "/v1/codes/me/qr.svg",
+    summary="My code as an SVG picture: a fresh token's QR in my colour, with the colour's name",
+    responses=_PICTURE | {200: {**_PICTURE[200], "content": {"image/svg+xml": {"schema": {"type": "string"}}}}},
+)
+def get_my_code_svg():
+    return _picture("svg", "image/svg+xml")
+
+
+@app.get(
+    "/v1/codes/me/qr.png",
+    summary="My code as a PNG picture (8 pixels a module)",
+    responses=_PICTURE
+    | {200: {**_PICTURE[200], "content": {"image/png": {"schema": {"type": "string", "format": "binary"}}}}},
+)
+def get_my_code_png():
+    return _picture("png", "image/png")
 
 
 @app.post(

@@ -11,7 +11,9 @@ import warnings
 from typing import Any
 
 
-def serve(*, host: str, port: int, aws_port: int, demo: bool, verbose: bool) -> int:
+def serve(
+    *, host: str, port: int, aws_port: int, demo: bool, verbose: bool, parameters: dict[str, str] | None = None
+) -> int:
     from healthcode_local.stack import LocalStack
 
     # routes that count nothing make Powertools warn on every request: noise for a person reading the log
@@ -19,7 +21,7 @@ def serve(*, host: str, port: int, aws_port: int, demo: bool, verbose: bool) -> 
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
     logging.getLogger("hc-local").setLevel(logging.INFO)  # one line per request
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # not one per moto call
-    stack = LocalStack(host, port, aws_port, quiet=not verbose)
+    stack = LocalStack(host, port, aws_port, quiet=not verbose, parameters=parameters)
     stack.start()
     if not verbose:  # the handlers' JSON logs only when asked for (metrics: see LocalSystem quiet)
         os.environ["POWERTOOLS_LOG_LEVEL"] = "WARNING"
@@ -43,6 +45,10 @@ def serve(*, host: str, port: int, aws_port: int, demo: bool, verbose: bool) -> 
         demo_data.load(call, stack.clock.now().astimezone(stack.schedule.zone).date())
         stack.pump()
     print(f"healthcode local stack: API {stack.url}  (AWS endpoint http://127.0.0.1:{stack.aws_port})", flush=True)
+    print(
+        f"  pages: {stack.url}/resident.html  {stack.url}/checkpoint.html  {stack.url}/dashboard.html",
+        flush=True,
+    )
     print(
         "  dev: POST /dev/tokens {sub, roles, identity?, checkpoints?}; GET|PUT /dev/clock {now}. Ctrl-C stops.",
         flush=True,

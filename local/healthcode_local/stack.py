@@ -32,6 +32,7 @@ from joserfc.jwk import ECKey
 from healthcode import clock
 from healthcode.adapters.clients import CLIENT_CONFIG
 from healthcode_local.aws import REGION, provision
+from healthcode_local.pages import Pages
 from healthcode_local.system import HttpResult, LocalSystem
 from healthcode_local.template import Template
 
@@ -160,8 +161,16 @@ class DailySchedule:
 
 
 class LocalStack:
-    def __init__(self, host: str = "127.0.0.1", port: int = 8080, aws_port: int = 0, quiet: bool = True) -> None:
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 8080,
+        aws_port: int = 0,
+        quiet: bool = True,
+        parameters: dict[str, str] | None = None,
+    ) -> None:
         self.quiet = quiet
+        self.parameters = dict(parameters or {})  # template parameters other than their defaults
         self.host = host
         self.port = port or free_port()
         self.aws_port = aws_port or free_port()
@@ -193,12 +202,13 @@ class LocalStack:
         session = boto3.session.Session(aws_access_key_id="local", aws_secret_access_key="local", region_name=REGION)
         clients = {s: session.client(s, endpoint_url=endpoint, config=CLIENT_CONFIG) for s in SERVICES}
         template = Template()
-        self.system = LocalSystem(provision(clients, template), quiet=self.quiet)
+        self.system = LocalSystem(provision(clients, template, self.parameters), quiet=self.quiet)
         # the poller below delivers stream records, as Lambda's does: requests do not carry that work
         self.system.follow_streams = False
         clock.set_source(self.clock.now)
         params = template.parameter_defaults()
         self.idp = DevIdentityProvider(params["JwtIssuer"], params["JwtAudience"], params["IdentityClaim"])
+        self.pages = Pages(template, self.url)
         daily = next(
             e
             for e in template.functions["RecomputeFunction"].properties["Events"].values()
@@ -308,7 +318,15 @@ class LocalStack:
             return self._dev(method, route, body)
         found = self.system.template.route_for(method, route)
         if found is None:
-            return _json(404, {"message": "Not Found"})
+            if method == "OPTIONS" and "access-control-request-method" in headers:
+                return self.pages.preflight(headers)  # the HTTP API answers CORS preflights itself
+            page = self.pages.file(method, route)
+            return page if page is not None else _json(404, {"message": "Not Found"})
+        result = self._api(method, path, headers, body, found)
+        result.headers.update(self.pages.cors_headers(headers))
+        return result
+
+    def _api(self, method: str, path: str, headers: dict[str, str], body: bytes, found: Any) -> HttpResult:
         claims = None
         if not found[0].public and found[0].authorizer is None:  # the JWT authorizer's routes
             claims = self.idp.claims(headers.get("authorization"))
@@ -414,7 +432,8 @@ def _handler_class(stack: LocalStack) -> type[BaseHTTPRequestHandler]:
             except Exception:
                 log.exception("request failed")
                 result = _json(500, {"message": "Internal Server Error"})
-            payload = b"" if self.command == "HEAD" else result.body.encode()
+            data = result.raw if result.raw is not None else result.body.encode()
+            payload = b"" if self.command == "HEAD" else data
             self.send_response(result.status)
             for k, v in result.headers.items():
                 if k not in ("content-length", "connection"):

@@ -5,6 +5,7 @@ functions. No business logic: every request goes through the real handlers.
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import json
 import os
@@ -23,6 +24,7 @@ class HttpResult:
     status: int
     headers: dict[str, str]
     body: str
+    raw: bytes | None = None  # a binary body (a picture), as API Gateway decodes isBase64Encoded
 
     def json(self) -> Any:
         return json.loads(self.body) if self.body else None
@@ -96,9 +98,10 @@ class LocalSystem:
             return HttpResult(500, {"content-type": "application/json"}, '{"message":"Internal Server Error"}')
         if self.follow_streams:  # AWS delivers a change's stream records within about a second
             self.deliver_streams()
-        return HttpResult(
-            int(out["statusCode"]), {k.lower(): v for k, v in (out.get("headers") or {}).items()}, out.get("body") or ""
-        )
+        headers = {k.lower(): v for k, v in (out.get("headers") or {}).items()}
+        if out.get("isBase64Encoded"):
+            return HttpResult(int(out["statusCode"]), headers, "", raw=base64.b64decode(out.get("body") or ""))
+        return HttpResult(int(out["statusCode"]), headers, out.get("body") or "")
 
     def _lambda_authorizer(self, route: Any, event: dict[str, Any]) -> HttpResult | None:
         """Run the route's Lambda authorizer as API Gateway does (payload 2.0, simple responses)."""

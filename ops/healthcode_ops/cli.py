@@ -118,11 +118,18 @@ def serve(
     aws_port: Annotated[int, typer.Option(help="moto's port (0: a free one).")] = 0,
     demo: Annotated[bool, typer.Option(help="Load the demo residents, regions and cases.")] = True,
     verbose: Annotated[bool, typer.Option(help="Also print the handlers' JSON logs.")] = False,
+    parameter: Annotated[
+        list[str] | None,
+        typer.Option(help="A template parameter NAME=VALUE, as sam deploy --parameter-overrides (repeatable)."),
+    ] = None,
 ) -> None:
     """Run the whole system on this machine: moto, the HTTP API, schedules and queues (development install)."""
     from healthcode_local.serve import serve as run  # the emulator: only in a development install
 
-    raise typer.Exit(run(host=host, port=port, aws_port=aws_port, demo=demo, verbose=verbose))
+    overrides = dict(p.split("=", 1) for p in parameter or [] if "=" in p)
+    if len(overrides) != len(parameter or []):
+        raise typer.BadParameter("expected NAME=VALUE", param_hint="--parameter")
+    raise typer.Exit(run(host=host, port=port, aws_port=aws_port, demo=demo, verbose=verbose, parameters=overrides))
 
 
 @app.command()
