@@ -1,5 +1,6 @@
 """Resident routes: declare (apply), see one's code, daily check-in. Thin: parse, call a use case, answer."""
 
+import json
 from typing import Annotated, Any
 
 from aws_lambda_powertools import Logger, Metrics
@@ -30,6 +31,8 @@ from healthcode.models import (
 from healthcode.usecases.authority import ruleset_schema
 from healthcode.wiring import services
 
+# public documents a browser or a CDN may keep a minute (a new ruleset is announced before it applies)
+PUBLIC_DOCUMENT = {"Cache-Control": "public, max-age=60"}
 logger = Logger()
 metrics = Metrics()
 app = build_resolver()
@@ -209,12 +212,13 @@ def get_problem_page(name: Annotated[str, Path(max_length=64)]) -> Response[str]
     responses=documented(200, RulesetsView),
 )
 def get_rulesets():
-    return json_response(services().residents.rulesets(clock.now()))
+    return json_response(services().residents.rulesets(clock.now()), headers=PUBLIC_DOCUMENT)
 
 
 @app.get("/v1/rulesets/current", summary="The ruleset in force (public)", responses=documented(200, None))
-def get_current_ruleset() -> dict[str, Any]:
-    return services().residents.current_ruleset(clock.now())
+def get_current_ruleset() -> Response[str]:
+    body = json.dumps(services().residents.current_ruleset(clock.now()), ensure_ascii=False)
+    return Response(200, "application/json", body, headers=PUBLIC_DOCUMENT)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

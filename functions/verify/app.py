@@ -1,8 +1,10 @@
 """Checkpoint routes: verify a scanned code; publish the signing keys."""
 
+import json
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -34,8 +36,10 @@ def post_verification(body: VerificationRequest):
 
 
 @app.get("/.well-known/jwks.json", summary="Public keys of the code tokens (public)", responses=documented(200, None))
-def get_jwks() -> dict[str, Any]:
-    return services().keys.jwks()
+def get_jwks() -> Response[str]:
+    # a verifier may keep the keys 5 minutes (a code's life); one that meets an unknown kid fetches again
+    body = json.dumps(services().keys.jwks())
+    return Response(200, "application/json", body, headers={"Cache-Control": "public, max-age=300"})
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

@@ -37,6 +37,7 @@ app = typer.Typer(
 region_app = typer.Typer(help="Risk levels of regions, 1 (low) to 5 (high); a change rescores the holders there.")
 cases_app = typer.Typer(help="The authorities' case lists (confirmed, suspected, contacts, cleared).")
 audit_app = typer.Typer(help="The hash-chained audit trail of administrative acts.")
+pages_app = typer.Typer(help="The pages of a deployment: resident, checkpoint, dashboard (AWS credentials from the environment).")
 keys_app = typer.Typer(help="The QR signing keys of a deployment (AWS credentials from the environment).")
 partner_app = typer.Typer(help="Partner cities: a leaked secret, a suspension (docs/runbook.md).")
 areas_app = typer.Typer(help="Towns and villages below a county: registered, and their colours (Wencheng).")
@@ -45,6 +46,7 @@ for sub_app, name in (
     (cases_app, "cases"),
     (audit_app, "audit"),
     (keys_app, "keys"),
+    (pages_app, "pages"),
     (partner_app, "partner"),
     (areas_app, "areas"),
 ):
@@ -668,6 +670,26 @@ def partner_suspend(
 
 
 # ----------------------------------------------------------------------------- keys
+
+
+@pages_app.command("publish")
+def pages_publish(
+    ctx: typer.Context,
+    stack: Annotated[str, typer.Option(help="The deployed stack's name: bucket, URLs and issuer from it.")],
+) -> None:
+    """Upload web/ and its config.json (the API's URL, the identity provider) to the stack's PagesBucket."""
+    import boto3
+
+    from healthcode_ops import pages
+
+    c = _ctx(ctx)
+    found = boto3.client("cloudformation").describe_stacks(StackName=stack)["Stacks"][0]
+    outputs = {o["OutputKey"]: o["OutputValue"] for o in found.get("Outputs", [])}
+    params = {p["ParameterKey"]: p.get("ParameterValue", "") for p in found.get("Parameters", [])}
+    cfg = pages.config(outputs["ApiUrl"], outputs["PagesUrl"], params["JwtIssuer"], params["JwtAudience"])
+    written = pages.publish(boto3.client("s3"), outputs["PagesBucketName"], cfg)
+    c.emit({"bucket": outputs["PagesBucketName"], "files": written, "url": outputs["PagesUrl"]},
+           f"{len(written)} files published: {outputs['PagesUrl']}")
 
 
 @keys_app.command("rotate")

@@ -59,13 +59,21 @@ export async function devSignIn(role, body) {
 
 export const devSignInAvailable = () => Boolean(config && config.dev_sign_in);
 
-// In the deployment: OpenID Connect authorization code with PKCE (RFC 7636) against the configured issuer.
+// In the deployment: OpenID Connect authorization code with PKCE (RFC 7636) against the configured issuer,
+// its endpoints from its discovery document.
+async function discovery() {
+  const o = config.oidc;
+  if (!o.endpoints) o.endpoints = await (await fetch(`${o.issuer}/.well-known/openid-configuration`)).json();
+  return o.endpoints;
+}
+
 function b64url(bytes) {
   return btoa(String.fromCharCode(...new Uint8Array(bytes))).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
 }
 
 export async function oidcSignIn(role) {
   const o = config.oidc;
+  const endpoints = await discovery();
   const verifier = b64url(crypto.getRandomValues(new Uint8Array(32)));
   const challenge = b64url(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(verifier)));
   const state = b64url(crypto.getRandomValues(new Uint8Array(16)));
@@ -79,7 +87,7 @@ export async function oidcSignIn(role) {
     code_challenge: challenge,
     code_challenge_method: "S256",
   });
-  location.assign(`${o.authorization_endpoint}?${q}`);
+  location.assign(`${endpoints.authorization_endpoint}?${q}`);
 }
 
 async function finishOidc() {
@@ -88,7 +96,7 @@ async function finishOidc() {
   if (!q.get("code") || !saved || q.get("state") !== saved.state) return;
   sessionStorage.removeItem("hc.pkce");
   const o = config.oidc;
-  const r = await fetch(o.token_endpoint, {
+  const r = await fetch((await discovery()).token_endpoint, {
     method: "POST",
     headers: { "Content-Type": "application/x-www-form-urlencoded" },
     body: new URLSearchParams({
