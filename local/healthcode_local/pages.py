@@ -45,11 +45,16 @@ def security_headers(template: Template) -> dict[str, str]:
 
 
 class Pages:
-    def __init__(self, template: Template, base_url: str) -> None:
+    def __init__(self, template: Template, base_url: str, dev_issuer: str) -> None:
         self.headers = security_headers(template)
-        self.config = {"api": "", "dev_sign_in": True, "oidc": None, "base_url": base_url}
-        self.cors = template.resources["HttpApi"]["Properties"]["CorsConfiguration"]
         params = template.parameter_defaults()
+        # both ways in: the "sign in as" box, and the deployed flow against the dev OpenID provider
+        self.config = {
+            "api": "",
+            "dev_sign_in": True,
+            "oidc": {"issuer": dev_issuer, "client_id": params["JwtAudience"]},
+        }
+        self.cors = template.resources["HttpApi"]["Properties"]["CorsConfiguration"]
         # the distribution's own domain is this stack here; a parameter's origin is its default
         self.origins = {
             base_url if isinstance(o, dict) and "Fn::Sub" in o else params[o["Ref"]] if isinstance(o, dict) else o

@@ -32,6 +32,7 @@ from joserfc.jwk import ECKey
 from healthcode import clock
 from healthcode.adapters.clients import CLIENT_CONFIG
 from healthcode_local.aws import REGION, provision
+from healthcode_local.dev_oidc import DevOidc
 from healthcode_local.pages import Pages
 from healthcode_local.system import HttpResult, LocalSystem
 from healthcode_local.template import Template
@@ -208,7 +209,8 @@ class LocalStack:
         clock.set_source(self.clock.now)
         params = template.parameter_defaults()
         self.idp = DevIdentityProvider(params["JwtIssuer"], params["JwtAudience"], params["IdentityClaim"])
-        self.pages = Pages(template, self.url)
+        self.oidc = DevOidc(self.url, params["JwtAudience"], self.idp.mint)
+        self.pages = Pages(template, self.url, self.oidc.issuer)
         daily = next(
             e
             for e in template.functions["RecomputeFunction"].properties["Events"].values()
@@ -314,6 +316,9 @@ class LocalStack:
     # ------------------------------------------------------------------ HTTP
     def handle(self, method: str, path: str, headers: dict[str, str], body: bytes) -> HttpResult:
         route = path.split("?", 1)[0]
+        if route.startswith("/dev/oidc/"):
+            answer = self.oidc.handle(method, path, body)
+            return answer if answer is not None else _json(404, {"message": "Not Found"})
         if route.startswith("/dev/"):
             return self._dev(method, route, body)
         found = self.system.template.route_for(method, route)

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import base64
 import json
+import os
+from collections.abc import Mapping
 from enum import IntEnum
 from typing import Any
 
@@ -33,12 +35,24 @@ def usage(message: str) -> CliError:
     return CliError(message, ExitCode.USAGE)
 
 
+def locale_language(env: Mapping[str, str] | None = None) -> str | None:
+    """The operator's language from the POSIX locale (LC_ALL, LC_MESSAGES, LANG), as an Accept-Language
+    value; None (the service's default, zh-CN) for a locale that names no language (C, POSIX)."""
+    env = os.environ if env is None else env
+    value = next((env[k] for k in ("LC_ALL", "LC_MESSAGES", "LANG") if env.get(k)), "")
+    tag = value.split(".")[0].split("@")[0].replace("_", "-")
+    return tag if tag and tag not in ("C", "POSIX") else None
+
+
 class Client:
     def __init__(self, url: str, token: str | None, timeout: float = 30) -> None:
         self.url = url.rstrip("/")
         self.token = token
         self.timeout = timeout
         self.http = requests.Session()
+        language = locale_language()
+        if language:  # the service's words (reasons, problems) in the operator's language
+            self.http.headers["Accept-Language"] = language
 
     def _send(self, method: str, path: str, **kwargs: Any) -> requests.Response:
         try:

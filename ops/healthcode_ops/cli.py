@@ -686,7 +686,7 @@ def pages_publish(
     found = boto3.client("cloudformation").describe_stacks(StackName=stack)["Stacks"][0]
     outputs = {o["OutputKey"]: o["OutputValue"] for o in found.get("Outputs", [])}
     params = {p["ParameterKey"]: p.get("ParameterValue", "") for p in found.get("Parameters", [])}
-    cfg = pages.config(outputs["ApiUrl"], outputs["PagesUrl"], params["JwtIssuer"], params["JwtAudience"])
+    cfg = pages.config(outputs["ApiUrl"], params["JwtIssuer"], params["JwtAudience"])
     written = pages.publish(boto3.client("s3"), outputs["PagesBucketName"], cfg)
     c.emit({"bucket": outputs["PagesBucketName"], "files": written, "url": outputs["PagesUrl"]},
            f"{len(written)} files published: {outputs['PagesUrl']}")

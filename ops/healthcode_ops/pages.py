@@ -13,8 +13,6 @@ WEB = Path(__file__).resolve().parents[2] / "web"
 NOT_SERVED = {"package.json", "package-lock.json", "vendor.json"}
 TYPES = {".js": "text/javascript; charset=utf-8", ".json": "application/json", ".css": "text/css; charset=utf-8",
          ".html": "text/html; charset=utf-8"}
-# what each page asks the identity provider for (the API's routes check these scopes)
-SCOPES = {"resident": "openid", "checkpoint": "openid checkpoint", "admin": "openid health_admin"}
 
 
 def files(web: Path = WEB) -> dict[str, Path]:
@@ -32,17 +30,10 @@ def files(web: Path = WEB) -> dict[str, Path]:
     return out
 
 
-def config(api_url: str, pages_url: str, issuer: str, client_id: str) -> dict[str, Any]:
-    return {
-        "api": api_url.rstrip("/"),
-        "dev_sign_in": False,
-        "oidc": {
-            "issuer": issuer.rstrip("/"),
-            "client_id": client_id,
-            "redirect_uri": pages_url.rstrip("/") + "/",
-            "scopes": SCOPES,
-        },
-    }
+def config(api_url: str, issuer: str, client_id: str) -> dict[str, Any]:
+    """Each page signs in with its own address as the redirect URI: register the three pages'
+    addresses (``<PagesUrl>/resident.html`` and so on) with the identity provider's client."""
+    return {"api": api_url.rstrip("/"), "dev_sign_in": False, "oidc": {"issuer": issuer.rstrip("/"), "client_id": client_id}}
 
 
 def publish(s3: Any, bucket: str, cfg: dict[str, Any], web: Path = WEB) -> list[str]:

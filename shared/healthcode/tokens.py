@@ -1,4 +1,4 @@
-"""QR code tokens: compact JWS (ES256) with the key's RFC 7638 thumbprint as ``kid``.
+"""QR code tokens: compact JWS (ES256) with the start of the key's RFC 7638 thumbprint as ``kid``.
 
 Claims: ``iss`` (this deployment), ``cid`` (the opaque code id, never an ID number), ``col`` (colour at
 issue), ``iat`` and ``exp``. A checkpoint's verdict never trusts ``col``: verify reads the holder's colour
@@ -22,19 +22,28 @@ SKEW = timedelta(seconds=30)
 MAX_TOKEN_LENGTH = 4096
 
 
+KID_LENGTH = 11  # characters of the key's RFC 7638 thumbprint: 66 bits, unique among a deployment's keys
+
+
 def generate_signing_key() -> dict[str, Any]:
-    """A new P-256 private JWK whose kid is its thumbprint (for provisioning and rotation)."""
-    key = ECKey.generate_key("P-256", auto_kid=True)
-    return key.as_dict(private=True)
+    """A new P-256 private JWK whose kid is the start of its thumbprint (for provisioning and rotation):
+    the kid is in every code, so it is kept short."""
+    key = ECKey.generate_key("P-256")
+    return key.as_dict(private=True) | {"kid": key.thumbprint()[:KID_LENGTH]}
+
+
+def key_id(jwk: dict[str, Any]) -> str:
+    """The key's kid: the one it was given (keys made before kids were short carry their whole thumbprint)."""
+    kid = jwk.get("kid")
+    return str(kid) if kid else ECKey.import_key(jwk).thumbprint()
 
 
 def public_jwks(private_jwks: list[dict[str, Any]]) -> dict[str, Any]:
     """The public half of each key, as published at ``/.well-known/jwks.json``."""
     keys = []
     for jwk in private_jwks:
-        key = ECKey.import_key(jwk)
-        pub = key.as_dict(private=False)
-        pub.update({"kid": key.thumbprint(), "use": "sig", "alg": ALGORITHM})
+        pub = ECKey.import_key(jwk).as_dict(private=False)
+        pub.update({"kid": key_id(jwk), "use": "sig", "alg": ALGORITHM})
         keys.append(pub)
     return {"keys": keys}
 
@@ -48,7 +57,7 @@ class IssuedToken:
 class TokenSigner:
     def __init__(self, private_jwk: dict[str, Any], issuer: str, ttl_seconds: int = 300) -> None:
         self._key = ECKey.import_key(private_jwk)
-        self._kid = self._key.thumbprint()
+        self._kid = key_id(private_jwk)
         self._issuer = issuer
         self._ttl = ttl_seconds
 
@@ -57,7 +66,9 @@ class TokenSigner:
         exp = iat + self._ttl
         claims = {"iss": self._issuer, "cid": code_id, "col": color, "iat": iat, "exp": exp}
         payload = json.dumps(claims, separators=(",", ":")).encode()
-        value = jws.serialize_compact({"alg": ALGORITHM, "kid": self._kid, "typ": "hc+jws"}, payload, self._key)
+        # no "typ": the key signs these codes only, and a verifier requires their claims (iss, cid, iat, exp); every
+        # character is a QR module more (README: the QR version)
+        value = jws.serialize_compact({"alg": ALGORITHM, "kid": self._kid}, payload, self._key)
         return IssuedToken(value, datetime.fromtimestamp(exp, UTC))
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import io
 import time
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from PIL import Image
@@ -196,7 +196,8 @@ def test_the_dashboard_shows_a_level_change_within_seconds_and_uploads_a_case_li
     row = page.locator("#map-table tr[data-code='330328']")
     row.wait_for()
     before = row.get_attribute("data-level")
-    assert page.locator("#stats").inner_text()
+    page.locator("#stats dd").first.wait_for()
+    assert "已发码" in page.locator("#stats").inner_text()
 
     # another officer sets Wencheng's level: the map on this screen follows within seconds
     admin = stack.token("officer-2", ["health_admin"])
@@ -222,6 +223,24 @@ def test_the_dashboard_shows_a_level_change_within_seconds_and_uploads_a_case_li
     page.locator("#rescore").click()
     page.wait_for_selector("#run-state[data-finished=true]", timeout=30_000)
     assert page.locator("#run-state").inner_text().startswith("已完成")
+
+    # a day ends and is summed: the index of Hangzhou, where a resident lives, has a point to draw
+    number = resident_id("330102", "19660606", "105")
+    resident = stack.token("page-resident-5", identity={"id_type": "resident_id", "id_number": number})
+    body = {"name": "钱七", "id_type": "resident_id", "id_number": number, "phone": "13800138005",
+            "residence_region": "330102", "travel_history": [], "contact": {"kind": "none"}, "symptoms": [],
+            "attestation": True}
+    assert stack.call("POST", "/v1/applications", resident, body).status_code == 200
+    clock = stack.http.get(f"{stack.base}/dev/clock", timeout=30).json()["now"]
+    tomorrow = datetime.fromisoformat(clock) + timedelta(days=1)
+    assert stack.http.put(f"{stack.base}/dev/clock", json={"now": tomorrow.isoformat()}, timeout=300).ok
+    form = page.locator("#index-form")
+    form.locator("[name=region]").fill("330100")
+    form.locator("[name=from]").fill((tomorrow.date() - timedelta(days=2)).isoformat())
+    form.locator("[name=to]").fill(tomorrow.date().isoformat())
+    form.locator("button").click()
+    page.locator("#index-legend li", has_text="上城区").wait_for()
+    assert page.locator("#index-chart circle").count() >= 1
     shoot(page, "dashboard")
     assert axe_violations(page) == []
     assert page.errors == []
@@ -238,4 +257,32 @@ def test_the_pages_speak_english_when_asked(browser, stack):
     assert "secondary contact on" in page.locator("#reasons").inner_text()
     assert page.evaluate("document.documentElement.lang") == "en"
     page.set_viewport_size(DESKTOP)
+    assert page.errors == []
+
+
+def test_a_resident_signs_in_through_openid_connect_with_pkce_and_checks_in(browser, stack):
+    """The deployed way in, against the local stack's development OpenID provider."""
+    page = new_page(browser)
+    page.goto(f"{stack.base}/resident.html")
+    page.locator("#oidc-sign-in").click()
+    page.wait_for_url("**/dev/oidc/authorize?**")
+    asked = page.url
+    assert "code_challenge_method=S256" in asked and "redirect_uri=" in asked and "code_challenge=" in asked
+    number = resident_id("330102", "19950505", "106")
+    page.locator("[name=sub]").fill("page-resident-6")
+    page.locator("[name=id_number]").fill(number)
+    page.get_by_role("button").click()
+    page.wait_for_url(f"{stack.base}/resident.html")  # back, the code and state gone from the address
+    page.locator("#declaration").wait_for()
+    page.locator("#declaration [name=id_number]").fill(number)
+    _declare(page, "孙八", "13800138006", contact="secondary_contact")
+    page.locator("#code").wait_for()
+    assert page.locator("#color-word").inner_text() == "黄码"
+
+    # the daily check-in from the code card
+    checkin = page.locator("#checkin")
+    checkin.locator("[name=temperature]").fill("36.6")
+    checkin.locator("button[type=submit]").click()
+    checkin.locator(".form-error", has_text="今日已打卡").wait_for()
+    assert page.locator("#progress").inner_text().startswith("0/7")  # counting starts the day after
     assert page.errors == []

@@ -67,6 +67,16 @@ class Api:
         return r.json()["fired"]
 
 
+@pytest.fixture(scope="session", autouse=True)
+def english_operator():
+    """The CLI runs in the operator's locale: here an English one (the answers' words the tests read)."""
+    with pytest.MonkeyPatch.context() as m:
+        m.delenv("LC_ALL", raising=False)
+        m.delenv("LC_MESSAGES", raising=False)
+        m.setenv("LANG", "en_GB.UTF-8")
+        yield
+
+
 @pytest.fixture(scope="session")
 def stack():
     with running_stack() as (base, aws):

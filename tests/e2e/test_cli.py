@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from datetime import datetime
@@ -10,12 +11,15 @@ from datetime import datetime
 from tests.people import application, resident_id
 
 
-def healthcode(stack, *args: str) -> subprocess.CompletedProcess[str]:
+def healthcode(stack, *args: str, lang: str = "en_GB.UTF-8") -> subprocess.CompletedProcess[str]:
+    """The CLI as an operator runs it, in the locale ``lang`` (its answers' language)."""
+    env = {k: v for k, v in os.environ.items() if k not in ("LC_ALL", "LC_MESSAGES")} | {"LANG": lang}
     return subprocess.run(
         [sys.executable, "-m", "healthcode_ops", "--url", stack.base, "--json", *args],
         capture_output=True,
         text=True,
         timeout=60,
+        env=env,
     )
 
 
@@ -54,6 +58,8 @@ def test_operator_commands(stack, tmp_path):
 
     bad = healthcode(stack, "region", "set", "999999", "3")  # the API refuses: exit 1, its problem shown
     assert bad.returncode == 1 and "Unknown region" in bad.stdout and "404 Not found" in bad.stderr
+    chinese = healthcode(stack, "region", "set", "999999", "3", lang="zh_CN.UTF-8")
+    assert chinese.returncode == 1 and "404 未找到" in chinese.stderr
 
 
 def test_region_set_without_a_name_keeps_the_stored_one(stack):

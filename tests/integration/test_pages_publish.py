@@ -15,10 +15,7 @@ def test_the_pages_and_their_configuration_are_published_with_their_types():
     with mock_aws():
         s3 = boto3.client("s3", region_name="us-east-1")
         s3.create_bucket(Bucket="pages")
-        cfg = pages.config(
-            "https://abc.execute-api.cn-north-1.amazonaws.com.cn/prod/", "https://d1.cloudfront.net",
-            "https://id.example/", "healthcode-api",
-        )
+        cfg = pages.config("https://abc.execute-api.cn-north-1.amazonaws.com.cn/prod/", "https://id.example/", "hc-api")
         written = pages.publish(s3, "pages", cfg)
         keys = {o["Key"] for o in s3.list_objects_v2(Bucket="pages")["Contents"]}
         assert keys == set(written)
@@ -31,5 +28,4 @@ def test_the_pages_and_their_configuration_are_published_with_their_types():
         published = json.loads(s3.get_object(Bucket="pages", Key="config.json")["Body"].read())
         assert published["api"] == "https://abc.execute-api.cn-north-1.amazonaws.com.cn/prod"
         assert published["dev_sign_in"] is False and published["oidc"]["issuer"] == "https://id.example"
-        assert published["oidc"]["redirect_uri"] == "https://d1.cloudfront.net/"
-        assert published["oidc"]["scopes"]["checkpoint"] == "openid checkpoint"
+        assert published["oidc"]["client_id"] == "hc-api"

@@ -11,7 +11,7 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
 
-from healthcode import i18n, qr
+from healthcode import i18n
 from healthcode.api.problems import problem
 from healthcode.errors import FieldError, InvalidInput, NotFound
 from healthcode.i18n import localize
@@ -110,21 +110,3 @@ def test_a_problem_speaks_the_request_language_and_names_its_fields():
     assert "something not in the catalogue" in body  # what has no translation stays as it was said
     _, headers, body = problem(NotFound("No such route."), "/x", "", "en")
     assert '"title": "Not found"' in body and headers["Content-Language"] == "en"
-
-
-def test_the_qr_names_its_colour_in_the_asked_language_and_holds_a_token_at_level_q():
-    token = "eyJhbGciOiJFUzI1NiJ9." + "A" * 280 + ".sig"
-    svg = qr.svg(token, "yellow", "zh-CN")
-    assert "<title>黄码</title>" in svg and 'data-color="yellow"' in svg and qr.COLORS["yellow"] in svg
-    assert "<title>Yellow code</title>" in qr.svg(token, "yellow", "en")
-    assert qr.symbol(token).error in ("Q", "H")
-    import io
-
-    import zxingcpp
-    from PIL import Image
-
-    for color in ("green", "yellow", "red"):
-        png = qr.png(token, color, "zh-CN")
-        image = Image.open(io.BytesIO(png)).convert("RGB")
-        assert image.getpixel((2, 2)) == Image.new("RGB", (1, 1), qr.COLORS[color]).getpixel((0, 0))
-        assert [r.text for r in zxingcpp.read_barcodes(image)] == [token]

@@ -1,6 +1,6 @@
 // The checkpoint's page: scan with the camera (BarcodeDetector where the browser has it, jsQR
 // otherwise) or paste a token; the answer fills the screen: 通行 / 禁止, colour, masked name, instruction.
-import { api, COLOR_WORD, devSignIn, devSignInAvailable, el, oidcSignIn, Problem, start, t, token } from "./common.js";
+import { api, COLOR_WORD, devSignIn, devSignInAvailable, el, oidcSignInAvailable, oidcSignIn, Problem, start, t, token } from "./common.js";
 
 const ROLE = "checkpoint";
 const $ = (id) => document.getElementById(id);
@@ -115,7 +115,8 @@ async function main() {
       localStorage.setItem("hc.checkpoint", checkpoint);
       show(true);
     });
-  } else {
+  }
+  if (oidcSignInAvailable()) {
     $("oidc-sign-in").hidden = false;
     $("oidc-sign-in").addEventListener("click", () => oidcSignIn(ROLE));
   }

@@ -58,6 +58,7 @@ export async function devSignIn(role, body) {
 }
 
 export const devSignInAvailable = () => Boolean(config && config.dev_sign_in);
+export const oidcSignInAvailable = () => Boolean(config && config.oidc);
 
 // In the deployment: OpenID Connect authorization code with PKCE (RFC 7636) against the configured issuer,
 // its endpoints from its discovery document.
@@ -71,18 +72,22 @@ function b64url(bytes) {
   return btoa(String.fromCharCode(...new Uint8Array(bytes))).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
 }
 
+// what each page asks the identity provider for (the API's routes check these scopes)
+const SCOPES = { resident: "openid", checkpoint: "openid checkpoint", admin: "openid health_admin" };
+
 export async function oidcSignIn(role) {
   const o = config.oidc;
   const endpoints = await discovery();
+  const redirect = `${location.origin}${location.pathname}`; // each page is a registered redirect URI
   const verifier = b64url(crypto.getRandomValues(new Uint8Array(32)));
   const challenge = b64url(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(verifier)));
   const state = b64url(crypto.getRandomValues(new Uint8Array(16)));
-  sessionStorage.setItem("hc.pkce", JSON.stringify({ verifier, state, role, back: location.pathname }));
+  sessionStorage.setItem("hc.pkce", JSON.stringify({ verifier, state, role, redirect }));
   const q = new URLSearchParams({
     response_type: "code",
     client_id: o.client_id,
-    redirect_uri: o.redirect_uri,
-    scope: o.scopes[role] || "openid",
+    redirect_uri: redirect,
+    scope: SCOPES[role] || "openid",
     state,
     code_challenge: challenge,
     code_challenge_method: "S256",
@@ -102,13 +107,13 @@ async function finishOidc() {
     body: new URLSearchParams({
       grant_type: "authorization_code",
       code: q.get("code"),
-      redirect_uri: o.redirect_uri,
+      redirect_uri: saved.redirect,
       client_id: o.client_id,
       code_verifier: saved.verifier,
     }),
   });
   if (r.ok) sessionStorage.setItem(`${TOKEN}.${saved.role}`, (await r.json()).access_token);
-  history.replaceState(null, "", saved.back);
+  history.replaceState(null, "", location.pathname); // the code and state leave the address bar
 }
 
 // ------------------------------------------------------------------ the API

@@ -1,6 +1,6 @@
 // The health authority's dashboard: the five-colour map, statistics, the index over time, village
 // colours, proposed levels, setting a level, uploading a case list, a full rescoring run.
-import { api, devSignIn, devSignInAvailable, el, lang, oidcSignIn, Problem, showFieldErrors, start, t, token } from "./common.js";
+import { api, devSignIn, devSignInAvailable, el, oidcSignInAvailable, lang, oidcSignIn, Problem, showFieldErrors, start, t, token } from "./common.js";
 
 const ROLE = "admin";
 const $ = (id) => document.getElementById(id);
@@ -31,8 +31,11 @@ async function loadMap() {
   await loadStats(region);
 }
 
+let serviceDay = null; // the service's day (its clock, not this computer's): the index ends there
+
 async function loadStats(region) {
   const s = await api(ROLE, "GET", `/admin/v1/stats${region ? `?region=${encodeURIComponent(region)}` : ""}`);
+  serviceDay = s.on;
   const rows = [
     [t("stats_on"), s.on],
     [t("codes_issued"), s.codes_issued],
@@ -98,13 +101,13 @@ async function loadIndex() {
   if (days.length) {
     svg.append(node("text", { x: P, y: H - 8, "font-size": 10 }, days[0]), node("text", { x: W - P - 60, y: H - 8, "font-size": 10 }, days.at(-1)));
   }
-  const palette = ["#2f6fd6", "#d42b2b", "#1a9e3a", "#ef7d00", "#7a3fb0", "#00838f"];
+  const palette = ["#2f6fd6", "#d42b2b", "#1a9e3a", "#ef7d00", "#7a3fb0", "#00838f"]; // app.css .dot.c0…c5
   $("index-legend").replaceChildren();
   [...byCounty.values()].forEach((c, i) => {
     const color = palette[i % palette.length];
     svg.append(node("polyline", { points: c.points.map(([d, v]) => `${x(d)},${y(v)}`).join(" "), fill: "none", stroke: color, "stroke-width": 2 }));
     for (const [d, v] of c.points) svg.append(node("circle", { cx: x(d), cy: y(v), r: 3, fill: color }, null));
-    $("index-legend").append(el("li", {}, el("span", { class: "dot", style: `background:${color}` }), ` ${c.name}: ${c.points.at(-1)[1].toFixed(1)}`));
+    $("index-legend").append(el("li", {}, el("span", { class: `dot c${i % palette.length}` }), ` ${c.name}: ${c.points.at(-1)[1].toFixed(1)}`));
   });
   if (!byCounty.size) $("index-legend").append(el("li", { class: "muted" }, t("no_index")));
 }
@@ -112,8 +115,10 @@ async function loadIndex() {
 async function loadAreas() {
   const county = new FormData($("areas-form")).get("county").trim();
   const view = await api(ROLE, "GET", `/admin/v1/areas?county=${encodeURIComponent(county)}`);
+  const severity = { red: 0, yellow: 1, green: 2 };
+  const areas = [...view.areas].sort((a, b) => severity[a.color] - severity[b.color] || b.holders - a.holders);
   $("areas").tBodies[0].replaceChildren(
-    ...view.areas.map((a) => el("tr", { class: `row-${a.color}` }, el("td", {}, a.name || a.code), el("td", {}, String(a.holders)), el("td", {}, el("span", { class: `swatch ${a.color}` }, t(`${a.color}_code`))))),
+    ...areas.map((a) => el("tr", { class: `row-${a.color}` }, el("td", {}, a.name || a.code), el("td", {}, String(a.holders)), el("td", {}, el("span", { class: `swatch ${a.color}` }, t(`${a.color}_code`))))),
   );
 }
 
@@ -179,13 +184,11 @@ async function main() {
       await devSignIn(ROLE, { sub: new FormData(ev.target).get("sub"), roles: ["health_admin"] });
       await open();
     });
-  } else {
+  }
+  if (oidcSignInAvailable()) {
     $("oidc-sign-in").hidden = false;
     $("oidc-sign-in").addEventListener("click", () => oidcSignIn(ROLE));
   }
-  const to = new Date();
-  $("index-form").elements.to.value = isoDay(to);
-  $("index-form").elements.from.value = isoDay(new Date(to.getTime() - 13 * 86400000));
   const on = (id, fn) => $(id).addEventListener("submit", (ev) => { ev.preventDefault(); fn(); });
   on("map-form", () => Promise.all([loadMap(), loadProposals()]));
   on("index-form", loadIndex);
@@ -210,7 +213,11 @@ async function main() {
 
 async function open() {
   signedIn(true);
-  await Promise.all([loadMap(), loadProposals(), loadIndex().catch(() => {}), loadAreas().catch(() => {})]);
+  await Promise.all([loadMap(), loadProposals(), loadAreas().catch(() => {})]);
+  const to = new Date(`${serviceDay}T00:00:00Z`);
+  $("index-form").elements.to.value = isoDay(to);
+  $("index-form").elements.from.value = isoDay(new Date(to.getTime() - 13 * 86400000));
+  await loadIndex().catch(() => {});
   setInterval(() => loadMap().catch(() => {}), MAP_EVERY_MS); // a level set elsewhere shows within seconds
 }
 

@@ -1,6 +1,6 @@
 // The resident's page: sign in, declare, and the code card (colour, QR, live clock, refresh countdown,
 // reasons, quarantine progress, daily check-in).
-import { api, COLOR_WORD, devSignIn, devSignInAvailable, el, lang, oidcSignIn, Problem, showFieldErrors, start, t, token } from "./common.js";
+import { api, COLOR_WORD, devSignIn, devSignInAvailable, el, oidcSignInAvailable, lang, oidcSignIn, Problem, showFieldErrors, start, t, token } from "./common.js";
 
 const ROLE = "resident";
 const SYMPTOMS = ["fever", "cough", "sore_throat", "fatigue", "shortness_of_breath", "diarrhoea", "loss_of_taste_or_smell"];
@@ -134,7 +134,8 @@ async function main() {
       $("declaration").elements.id_number.value = f.get("id_number").trim();
       await refresh();
     });
-  } else {
+  }
+  if (oidcSignInAvailable()) {
     $("oidc-sign-in").hidden = false;
     $("oidc-sign-in").addEventListener("click", () => oidcSignIn(ROLE));
   }
