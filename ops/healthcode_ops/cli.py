@@ -736,7 +736,8 @@ def main(argv: list[str] | None = None) -> int:
     try:  # typer's standalone mode: usage errors print and exit 2, --help exits 0
         app(args=argv, prog_name="healthcode")
     except CliError as exc:
-        Console(stderr=True, highlight=False).print(f"healthcode: {exc}", markup=False)
+        # one line however long (a file's path): scripts and people grep it
+        Console(stderr=True, highlight=False, soft_wrap=True).print(f"healthcode: {exc}", markup=False)
         return int(exc.code)
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else int(ExitCode.OK if exc.code is None else ExitCode.USAGE)

@@ -11,11 +11,13 @@ from __future__ import annotations
 import io
 from functools import lru_cache
 from importlib import resources
+from typing import TYPE_CHECKING
 from xml.sax.saxutils import escape
 
-import segno
-
 from healthcode import i18n
+
+if TYPE_CHECKING:
+    import segno
 
 ERROR = "q"
 QUIET = 4  # modules of white around the symbol (ISO/IEC 18004 asks for 4)
@@ -26,6 +28,8 @@ TITLES = {"green": i18n.N_("Green code"), "yellow": i18n.N_("Yellow code"), "red
 
 
 def symbol(token: str) -> segno.QRCode:
+    import segno  # 70 ms to import: only the picture routes pay for it, not every cold start of apply
+
     return segno.make(token, error=ERROR, micro=False)
 
 

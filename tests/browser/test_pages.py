@@ -209,6 +209,16 @@ def test_the_dashboard_shows_a_level_change_within_seconds_and_uploads_a_case_li
     assert time.monotonic() - changed < 10
     assert "橙" in row.inner_text()
 
+    # and this officer sets Cangnan's through the form: the map shows it, the region says who set it
+    form = page.locator("#level-form")
+    form.locator("[name=code]").fill("330327")
+    form.locator("[name=level]").select_option("3")
+    form.locator("button[type=submit]").click()
+    page.wait_for_selector("#map-table tr[data-code='330327'][data-level='3']", timeout=10_000)
+    form.locator(".form-error", has_text="已保存").wait_for()
+    mapped = stack.http.get(f"{stack.base}/v1/map?region=330300", timeout=30).json()["counties"]
+    assert next(c for c in mapped if c["code"] == "330327")["set_by"] == "officer-demo"
+
     # a case list as a CSV file, sent in chunks with a progress bar
     csv = tmp_path / "cases.csv"
     rows = ["id_type,id_number,status,on"]

@@ -93,7 +93,10 @@ def api_client(tmp_path_factory):
     openapi = Path(__file__).resolve().parents[2] / "openapi.json"
     bin_dir = Path(sys.executable).parent  # its formatter (ruff) comes from the same environment
     config = out / "generator.yaml"  # the map's picture is a file to this generator (it reads no SVG)
-    config.write_text("content_type_overrides:\n  image/svg+xml: application/octet-stream\n", encoding="utf-8")
+    config.write_text(
+        "content_type_overrides:\n  image/svg+xml: application/octet-stream\n  image/png: application/octet-stream\n",
+        encoding="utf-8",
+    )
     r = subprocess.run(
         [str(bin_dir / "openapi-python-client"), "generate", "--path", str(openapi), "--meta", "none"]
         + ["--config", str(config), "--output-path", str(out / "healthcode_api_client")],

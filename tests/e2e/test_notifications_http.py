@@ -75,7 +75,8 @@ def test_a_level_change_reaches_50_holders_their_offices_and_partner_cities_once
     assert r.status_code == 200, r.text
 
     def inbox(sub):
-        return stack.call("GET", "/v1/notifications", sub=sub).json()["items"]
+        # a resident's phone in Chinese
+        return stack.call("GET", "/v1/notifications", sub=sub, headers={"Accept-Language": "zh-CN"}).json()["items"]
 
     wait_for(lambda: all(len(inbox(s)) == 1 for s in subs), "every holder's message")
     assert {(m["color"], m["title"]) for s in subs for m in inbox(s)} == {("yellow", "黄码")}

@@ -75,7 +75,8 @@ def test_the_story(stack, api_client):
     from healthcode_api_client.api.default import get_my_code
     from healthcode_api_client.models import CodeView
 
-    generated = get_my_code.sync(client=AuthenticatedClient(base_url=stack.base, token=stack.token("visitor")))
+    client = AuthenticatedClient(base_url=stack.base, token=stack.token("visitor"), headers={"Accept-Language": "en"})
+    generated = get_my_code.sync(client=client)
     assert isinstance(generated, CodeView) and generated.color.value == "red"
     assert generated.reasons[0].detail == now["reasons"][0]["detail"]
     again = stack.call("POST", "/v1/verifications", scan, sub="gate", roles=CHECKPOINT).json()

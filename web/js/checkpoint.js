@@ -1,6 +1,6 @@
 // The checkpoint's page: scan with the camera (BarcodeDetector where the browser has it, jsQR
 // otherwise) or paste a token; the answer fills the screen: 通行 / 禁止, colour, masked name, instruction.
-import { api, COLOR_WORD, devSignIn, devSignInAvailable, el, oidcSignInAvailable, oidcSignIn, Problem, start, t, token } from "./common.js";
+import { api, claims, COLOR_WORD, el, Problem, start, t, token, wireSignIn } from "./common.js";
 
 const ROLE = "checkpoint";
 const $ = (id) => document.getElementById(id);
@@ -8,7 +8,8 @@ const SAME_CODE_MS = 4000; // the same code held in front of the camera is not s
 let last = { value: null, at: 0 };
 let busy = false;
 
-const checkpointId = () => localStorage.getItem("hc.checkpoint") || "gate-1";
+// the checkpoint this account scans for: the one its token names (the first), or the one it signed in as
+const checkpointId = () => String(claims(ROLE).checkpoints || "").split(" ")[0] || localStorage.getItem("hc.checkpoint") || "gate-1";
 const today = () => new Date().toISOString().slice(0, 10);
 
 function tally() {
@@ -105,21 +106,14 @@ function show(signedIn) {
 
 async function main() {
   await start();
-  if (devSignInAvailable()) {
-    $("dev-sign-in").hidden = false;
-    $("dev-sign-in").addEventListener("submit", async (ev) => {
-      ev.preventDefault();
-      const f = new FormData(ev.target);
-      const checkpoint = f.get("checkpoint").trim();
-      await devSignIn(ROLE, { sub: f.get("sub"), roles: ["checkpoint"], checkpoints: [checkpoint] });
-      localStorage.setItem("hc.checkpoint", checkpoint);
+  wireSignIn(
+    ROLE,
+    (f) => ({ sub: f.get("sub"), roles: ["checkpoint"], checkpoints: [f.get("checkpoint").trim()] }),
+    (f) => {
+      localStorage.setItem("hc.checkpoint", f.get("checkpoint").trim());
       show(true);
-    });
-  }
-  if (oidcSignInAvailable()) {
-    $("oidc-sign-in").hidden = false;
-    $("oidc-sign-in").addEventListener("click", () => oidcSignIn(ROLE));
-  }
+    },
+  );
   $("camera").addEventListener("click", () => camera().catch((e) => ($("camera-state").textContent = e.message)));
   $("paste").addEventListener("submit", (ev) => {
     ev.preventDefault();

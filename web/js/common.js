@@ -47,7 +47,7 @@ export function signOut(role) {
 }
 
 // On the local stack: a "sign in as" box mints a token at /dev/tokens (never deployed).
-export async function devSignIn(role, body) {
+async function devSignIn(role, body) {
   const r = await fetch(`${config.api}/dev/tokens`, {
     method: "POST",
     headers: { "Content-Type": "application/json" },
@@ -57,8 +57,38 @@ export async function devSignIn(role, body) {
   sessionStorage.setItem(`${TOKEN}.${role}`, (await r.json()).token);
 }
 
-export const devSignInAvailable = () => Boolean(config && config.dev_sign_in);
-export const oidcSignInAvailable = () => Boolean(config && config.oidc);
+// The sign-in card every page has: the "sign in as" form where the configuration allows it (the local
+// stack), the OpenID Connect button where there is an issuer. ``devBody(form)`` is the /dev/tokens
+// request for what the form says; ``signedIn(form)`` runs once the token is in.
+export function wireSignIn(role, devBody, signedIn) {
+  if (config.dev_sign_in) {
+    const form = document.getElementById("dev-sign-in");
+    form.hidden = false;
+    form.addEventListener("submit", async (ev) => {
+      ev.preventDefault();
+      const f = new FormData(ev.target);
+      await devSignIn(role, devBody(f));
+      await signedIn(f);
+    });
+  }
+  if (config.oidc) {
+    const button = document.getElementById("oidc-sign-in");
+    button.hidden = false;
+    button.addEventListener("click", () => oidcSignIn(role));
+  }
+}
+
+// What the signed-in token says about its holder (read only for display: the API checks it)
+export function claims(role) {
+  const bearer = token(role);
+  if (!bearer) return {};
+  try {
+    const part = bearer.split(".")[1].replace(/-/g, "+").replace(/_/g, "/");
+    return JSON.parse(new TextDecoder().decode(Uint8Array.from(atob(part), (c) => c.charCodeAt(0))));
+  } catch {
+    return {};
+  }
+}
 
 // In the deployment: OpenID Connect authorization code with PKCE (RFC 7636) against the configured issuer,
 // its endpoints from its discovery document.
@@ -75,7 +105,7 @@ function b64url(bytes) {
 // what each page asks the identity provider for (the API's routes check these scopes)
 const SCOPES = { resident: "openid", checkpoint: "openid checkpoint", admin: "openid health_admin" };
 
-export async function oidcSignIn(role) {
+async function oidcSignIn(role) {
   const o = config.oidc;
   const endpoints = await discovery();
   const redirect = `${location.origin}${location.pathname}`; // each page is a registered redirect URI

@@ -1,6 +1,6 @@
 // The health authority's dashboard: the five-colour map, statistics, the index over time, village
 // colours, proposed levels, setting a level, uploading a case list, a full rescoring run.
-import { api, devSignIn, devSignInAvailable, el, oidcSignInAvailable, lang, oidcSignIn, Problem, showFieldErrors, start, t, token } from "./common.js";
+import { api, el, lang, Problem, showFieldErrors, start, t, token, wireSignIn } from "./common.js";
 
 const ROLE = "admin";
 const $ = (id) => document.getElementById(id);
@@ -177,18 +177,7 @@ function signedIn(yes) {
 
 async function main() {
   await start();
-  if (devSignInAvailable()) {
-    $("dev-sign-in").hidden = false;
-    $("dev-sign-in").addEventListener("submit", async (ev) => {
-      ev.preventDefault();
-      await devSignIn(ROLE, { sub: new FormData(ev.target).get("sub"), roles: ["health_admin"] });
-      await open();
-    });
-  }
-  if (oidcSignInAvailable()) {
-    $("oidc-sign-in").hidden = false;
-    $("oidc-sign-in").addEventListener("click", () => oidcSignIn(ROLE));
-  }
+  wireSignIn(ROLE, (f) => ({ sub: f.get("sub"), roles: ["health_admin"] }), open);
   const on = (id, fn) => $(id).addEventListener("submit", (ev) => { ev.preventDefault(); fn(); });
   on("map-form", () => Promise.all([loadMap(), loadProposals()]));
   on("index-form", loadIndex);

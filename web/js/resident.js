@@ -1,6 +1,6 @@
 // The resident's page: sign in, declare, and the code card (colour, QR, live clock, refresh countdown,
 // reasons, quarantine progress, daily check-in).
-import { api, COLOR_WORD, devSignIn, devSignInAvailable, el, oidcSignInAvailable, lang, oidcSignIn, Problem, showFieldErrors, start, t, token } from "./common.js";
+import { api, COLOR_WORD, el, lang, Problem, showFieldErrors, start, t, token, wireSignIn } from "./common.js";
 
 const ROLE = "resident";
 const SYMPTOMS = ["fever", "cough", "sore_throat", "fatigue", "shortness_of_breath", "diarrhoea", "loss_of_taste_or_smell"];
@@ -121,24 +121,14 @@ async function main() {
   for (const box of document.querySelectorAll(".symptoms")) symptomBoxes(box, "symptoms");
   $("add-stay").addEventListener("click", addStay);
   $("redeclare").addEventListener("click", () => show("declare"));
-  if (devSignInAvailable()) {
-    $("dev-sign-in").hidden = false;
-    $("dev-sign-in").addEventListener("submit", async (ev) => {
-      ev.preventDefault();
-      const f = new FormData(ev.target);
-      await devSignIn(ROLE, {
-        sub: f.get("sub"),
-        roles: [],
-        identity: { id_type: "resident_id", id_number: f.get("id_number").trim() },
-      });
+  wireSignIn(
+    ROLE,
+    (f) => ({ sub: f.get("sub"), roles: [], identity: { id_type: "resident_id", id_number: f.get("id_number").trim() } }),
+    async (f) => {
       $("declaration").elements.id_number.value = f.get("id_number").trim();
       await refresh();
-    });
-  }
-  if (oidcSignInAvailable()) {
-    $("oidc-sign-in").hidden = false;
-    $("oidc-sign-in").addEventListener("click", () => oidcSignIn(ROLE));
-  }
+    },
+  );
   $("declaration").addEventListener("submit", async (ev) => {
     ev.preventDefault();
     try {
