@@ -1,6 +1,5 @@
 """Resident routes: declare (apply), see one's code, daily check-in. Thin: parse, call a use case, answer."""
 
-import json
 from typing import Annotated, Any
 
 from aws_lambda_powertools import Logger, Metrics
@@ -216,9 +215,8 @@ def get_rulesets():
 
 
 @app.get("/v1/rulesets/current", summary="The ruleset in force (public)", responses=documented(200, None))
-def get_current_ruleset() -> Response[str]:
-    body = json.dumps(services().residents.current_ruleset(clock.now()), ensure_ascii=False)
-    return Response(200, "application/json", body, headers=PUBLIC_DOCUMENT)
+def get_current_ruleset() -> Response[dict[str, Any]]:
+    return Response(200, "application/json", services().residents.current_ruleset(clock.now()), headers=PUBLIC_DOCUMENT)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

@@ -1,6 +1,5 @@
 """Checkpoint routes: verify a scanned code; publish the signing keys."""
 
-import json
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
@@ -36,10 +35,9 @@ def post_verification(body: VerificationRequest):
 
 
 @app.get("/.well-known/jwks.json", summary="Public keys of the code tokens (public)", responses=documented(200, None))
-def get_jwks() -> Response[str]:
+def get_jwks() -> Response[dict[str, Any]]:
     # a verifier may keep the keys 5 minutes (a code's life); one that meets an unknown kid fetches again
-    body = json.dumps(services().keys.jwks())
-    return Response(200, "application/json", body, headers={"Cache-Control": "public, max-age=300"})
+    return Response(200, "application/json", services().keys.jwks(), headers={"Cache-Control": "public, max-age=300"})
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
