@@ -7,11 +7,11 @@ from datetime import date
 from typing import Annotated, Any
 
 from aws_lambda_powertools import Logger
-from aws_lambda_powertools.event_handler.openapi.params import Header, Path, Query
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from healthcode import clock, notices
+from healthcode import clock, i18n
 from healthcode.api.callers import Caller, caller, check, claims_of
 from healthcode.api.params import Cursor
 from healthcode.api.problems import documented
@@ -61,7 +61,6 @@ app = build_resolver(
 )
 OverrideId = Annotated[str, Path(pattern=r"^ov-[0-9a-f]{24}$")]
 AppealId = Annotated[str, Path(pattern=r"^ap-[0-9a-f]{24}$")]
-Language = Annotated[str | None, Header(alias="accept-language", max_length=256)]
 
 
 def audit(
@@ -236,7 +235,6 @@ def get_tasks(
     status: Annotated[str | None, Query(pattern=r"^(open|acknowledged)$")] = None,
     on: Annotated[date | None, Query(description="the day the acknowledgement times are for (default today)")] = None,
     after: Cursor = None,
-    accept_language: Language = None,
 ):
     who = check(claims_of(app.current_event.raw_event), (WORKER, SCOPE))
     now = clock.now()
@@ -246,7 +244,7 @@ def get_tasks(
         on or now.date(),
         who.areas if WORKER in who.scopes else frozenset(),
         SCOPE in who.scopes,
-        notices.language(accept_language),
+        i18n.current.get(),  # the request's Accept-Language, read once by the resolver
         after,
         services().pages.listing,
     )
@@ -258,9 +256,9 @@ def get_tasks(
     summary="Acknowledge a task (community_worker of the task's area, or of the county it escalated to)",
     responses=documented(200, TaskView, 401, 403, 404, 413, 415, 422),
 )
-def ack_task(task_id: Annotated[str, Path(max_length=128)], accept_language: Language = None):
+def ack_task(task_id: Annotated[str, Path(max_length=128)]):
     who = check(claims_of(app.current_event.raw_event), WORKER)
-    view = services().offices.acknowledge(task_id, who.sub, who.areas, notices.language(accept_language), clock.now())
+    view = services().offices.acknowledge(task_id, who.sub, who.areas, i18n.current.get(), clock.now())
     return json_response(view)
 
 

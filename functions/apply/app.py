@@ -9,7 +9,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from healthcode import clock, i18n, notices, qr
+from healthcode import clock, i18n, qr
 from healthcode.api.callers import caller
 from healthcode.api.params import Cursor
 from healthcode.api.problems import documented, problem_page
@@ -171,10 +171,9 @@ def get_my_appeals(
 )
 def get_notifications(
     after: Cursor = None,
-    accept_language: Annotated[str | None, Header(alias="accept-language", max_length=256)] = None,
 ):
-    svc = services()
-    view = svc.inboxes.mine(caller(app).sub, notices.language(accept_language), after, svc.pages.listing)
+    svc = services()  # in the request's Accept-Language, read once by the resolver
+    view = svc.inboxes.mine(caller(app).sub, i18n.current.get(), after, svc.pages.listing)
     return json_response(view)
 
 

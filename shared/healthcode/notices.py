@@ -21,11 +21,6 @@ _TEXTS = {
 }
 
 
-def language(accept_language: str | None) -> str:
-    """The best of our languages for an ``Accept-Language`` header (RFC 9110 §12.5.4, q-values honoured)."""
-    return i18n.language(accept_language)
-
-
 def text(key: str, lang: str = DEFAULT_LANGUAGE) -> str:
     return i18n.gettext_(_TEXTS[key], lang)
 

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from healthcode import notices
+from healthcode import i18n, notices
 from healthcode.urls import UnsafeUrl, check_url
 from healthcode.usecases.notify import escalation_office, retry_delay
 
@@ -27,7 +27,7 @@ from healthcode.usecases.notify import escalation_office, retry_delay
     ],
 )
 def test_the_language_follows_accept_language_with_zh_cn_by_default(header, expected):
-    assert notices.language(header) == expected
+    assert i18n.language(header) == expected
 
 
 def test_every_colour_has_a_title_body_and_every_task_colour_an_instruction_in_both_languages():
