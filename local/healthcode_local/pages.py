@@ -1,6 +1,6 @@
 """The pages (``web/``) on the local stack, as the deployment's CloudFront distribution serves them: the
 same files, the security headers of the template's ``PagesSecurityHeaders`` policy, and a
-``config.json`` that points them at this stack (with the dev "sign in as" box instead of OIDC).
+``config.json`` that points them at this stack (the dev "sign in as" box, and OIDC against /dev/oidc).
 
 And the API's CORS as the HTTP API's ``CorsConfiguration`` answers it (preflights and the
 ``Access-Control-*`` headers), so a page on another origin is treated here as it would be there.
@@ -9,18 +9,12 @@ And the API's CORS as the HTTP API's ``CorsConfiguration`` answers it (preflight
 from __future__ import annotations
 
 import json
-import mimetypes
 import re
-from pathlib import Path
 from typing import Any
 
 from healthcode_local.system import HttpResult
 from healthcode_local.template import Template
-
-WEB = Path(__file__).resolve().parents[2] / "web"
-# third-party files the pages load, from web/package-lock.json's packages (scripts/deploy copies the same)
-VENDOR = json.loads((WEB / "vendor.json").read_text(encoding="utf-8"))
-TYPES = {".js": "text/javascript; charset=utf-8", ".json": "application/json", ".css": "text/css; charset=utf-8"}
+from healthcode_ops import pages
 
 
 def security_headers(template: Template) -> dict[str, str]:
@@ -62,22 +56,17 @@ class Pages:
         }
 
     def file(self, method: str, route: str) -> HttpResult | None:
-        """The page or file at ``route``, or None when it is no file of the pages."""
+        """The page or file at ``route``, or None when it is no file of the pages: exactly what
+        ``healthcode pages publish`` would put in the bucket (read afresh, so an edited page shows)."""
         if method not in ("GET", "HEAD"):
             return None
         name = "index.html" if route in ("", "/") else route.lstrip("/")
         if name == "config.json":
             return self._answer(json.dumps(self.config).encode(), "application/json", cache="no-store")
-        source = WEB / "node_modules" / VENDOR[name] if name in VENDOR else WEB / name
-        try:
-            source = source.resolve(strict=True)
-        except OSError:
+        source = pages.files().get(name)
+        if source is None:
             return None
-        inside = source.is_relative_to(WEB.resolve()) and "node_modules" not in source.relative_to(WEB.resolve()).parts
-        if not source.is_file() or not (inside or name in VENDOR) or name in ("package.json", "package-lock.json"):
-            return None
-        media = TYPES.get(source.suffix) or mimetypes.guess_type(source.name)[0] or "application/octet-stream"
-        return self._answer(source.read_bytes(), media, cache="no-cache")
+        return self._answer(source.read_bytes(), pages.media_type(source), cache="no-cache")
 
     def _answer(self, body: bytes, media: str, cache: str) -> HttpResult:
         headers = {"content-type": media, "cache-control": cache, **self.headers}

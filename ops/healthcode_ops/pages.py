@@ -15,8 +15,12 @@ TYPES = {".js": "text/javascript; charset=utf-8", ".json": "application/json", "
          ".html": "text/html; charset=utf-8"}
 
 
+def media_type(path: Path) -> str:
+    return TYPES.get(path.suffix) or mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+
+
 def files(web: Path = WEB) -> dict[str, Path]:
-    """Every key to upload and the file it comes from."""
+    """Every key to upload (and the local stack to serve) and the file it comes from."""
     out = {
         str(p.relative_to(web)): p
         for p in sorted(web.rglob("*"))
@@ -41,9 +45,8 @@ def publish(s3: Any, bucket: str, cfg: dict[str, Any], web: Path = WEB) -> list[
     on every visit (a deploy shows at once); the rest is cached an hour."""
     written = []
     for key, path in files(web).items():
-        media = TYPES.get(path.suffix) or mimetypes.guess_type(path.name)[0] or "application/octet-stream"
         cache = "no-cache" if path.suffix == ".html" else "public, max-age=3600"
-        s3.put_object(Bucket=bucket, Key=key, Body=path.read_bytes(), ContentType=media, CacheControl=cache)
+        s3.put_object(Bucket=bucket, Key=key, Body=path.read_bytes(), ContentType=media_type(path), CacheControl=cache)
         written.append(key)
     s3.put_object(
         Bucket=bucket, Key="config.json", Body=json.dumps(cfg).encode(), ContentType="application/json",
