@@ -7,7 +7,7 @@ now. Keys come from Secrets Manager (private) and SSM (public JWKS) through Powe
 
 from __future__ import annotations
 
-import base64
+import binascii
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -16,6 +16,7 @@ from typing import Any
 from joserfc import jws
 from joserfc.errors import JoseError
 from joserfc.jwk import ECKey, KeySet
+from joserfc.util import urlsafe_b64decode
 
 ALGORITHM = "ES256"
 SKEW = timedelta(seconds=30)
@@ -89,8 +90,18 @@ def _epoch(value: Any) -> bool:
     return type(value) is int and 0 < value < MAX_EPOCH
 
 
-def _b64json(part: str) -> Any:
-    return json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
+# the one algorithm a code may use, straight from joserfc's registry: a token is parsed once, here, and its
+# signature checked with the key its kid names (no second parse by deserialize_compact)
+_ALG = jws.JWSRegistry(algorithms=[ALGORITHM]).get_alg(ALGORITHM)
+
+
+def _usable(key: Any) -> Any:
+    """``key`` when ES256 can verify with it (an EC P-256 public key), else None."""
+    try:
+        _ALG.check_key(key)
+    except (JoseError, ValueError, TypeError):
+        return None
+    return key
 
 
 class TokenVerifier:
@@ -103,17 +114,18 @@ class TokenVerifier:
                 self._keysets[iss] = KeySet.import_key_set(jwks)
             except (JoseError, ValueError, KeyError, TypeError):
                 continue  # a partner's unusable key set must not stop anyone else's codes
-        # each key by its id, so a check goes straight to its key (no search of the set per token)
-        self._kids = {iss: {k.kid: k for k in ks.keys} for iss, ks in self._keysets.items()}
+        # each key by its id, so a check goes straight to its key (no search of the set per token); None
+        # for a published key ES256 cannot use (a partner's RSA key, say): its codes are refused as forged
+        self._kids = {iss: {k.kid: _usable(k) for k in ks.keys} for iss, ks in self._keysets.items()}
 
     def check(self, token: str, now: datetime) -> TokenCheck:
         if len(token) > MAX_TOKEN_LENGTH or token.count(".") != 2:
             return TokenCheck("malformed")
-        head, body, _sig = token.split(".")
+        head, body, sig = token.split(".")
         try:
-            header = _b64json(head)
-            claims = _b64json(body)
-        except (ValueError, UnicodeDecodeError):
+            header = json.loads(urlsafe_b64decode(head.encode()))
+            claims = json.loads(urlsafe_b64decode(body.encode()))
+        except (ValueError, UnicodeError, binascii.Error):
             return TokenCheck("malformed")
         if not isinstance(header, dict) or not isinstance(claims, dict):
             return TokenCheck("malformed")
@@ -129,9 +141,12 @@ class TokenVerifier:
         kid = header.get("kid")
         if not isinstance(kid, str) or kid not in self._kids[iss]:
             return TokenCheck("invalid_signature", issuer=iss, unknown_kid=isinstance(kid, str))
+        key = self._kids[iss][kid]
         try:
-            jws.deserialize_compact(token, self._kids[iss][kid], algorithms=[ALGORITHM])
-        except (JoseError, ValueError):
+            signed = key is not None and _ALG.verify(f"{head}.{body}".encode(), urlsafe_b64decode(sig.encode()), key)
+        except (JoseError, ValueError, TypeError, binascii.Error):
+            signed = False
+        if not signed:
             return TokenCheck("invalid_signature", issuer=iss)
         expires_at = datetime.fromtimestamp(exp, UTC)
         color = claims.get("col") if isinstance(claims.get("col"), str) else None
