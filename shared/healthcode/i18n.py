@@ -46,9 +46,14 @@ def N_(message: str) -> str:
 
 def language(accept_language: str | None) -> str:
     """The best of our languages for an ``Accept-Language`` header (RFC 9110 §12.5.4, q-values honoured)."""
+    return _language((accept_language or "")[:256])
+
+
+@lru_cache(maxsize=256)  # a few headers are most of the traffic: each is parsed once per environment
+def _language(accept_language: str) -> str:
     known = {lang.lower(): lang for lang in LANGUAGES}
     best, best_q = DEFAULT_LANGUAGE, -1.0
-    for i, part in enumerate((accept_language or "")[:256].split(",")):
+    for i, part in enumerate(accept_language.split(",")):
         tag, _, params = part.strip().partition(";")
         q = 1.0
         if params.strip().startswith("q="):

@@ -78,6 +78,13 @@ def check(
     return who
 
 
+CHECKED = "checked_caller"  # the resolver's context key: the caller its scope check read, with its identity claim
+
+
 def caller(app: APIGatewayHttpResolver, identity_claim: str = DEFAULT_IDENTITY_CLAIM) -> Caller:
-    """The authenticated caller, from the claims the HTTP API's JWT authorizer validated."""
+    """The authenticated caller, from the claims the HTTP API's JWT authorizer validated (read once per
+    request: the resolver's scope check keeps what it read)."""
+    checked = app.context.get(CHECKED)
+    if checked is not None and checked[0] == identity_claim:
+        return checked[1]  # type: ignore[no-any-return]
     return check(claims_of(app.current_event.raw_event), None, identity_claim)

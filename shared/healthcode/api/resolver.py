@@ -20,7 +20,7 @@ from pydantic import BaseModel
 
 from healthcode import i18n
 from healthcode.adapters.clients import as_domain_error
-from healthcode.api.callers import check, claims_of
+from healthcode.api.callers import CHECKED, DEFAULT_IDENTITY_CLAIM, check, claims_of
 from healthcode.api.problems import problem, problem_response, type_base
 from healthcode.errors import (
     DomainError,
@@ -44,7 +44,9 @@ def json_response(model: BaseModel, status: int = 200, headers: dict[str, str] |
     if lang == "en":
         body = model.model_dump_json()
     else:
-        body = json.dumps(i18n.localize_document(model.model_dump(mode="json")), ensure_ascii=False, separators=(",", ":"))
+        body = json.dumps(
+            i18n.localize_document(model.model_dump(mode="json")), ensure_ascii=False, separators=(",", ":")
+        )
     return Response(
         status_code=status,
         content_type="application/json",
@@ -157,7 +159,8 @@ class _Resolver(APIGatewayHttpResolver):
                 event["headers"] = {**headers, "content-type": "application/json"}
             matching = [prefix for prefix in self._scopes if path.startswith(prefix)]
             if matching:  # the most specific prefix decides (any one of its scopes will do)
-                check(claims_of(event), self._scopes[max(matching, key=len)])
+                who = check(claims_of(event), self._scopes[max(matching, key=len)])
+                self.append_context(**{CHECKED: (DEFAULT_IDENTITY_CLAIM, who)})
             if self._gate is not None:  # who is calling, checked before the body is read
                 self.append_context(caller=self._gate(event))
             if body and not event.get("isBase64Encoded") and json_depth(body) > MAX_JSON_DEPTH:
