@@ -1,0 +1,43 @@
+"""A scan at a checkpoint: the request, the answer, and what the verify index projects."""
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import Field, StrictStr
+
+from healthcode.models._base import _Request, _Response
+from healthcode.scoring.rules import Color
+
+# ----------------------------------------------------------------------------- checkpoint
+
+
+class VerificationRequest(_Request):
+    token: Annotated[StrictStr, Field(min_length=1, max_length=4096)]
+    checkpoint_id: Annotated[StrictStr, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
+
+
+CodeStatus = Literal[
+    "valid", "valid_offline", "expired", "invalid_signature", "unknown_issuer", "unknown_code", "malformed"
+]
+
+
+class VerificationView(_Response):
+    decision: Literal["pass", "stop"]
+    color: Color | None
+    code_status: CodeStatus
+    instruction: str
+    masked_name: str | None
+    checked_at: datetime
+    issuer: str | None = None
+    degraded: bool = Field(
+        default=False, description="true: the holder's colour now could not be read; the code's signed colour decided"
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class CodeRecord:
+    """What the verify index projects: the holder's colour now and the masked name."""
+
+    color: str
+    masked_name: str

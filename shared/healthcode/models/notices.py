@@ -1,0 +1,157 @@
+"""Notifications: the inbox, community offices' tasks, partner webhooks and the events behind them."""
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Literal
+
+from pydantic import Field
+
+from healthcode.models._base import WebhookEvent, _Response, _Stored
+from healthcode.models.holder import ReasonView
+from healthcode.scoring.rules import Color
+
+# ----------------------------------------------------------------------------- notifications
+
+
+class NotificationView(_Response):
+    """One message in a holder's inbox, in the language asked for."""
+
+    notification_id: str
+    at: datetime
+    holder_id: str
+    color: Color
+    old_color: Color | None
+    title: str
+    body: str
+    reasons: list[str]
+
+
+class NotificationsView(_Response):
+    items: list[NotificationView]
+    next: str | None = Field(default=None, description="pass as ?after= for the next page")
+
+
+class TaskView(_Response):
+    """A community office's task: a holder of its area turned yellow or red."""
+
+    task_id: str
+    office: str = Field(description="the area (or county) whose office handles it")
+    holder: str = Field(description="the holder's masked name")
+    holder_id: str
+    color: Color
+    old_color: Color | None
+    changed_at: datetime
+    instruction: str
+    status: Literal["open", "acknowledged"]
+    escalated_to: str | None = Field(default=None, description="set when not acknowledged in time")
+    acknowledged_by: str | None = None
+    acknowledged_at: datetime | None = None
+    minutes_to_ack: float | None = None
+
+
+class AckTimes(_Response):
+    """Times from a colour change to its task's acknowledgement, for one office and day."""
+
+    office: str
+    day: date
+    acknowledged: int
+    median_minutes: float | None
+    p90_minutes: float | None
+
+
+class TasksView(_Response):
+    items: list[TaskView]
+    next: str | None = None
+    ack_times: AckTimes
+
+
+class DeliveryView(_Response):
+    delivery_id: str
+    event_id: str
+    kind: WebhookEvent
+    status: Literal["pending", "delivered", "dead"]
+    attempts: int
+    created_at: datetime
+    next_attempt_at: datetime | None
+    delivered_at: datetime | None
+    last_error: str | None
+
+
+class DeliveriesView(_Response):
+    items: list[DeliveryView]
+    next: str | None = None
+
+
+class ColorChangedDetail(_Stored):
+    """A ``ColorChanged`` event's detail as the bus carries it (published from the holders' stream)."""
+
+    id: str
+    holder_id: str
+    version: int
+    at: datetime
+    old_color: Color | None
+    new_color: Color
+    reasons: list[ReasonView]
+    cause: str
+    sub: str | None = None
+    guardian: str | None = None
+    masked_name: str = ""
+    residence_region: str | None = None
+
+
+class RegionLevelDetail(_Stored):
+    """A ``RegionLevelChanged`` event's detail."""
+
+    id: str
+    code: str
+    old_level: int | None
+    new_level: int | None
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    """A message kept in an account's inbox (rendered in the reader's language when read)."""
+
+    owner: str  # the account that reads it: the holder's own, or the guardian of a dependant
+    notification_id: str  # the event's id: a redelivered event finds it already there
+    at: datetime
+    holder_id: str
+    color: str
+    old_color: str | None
+    reasons: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Task:
+    """A community office's task for a holder who turned yellow or red."""
+
+    task_id: str
+    office: str
+    holder_id: str
+    masked_name: str
+    color: str
+    old_color: str | None
+    changed_at: datetime
+    escalate_at: datetime
+    status: str = "open"  # or "acknowledged"
+    escalated_to: str | None = None
+    acknowledged_by: str | None = None
+    acknowledged_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """One event for one partner city's webhook, until delivered or given up."""
+
+    partner_id: str
+    delivery_id: str
+    event_id: str
+    kind: str
+    body: str  # exactly the bytes sent on every attempt
+    created_at: datetime
+    status: str = "pending"  # delivered, dead
+    attempts: int = 0
+    next_attempt_at: datetime | None = None
+    delivered_at: datetime | None = None
+    last_error: str | None = None
