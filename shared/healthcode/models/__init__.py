@@ -7,7 +7,7 @@ problem is reported in one format.
 
 The models live in one module per part of the service, and this package imports a module only when one
 of its names is first asked for (PEP 562): a cold start builds the classes its function uses, not all
-hundred (verify makes 25 of them). ``from healthcode.models import Holder`` works as before; a new model
+hundred (verify makes 24 of them). ``from healthcode.models import Holder`` works as before; a new model
 goes into its part's module and into :data:`_WHERE` (``tests/unit/test_models_package.py`` checks both).
 
 Annotations in these modules are evaluated as the classes are made (no ``from __future__ import
@@ -21,6 +21,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 _WHERE: dict[str, str] = {
+    "EntryFailure": "_base",
     "MAX_STAYS": "_base",
     "RegionCode": "_base",
     "Symptom": "_base",
@@ -29,15 +30,20 @@ _WHERE: dict[str, str] = {
     "FieldProblem": "problems",
     "GatewayMessage": "problems",
     "Problem": "problems",
-    "CodeRecord": "checkpoint",
     "CodeStatus": "checkpoint",
     "VerificationRequest": "checkpoint",
     "VerificationView": "checkpoint",
+    "CodeRecord": "records",
+    "Delivery": "records",
+    "LevelSnapshot": "records",
+    "Notice": "records",
+    "Partner": "records",
+    "SECRET_OVERLAP": "records",
+    "Task": "records",
     "Authority": "holder",
     "CauseKind": "holder",
     "ColorChange": "holder",
     "Holder": "holder",
-    "LevelSnapshot": "holder",
     "QuarantineView": "holder",
     "ReasonView": "holder",
     "StoredCheckin": "holder",
@@ -55,9 +61,12 @@ _WHERE: dict[str, str] = {
     "DependantsView": "resident",
     "TokenView": "resident",
     "TravelStay": "resident",
+    "RulesetListing": "rulesets",
+    "RulesetPublishRequest": "rulesets",
+    "RulesetView": "rulesets",
+    "RulesetsView": "rulesets",
     "ContactReport": "partner",
     "ContactReportsView": "partner",
-    "Partner": "partner",
     "PartnerRequest": "partner",
     "PartnerVerificationRequest": "partner",
     "PartnerVerificationView": "partner",
@@ -65,34 +74,20 @@ _WHERE: dict[str, str] = {
     "RegionRisk": "partner",
     "RegionRisksView": "partner",
     "RejectedRegion": "partner",
-    "SECRET_OVERLAP": "partner",
     "AckTimes": "notices",
     "ColorChangedDetail": "notices",
     "DeliveriesView": "notices",
-    "Delivery": "notices",
     "DeliveryView": "notices",
-    "Notice": "notices",
     "NotificationView": "notices",
     "NotificationsView": "notices",
     "RegionLevelDetail": "notices",
-    "Task": "notices",
     "TaskView": "notices",
     "TasksView": "notices",
-    "AppealDecisionRequest": "authority",
-    "AppealFactor": "authority",
-    "AppealRecord": "authority",
-    "AppealRequest": "authority",
-    "AppealStatus": "authority",
-    "AppealView": "authority",
-    "AppealsView": "authority",
     "AreaColorView": "authority",
     "AreaRequest": "authority",
     "AreaScansView": "authority",
     "AreaView": "authority",
     "AreasView": "authority",
-    "AuditDayView": "authority",
-    "AuditRecordView": "authority",
-    "AuditView": "authority",
     "CaseEntry": "authority",
     "CaseListRequest": "authority",
     "CaseListView": "authority",
@@ -100,24 +95,12 @@ _WHERE: dict[str, str] = {
     "CheckpointPlaceRequest": "authority",
     "CheckpointPlaceView": "authority",
     "CheckpointScansView": "authority",
-    "ColorChangeView": "authority",
     "ColorCounts": "authority",
-    "Correction": "authority",
-    "EntryFailure": "authority",
-    "HistoryView": "authority",
     "IndexDayView": "authority",
     "IndexView": "authority",
     "IndicatorView": "authority",
-    "MAX_OVERRIDE_HOLDERS": "authority",
     "MapCountyView": "authority",
     "MapView": "authority",
-    "OverrideCounts": "authority",
-    "OverrideRecord": "authority",
-    "OverrideRequest": "authority",
-    "OverrideStatus": "authority",
-    "OverrideView": "authority",
-    "OverridesView": "authority",
-    "PersonRef": "authority",
     "ProposalView": "authority",
     "ProposalsView": "authority",
     "ReconciliationView": "authority",
@@ -125,12 +108,29 @@ _WHERE: dict[str, str] = {
     "RegionView": "authority",
     "RescoringRequest": "authority",
     "RescoringView": "authority",
-    "RulesetListing": "authority",
-    "RulesetPublishRequest": "authority",
-    "RulesetView": "authority",
-    "RulesetsView": "authority",
     "RunView": "authority",
     "StatsView": "authority",
+    "AppealDecisionRequest": "accountability",
+    "AppealFactor": "accountability",
+    "AppealRecord": "accountability",
+    "AppealRequest": "accountability",
+    "AppealStatus": "accountability",
+    "AppealView": "accountability",
+    "AppealsView": "accountability",
+    "AuditDayView": "accountability",
+    "AuditRecordView": "accountability",
+    "AuditView": "accountability",
+    "ColorChangeView": "accountability",
+    "Correction": "accountability",
+    "HistoryView": "accountability",
+    "MAX_OVERRIDE_HOLDERS": "accountability",
+    "OverrideCounts": "accountability",
+    "OverrideRecord": "accountability",
+    "OverrideRequest": "accountability",
+    "OverrideStatus": "accountability",
+    "OverrideView": "accountability",
+    "OverridesView": "accountability",
+    "PersonRef": "accountability",
 }
 
 __all__ = sorted(_WHERE)
@@ -154,6 +154,9 @@ if TYPE_CHECKING:  # what a type checker sees: every name, as if imported here
         MAX_STAYS as MAX_STAYS,
     )
     from healthcode.models._base import (
+        EntryFailure as EntryFailure,
+    )
+    from healthcode.models._base import (
         RegionCode as RegionCode,
     )
     from healthcode.models._base import (
@@ -165,29 +168,68 @@ if TYPE_CHECKING:  # what a type checker sees: every name, as if imported here
     from healthcode.models._base import (
         WebhookEvent as WebhookEvent,
     )
-    from healthcode.models.authority import (
+    from healthcode.models.accountability import (
         MAX_OVERRIDE_HOLDERS as MAX_OVERRIDE_HOLDERS,
     )
-    from healthcode.models.authority import (
+    from healthcode.models.accountability import (
         AppealDecisionRequest as AppealDecisionRequest,
     )
-    from healthcode.models.authority import (
+    from healthcode.models.accountability import (
         AppealFactor as AppealFactor,
     )
-    from healthcode.models.authority import (
+    from healthcode.models.accountability import (
         AppealRecord as AppealRecord,
     )
-    from healthcode.models.authority import (
+    from healthcode.models.accountability import (
         AppealRequest as AppealRequest,
     )
-    from healthcode.models.authority import (
+    from healthcode.models.accountability import (
         AppealStatus as AppealStatus,
     )
-    from healthcode.models.authority import (
+    from healthcode.models.accountability import (
         AppealsView as AppealsView,
     )
-    from healthcode.models.authority import (
+    from healthcode.models.accountability import (
         AppealView as AppealView,
+    )
+    from healthcode.models.accountability import (
+        AuditDayView as AuditDayView,
+    )
+    from healthcode.models.accountability import (
+        AuditRecordView as AuditRecordView,
+    )
+    from healthcode.models.accountability import (
+        AuditView as AuditView,
+    )
+    from healthcode.models.accountability import (
+        ColorChangeView as ColorChangeView,
+    )
+    from healthcode.models.accountability import (
+        Correction as Correction,
+    )
+    from healthcode.models.accountability import (
+        HistoryView as HistoryView,
+    )
+    from healthcode.models.accountability import (
+        OverrideCounts as OverrideCounts,
+    )
+    from healthcode.models.accountability import (
+        OverrideRecord as OverrideRecord,
+    )
+    from healthcode.models.accountability import (
+        OverrideRequest as OverrideRequest,
+    )
+    from healthcode.models.accountability import (
+        OverrideStatus as OverrideStatus,
+    )
+    from healthcode.models.accountability import (
+        OverridesView as OverridesView,
+    )
+    from healthcode.models.accountability import (
+        OverrideView as OverrideView,
+    )
+    from healthcode.models.accountability import (
+        PersonRef as PersonRef,
     )
     from healthcode.models.authority import (
         AreaColorView as AreaColorView,
@@ -203,15 +245,6 @@ if TYPE_CHECKING:  # what a type checker sees: every name, as if imported here
     )
     from healthcode.models.authority import (
         AreaView as AreaView,
-    )
-    from healthcode.models.authority import (
-        AuditDayView as AuditDayView,
-    )
-    from healthcode.models.authority import (
-        AuditRecordView as AuditRecordView,
-    )
-    from healthcode.models.authority import (
-        AuditView as AuditView,
     )
     from healthcode.models.authority import (
         CaseEntry as CaseEntry,
@@ -235,19 +268,7 @@ if TYPE_CHECKING:  # what a type checker sees: every name, as if imported here
         CheckpointScansView as CheckpointScansView,
     )
     from healthcode.models.authority import (
-        ColorChangeView as ColorChangeView,
-    )
-    from healthcode.models.authority import (
         ColorCounts as ColorCounts,
-    )
-    from healthcode.models.authority import (
-        Correction as Correction,
-    )
-    from healthcode.models.authority import (
-        EntryFailure as EntryFailure,
-    )
-    from healthcode.models.authority import (
-        HistoryView as HistoryView,
     )
     from healthcode.models.authority import (
         IndexDayView as IndexDayView,
@@ -263,27 +284,6 @@ if TYPE_CHECKING:  # what a type checker sees: every name, as if imported here
     )
     from healthcode.models.authority import (
         MapView as MapView,
-    )
-    from healthcode.models.authority import (
-        OverrideCounts as OverrideCounts,
-    )
-    from healthcode.models.authority import (
-        OverrideRecord as OverrideRecord,
-    )
-    from healthcode.models.authority import (
-        OverrideRequest as OverrideRequest,
-    )
-    from healthcode.models.authority import (
-        OverrideStatus as OverrideStatus,
-    )
-    from healthcode.models.authority import (
-        OverridesView as OverridesView,
-    )
-    from healthcode.models.authority import (
-        OverrideView as OverrideView,
-    )
-    from healthcode.models.authority import (
-        PersonRef as PersonRef,
     )
     from healthcode.models.authority import (
         ProposalsView as ProposalsView,
@@ -307,25 +307,10 @@ if TYPE_CHECKING:  # what a type checker sees: every name, as if imported here
         RescoringView as RescoringView,
     )
     from healthcode.models.authority import (
-        RulesetListing as RulesetListing,
-    )
-    from healthcode.models.authority import (
-        RulesetPublishRequest as RulesetPublishRequest,
-    )
-    from healthcode.models.authority import (
-        RulesetsView as RulesetsView,
-    )
-    from healthcode.models.authority import (
-        RulesetView as RulesetView,
-    )
-    from healthcode.models.authority import (
         RunView as RunView,
     )
     from healthcode.models.authority import (
         StatsView as StatsView,
-    )
-    from healthcode.models.checkpoint import (
-        CodeRecord as CodeRecord,
     )
     from healthcode.models.checkpoint import (
         CodeStatus as CodeStatus,
@@ -347,9 +332,6 @@ if TYPE_CHECKING:  # what a type checker sees: every name, as if imported here
     )
     from healthcode.models.holder import (
         Holder as Holder,
-    )
-    from healthcode.models.holder import (
-        LevelSnapshot as LevelSnapshot,
     )
     from healthcode.models.holder import (
         QuarantineView as QuarantineView,
@@ -388,13 +370,7 @@ if TYPE_CHECKING:  # what a type checker sees: every name, as if imported here
         DeliveriesView as DeliveriesView,
     )
     from healthcode.models.notices import (
-        Delivery as Delivery,
-    )
-    from healthcode.models.notices import (
         DeliveryView as DeliveryView,
-    )
-    from healthcode.models.notices import (
-        Notice as Notice,
     )
     from healthcode.models.notices import (
         NotificationsView as NotificationsView,
@@ -406,25 +382,16 @@ if TYPE_CHECKING:  # what a type checker sees: every name, as if imported here
         RegionLevelDetail as RegionLevelDetail,
     )
     from healthcode.models.notices import (
-        Task as Task,
-    )
-    from healthcode.models.notices import (
         TasksView as TasksView,
     )
     from healthcode.models.notices import (
         TaskView as TaskView,
     )
     from healthcode.models.partner import (
-        SECRET_OVERLAP as SECRET_OVERLAP,
-    )
-    from healthcode.models.partner import (
         ContactReport as ContactReport,
     )
     from healthcode.models.partner import (
         ContactReportsView as ContactReportsView,
-    )
-    from healthcode.models.partner import (
-        Partner as Partner,
     )
     from healthcode.models.partner import (
         PartnerRequest as PartnerRequest,
@@ -456,6 +423,27 @@ if TYPE_CHECKING:  # what a type checker sees: every name, as if imported here
     from healthcode.models.problems import (
         Problem as Problem,
     )
+    from healthcode.models.records import (
+        SECRET_OVERLAP as SECRET_OVERLAP,
+    )
+    from healthcode.models.records import (
+        CodeRecord as CodeRecord,
+    )
+    from healthcode.models.records import (
+        Delivery as Delivery,
+    )
+    from healthcode.models.records import (
+        LevelSnapshot as LevelSnapshot,
+    )
+    from healthcode.models.records import (
+        Notice as Notice,
+    )
+    from healthcode.models.records import (
+        Partner as Partner,
+    )
+    from healthcode.models.records import (
+        Task as Task,
+    )
     from healthcode.models.resident import (
         ApplicationRequest as ApplicationRequest,
     )
@@ -479,4 +467,16 @@ if TYPE_CHECKING:  # what a type checker sees: every name, as if imported here
     )
     from healthcode.models.resident import (
         TravelStay as TravelStay,
+    )
+    from healthcode.models.rulesets import (
+        RulesetListing as RulesetListing,
+    )
+    from healthcode.models.rulesets import (
+        RulesetPublishRequest as RulesetPublishRequest,
+    )
+    from healthcode.models.rulesets import (
+        RulesetsView as RulesetsView,
+    )
+    from healthcode.models.rulesets import (
+        RulesetView as RulesetView,
     )

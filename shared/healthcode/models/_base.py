@@ -25,3 +25,8 @@ class _Response(BaseModel):
 
 class _Stored(BaseModel):
     model_config = ConfigDict(defer_build=True)
+
+
+class EntryFailure(_Response):
+    index: int = Field(description="the entry's position in the list")
+    reason: str

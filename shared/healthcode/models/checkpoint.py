@@ -1,6 +1,5 @@
 """A scan at a checkpoint: the request, the answer, and what the verify index projects."""
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Literal
 
@@ -33,11 +32,3 @@ class VerificationView(_Response):
     degraded: bool = Field(
         default=False, description="true: the holder's colour now could not be read; the code's signed colour decided"
     )
-
-
-@dataclass(frozen=True, slots=True)
-class CodeRecord:
-    """What the verify index projects: the holder's colour now and the masked name."""
-
-    color: str
-    masked_name: str

@@ -1,6 +1,5 @@
 """The holder as stored, with its colour's reasons and quarantine, and a line of its colour history."""
 
-from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Literal
 
@@ -153,11 +152,3 @@ CauseKind = Literal[
     "time passing",
     "other",
 ]
-
-
-@dataclass(frozen=True, slots=True)
-class LevelSnapshot:
-    """Every level the authority (or a partner) set, as one versioned document: what scoring reads."""
-
-    version: int
-    levels: dict[str, int]

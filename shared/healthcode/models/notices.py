@@ -1,6 +1,5 @@
 """Notifications: the inbox, community offices' tasks, partner webhooks and the events behind them."""
 
-from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Literal
 
@@ -107,51 +106,3 @@ class RegionLevelDetail(_Stored):
     old_level: int | None
     new_level: int | None
     at: datetime
-
-
-@dataclass(frozen=True, slots=True)
-class Notice:
-    """A message kept in an account's inbox (rendered in the reader's language when read)."""
-
-    owner: str  # the account that reads it: the holder's own, or the guardian of a dependant
-    notification_id: str  # the event's id: a redelivered event finds it already there
-    at: datetime
-    holder_id: str
-    color: str
-    old_color: str | None
-    reasons: tuple[str, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class Task:
-    """A community office's task for a holder who turned yellow or red."""
-
-    task_id: str
-    office: str
-    holder_id: str
-    masked_name: str
-    color: str
-    old_color: str | None
-    changed_at: datetime
-    escalate_at: datetime
-    status: str = "open"  # or "acknowledged"
-    escalated_to: str | None = None
-    acknowledged_by: str | None = None
-    acknowledged_at: datetime | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Delivery:
-    """One event for one partner city's webhook, until delivered or given up."""
-
-    partner_id: str
-    delivery_id: str
-    event_id: str
-    kind: str
-    body: str  # exactly the bytes sent on every attempt
-    created_at: datetime
-    status: str = "pending"  # delivered, dead
-    attempts: int = 0
-    next_attempt_at: datetime | None = None
-    delivered_at: datetime | None = None
-    last_error: str | None = None

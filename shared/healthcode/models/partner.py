@@ -1,14 +1,12 @@
 """Partner cities: registration, their verification and risk feeds, and a partner as the authorizer reads it."""
 
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, StrictInt, StrictStr, field_validator
 
 from healthcode.identity import IdType
-from healthcode.models._base import RegionCode, WebhookEvent, _Request, _Response
-from healthcode.models.authority import EntryFailure
+from healthcode.models._base import EntryFailure, RegionCode, WebhookEvent, _Request, _Response
 from healthcode.models.checkpoint import CodeStatus
 from healthcode.scoring.rules import Color
 
@@ -102,26 +100,3 @@ class ContactReportsView(_Response):
     accepted: int
     known_holders: int
     failed: list[EntryFailure] = Field(default=[], description="reports that could not be recorded; send them again")
-
-
-SECRET_OVERLAP = timedelta(hours=24)  # a partner's previous secret stays valid this long after a rotation
-
-
-@dataclass(frozen=True, slots=True)
-class Partner:
-    """A partner city as registered by the health authority (its secret is kept elsewhere)."""
-
-    partner_id: str
-    name: str
-    jurisdiction: str  # a GB/T 2260 code prefix, e.g. "3302" for Ningbo
-    scopes: frozenset[str]
-    rate_limit_per_minute: int
-    issuer: str | None  # the "iss" of codes the partner issues (mutual recognition)
-    jwks: dict[str, Any] | None
-    jwks_url: str | None = None
-    suspended: bool = False  # refused at once by the authorizer; its codes dropped at the next trust refresh
-    webhook_url: str | None = None
-    webhook_events: frozenset[str] = frozenset()
-
-    def covers(self, region: str) -> bool:
-        return region.startswith(self.jurisdiction)

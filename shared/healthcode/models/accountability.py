@@ -1,0 +1,206 @@
+"""Accountability: a holder's colour history, the audit trail, and overrides and appeals with their records."""
+
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, StrictStr
+
+from healthcode.identity import IdType
+from healthcode.models._base import RegionCode, _Request, _Response, _Stored
+from healthcode.models.holder import CauseKind, ReasonView
+from healthcode.scoring.rules import Color
+
+
+class ColorChangeView(_Response):
+    """One change of a holder's colour, with why and by which rules."""
+
+    at: datetime
+    old_color: Color | None
+    new_color: Color
+    score: int
+    cause: CauseKind
+    detail: str = Field(description="the cause as recorded (e.g. which region's level changed)")
+    reasons: list[ReasonView] = Field(description="the reasons at that moment")
+    ruleset_version: str
+
+
+class HistoryView(_Response):
+    items: list[ColorChangeView]
+    next: str | None = Field(default=None, description="pass as ?after= for the next (older) page")
+
+
+# ----------------------------------------------------------------------------- audit trail
+
+
+class AuditRecordView(_Response):
+    day: str
+    seq: int
+    at: str = Field(description="as recorded (ISO 8601): the hash covers this exact text")
+    actor: str
+    roles: list[str]
+    action: str
+    target: str
+    before: Any = None
+    after: Any = None
+    holders: list[str] = Field(default=[], description="holders the act concerned (keyed ids, never ID numbers)")
+    request_id: str | None = None
+    prev_hash: str
+    hash: str
+
+
+class AuditDayView(_Response):
+    day: str
+    records: int
+    chain_intact: bool
+    problems: list[str]
+
+
+class AuditView(_Response):
+    records: list[AuditRecordView]
+    days: list[AuditDayView] = Field(description="each day's hash chain, verified as read (over all its records)")
+
+
+# ----------------------------------------------------------------------------- overrides and appeals
+
+
+class PersonRef(_Request):
+    id_type: IdType
+    id_number: Annotated[StrictStr, Field(min_length=1, max_length=32)]
+
+
+OverrideStatus = Literal["awaiting_approval", "in_force", "withdrawn", "expired"]
+MAX_OVERRIDE_HOLDERS = 100
+
+
+class OverrideRequest(_Request):
+    holders: Annotated[list[PersonRef], Field(min_length=1, max_length=MAX_OVERRIDE_HOLDERS)]
+    color: Color
+    reason: Annotated[StrictStr, Field(min_length=5, max_length=500, description="the holders see it")]
+    until: date = Field(description="the last day it is in force (Asia/Shanghai); at most 14 days ahead")
+
+
+class OverrideView(_Response):
+    override_id: str
+    status: OverrideStatus
+    color: Color
+    reason: str
+    until: date
+    holders: list[str] = Field(description="the holders' keyed ids (never ID numbers)")
+    bulk: bool = Field(description="part of more than the bulk threshold of holders in an hour by one proposer")
+    approvals_needed: list[Literal["health_admin", "health_director"]] = Field(
+        description="the approvals still missing before it has any effect"
+    )
+    proposed_by: str
+    proposed_at: datetime
+    approved_by: list[str] = []
+    in_force_since: datetime | None = None
+    withdrawn_by: str | None = None
+    withdrawn_at: datetime | None = None
+
+
+class OverrideCounts(_Response):
+    awaiting_approval: int
+    in_force: int
+    bulk_awaiting_approval: int
+    bulk_in_force: int
+
+
+class OverridesView(_Response):
+    items: list[OverrideView]
+    counts: OverrideCounts = Field(description="over every override, whatever the page (the dashboard's figures)")
+    next: str | None = None
+
+
+AppealFactor = Literal["case", "close_contact", "secondary_contact", "stay", "fever", "symptoms", "override"]
+AppealStatus = Literal["open", "upheld", "rejected"]
+
+
+class AppealRequest(_Request):
+    factor: AppealFactor = Field(description="the reason of your code you say is wrong")
+    reason: Annotated[StrictStr, Field(min_length=5, max_length=1000, description="why it is wrong")]
+    evidence: Annotated[StrictStr, Field(max_length=300)] | None = Field(
+        default=None, description="a reference to evidence (e.g. a test report number or a link)"
+    )
+    dependant_id: Annotated[StrictStr, Field(pattern=r"^[0-9a-f]{32}$")] | None = Field(
+        default=None, description="appeal for one of your dependants (its dependant_id)"
+    )
+
+
+class Correction(_Request):
+    """Narrows what an upheld appeal removes (default: every fact of the appealed factor)."""
+
+    region: RegionCode | None = Field(default=None, description="stay: the region of the mistaken stay (required)")
+    arrived_on: date | None = Field(default=None, description="stay: its arrival day (default: every stay there)")
+    on: date | None = Field(default=None, description="contacts, fever, symptoms: the day (default: every day)")
+
+
+class AppealDecisionRequest(_Request):
+    decision: Literal["uphold", "reject"]
+    reason: Annotated[StrictStr, Field(min_length=5, max_length=500, description="the holder sees it")]
+    correction: Correction | None = Field(
+        default=None, description="uphold: what is removed (the holder is rescored at once)"
+    )
+
+
+class AppealView(_Response):
+    appeal_id: str
+    status: AppealStatus
+    factor: AppealFactor
+    reason: str
+    evidence: str | None = None
+    holder_id: str
+    masked_name: str
+    reasons_then: list[ReasonView] = Field(description="the code's reasons of this factor when the appeal was made")
+    filed_at: datetime
+    overdue: bool = Field(default=False, description="open longer than the deadline (24 h)")
+    decided_at: datetime | None = None
+    decided_by: str | None = None
+    decision_reason: str | None = None
+    color_after: Color | None = Field(default=None, description="upheld: the colour after the correction")
+
+
+class AppealsView(_Response):
+    items: list[AppealView]
+    overdue: int | None = Field(default=None, description="open appeals past the deadline (status=open only)")
+    next: str | None = None
+
+
+class OverrideRecord(_Stored):
+    """An override as the overrides table keeps it (``rev`` guards every change)."""
+
+    override_id: str
+    status: Literal["awaiting_approval", "in_force", "withdrawn"]
+    color: Color
+    reason: str
+    until: date
+    holders: list[str]
+    bulk: bool
+    proposed_by: str
+    proposed_at: datetime
+    approvals: dict[str, str] = {}  # slot (health_admin | health_director) -> who approved
+    in_force_since: datetime | None = None
+    withdrawn_by: str | None = None
+    withdrawn_at: datetime | None = None
+    released: list[str] = []  # holders an upheld appeal took out of it
+    rev: int = 0
+
+
+class AppealRecord(_Stored):
+    """An appeal as the appeals table keeps it."""
+
+    appeal_id: str
+    holder_id: str
+    owner: str  # the account that filed it (the holder's own, or a guardian's)
+    factor: str
+    reason: str
+    evidence: str | None = None
+    masked_name: str = ""
+    reasons_then: list[ReasonView] = []
+    status: Literal["open", "upheld", "rejected"] = "open"
+    filed_at: datetime
+    decided_at: datetime | None = None
+    decided_by: str | None = None
+    decision_reason: str | None = None
+    correction: dict[str, Any] | None = None
+    color_after: Color | None = None
+    rev: int = 0
