@@ -27,7 +27,7 @@ from healthcode.models import (
     NotificationsView,
     RulesetsView,
 )
-from healthcode.usecases.authority import ruleset_schema
+from healthcode.scoring.ruleset import ruleset_schema
 from healthcode.wiring import services
 
 # public documents a browser or a CDN may keep a minute (a new ruleset is announced before it applies)

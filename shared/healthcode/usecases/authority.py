@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import json
 from datetime import datetime, timedelta
-from importlib import resources
 from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger
@@ -25,7 +23,7 @@ from healthcode.models import (
 )
 from healthcode.scoring.checks import dry_run, problems
 from healthcode.scoring.rules import local_day
-from healthcode.scoring.ruleset import Ruleset
+from healthcode.scoring.ruleset import Ruleset, ruleset_schema
 from healthcode.usecases.validation import check_cases
 
 if TYPE_CHECKING:
@@ -168,11 +166,6 @@ class Authority:
             if stored is None or stored.document != ruleset.document:
                 raise
         logger.info("ruleset published", extra={"version": ruleset.version, "by": by})
-
-
-def ruleset_schema() -> dict[str, Any]:
-    """The published JSON Schema of ruleset documents."""
-    return dict(json.loads(resources.files("healthcode.scoring.rulesets").joinpath("schema.json").read_text("utf-8")))
 
 
 def checked_ruleset(document: dict[str, Any]) -> Ruleset:
