@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import io
 from functools import lru_cache
+from html import escape  # quotes too: the title goes into an attribute (xml.sax would cost 10 ms of a cold start)
 from importlib import resources
 from typing import TYPE_CHECKING
-from xml.sax.saxutils import escape
 
 from healthcode import i18n
 
