@@ -189,7 +189,7 @@ class LocalStack:
     def start(self) -> None:
         from moto.server import ThreadedMotoServer
 
-        # Clients the functions make themselves (Powertools' DynamoDB provider) reach moto too.
+        # Clients the functions make themselves (on first use, in wiring) reach moto too.
         for key, value in {
             "AWS_ACCESS_KEY_ID": "local",
             "AWS_SECRET_ACCESS_KEY": "local",

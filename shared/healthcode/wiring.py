@@ -98,8 +98,7 @@ class Services:
 
         table = self.settings.rulesets_table
         db = self.clients.get("dynamodb") if table else None
-        resource = self.clients.dynamodb_resource() if table else None
-        return DynamoRulesets(db, table, resource, max_age=self.settings.parameters_max_age)
+        return DynamoRulesets(db, table, max_age=self.settings.parameters_max_age)
 
     @cached_property
     def runs(self) -> DynamoRuns | None:

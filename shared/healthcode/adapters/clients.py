@@ -27,15 +27,6 @@ class Clients:
             self.given[service] = boto3.client(service, config=CLIENT_CONFIG)
         return self.given[service]
 
-    def dynamodb_resource(self) -> Any:
-        """A DynamoDB resource on the same endpoint (the Powertools DynamoDB provider wants one)."""
-        if "dynamodb_resource" not in self.given:
-            db = self.get("dynamodb")
-            self.given["dynamodb_resource"] = boto3.resource(
-                "dynamodb", endpoint_url=db.meta.endpoint_url, region_name=db.meta.region_name
-            )
-        return self.given["dynamodb_resource"]
-
 
 def as_domain_error(exc: Exception) -> Unavailable | None:
     """Throttling that outlasted the SDK's retries becomes :class:`Unavailable`; anything else None."""
