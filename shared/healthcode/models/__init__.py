@@ -61,6 +61,8 @@ _WHERE: dict[str, str] = {
     "DependantsView": "resident",
     "TokenView": "resident",
     "TravelStay": "resident",
+    "AreaRequest": "areas",
+    "AreaView": "areas",
     "RulesetListing": "rulesets",
     "RulesetPublishRequest": "rulesets",
     "RulesetView": "rulesets",
@@ -84,9 +86,7 @@ _WHERE: dict[str, str] = {
     "TaskView": "notices",
     "TasksView": "notices",
     "AreaColorView": "authority",
-    "AreaRequest": "authority",
     "AreaScansView": "authority",
-    "AreaView": "authority",
     "AreasView": "authority",
     "CaseEntry": "authority",
     "CaseListRequest": "authority",
@@ -231,20 +231,20 @@ if TYPE_CHECKING:  # what a type checker sees: every name, as if imported here
     from healthcode.models.accountability import (
         PersonRef as PersonRef,
     )
-    from healthcode.models.authority import (
-        AreaColorView as AreaColorView,
+    from healthcode.models.areas import (
+        AreaRequest as AreaRequest,
+    )
+    from healthcode.models.areas import (
+        AreaView as AreaView,
     )
     from healthcode.models.authority import (
-        AreaRequest as AreaRequest,
+        AreaColorView as AreaColorView,
     )
     from healthcode.models.authority import (
         AreaScansView as AreaScansView,
     )
     from healthcode.models.authority import (
         AreasView as AreasView,
-    )
-    from healthcode.models.authority import (
-        AreaView as AreaView,
     )
     from healthcode.models.authority import (
         CaseEntry as CaseEntry,

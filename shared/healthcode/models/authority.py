@@ -203,19 +203,6 @@ class ProposalsView(_Response):
     proposals: list[ProposalView] = Field(description="counties whose proposed level differs from the one in force")
 
 
-class AreaRequest(_Request):
-    name: Annotated[StrictStr, Field(min_length=1, max_length=64)]
-
-
-class AreaView(_Response):
-    code: str = Field(description="9 digits (a town or street) or 12 (a village or community)")
-    name: str
-    county: str
-    parent: str = Field(description="the town of a village, the county of a town")
-    registered_at: datetime
-    registered_by: str
-
-
 class AreaColorView(_Response):
     code: str
     name: str
