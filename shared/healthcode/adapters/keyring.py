@@ -42,6 +42,7 @@ class KeyRing:
         self._signer: tuple[Any, TokenSigner] | None = None
         self._verifier: tuple[Any, Any, Any, TokenVerifier] | None = None  # partners, ours, both, verifier
         self._last_forced = float("-inf")
+        self._verifier_until = float("-inf")  # the verifier is used as it is until then (monotonic)
 
     @property
     def _clients(self) -> tuple[Any, Any]:
@@ -93,9 +94,15 @@ class KeyRing:
     def verifier(self, partners: dict[str, Any] | None = None, refresh: bool = False) -> TokenVerifier:
         """The verifier for the published keys. ``refresh`` re-reads them (a code signed by a key just
         rotated in), at most once every 30 seconds so random key ids cannot hammer SSM."""
-        force = refresh and time.monotonic() - self._last_forced > 30
+        now = time.monotonic()
+        if not refresh and now < self._verifier_until and self._verifier is not None and self._verifier[0] is partners:
+            # within a second of the last look: the parameters cache would hand back the same keys, and
+            # asking it costs a checkpoint's scan about 10 µs (at most 1 s more on the keys' max age)
+            return self._verifier[3]
+        self._verifier_until = now + min(1.0, self._settings.parameters_max_age)
+        force = refresh and now - self._last_forced > 30
         if force:
-            self._last_forced = time.monotonic()
+            self._last_forced = now
         from healthcode.tokens import TokenVerifier  # JOSE is imported only by functions that verify
 
         ours = self.jwks(force)
@@ -118,6 +125,7 @@ class KeyRing:
         return kid
 
     def clear_cache(self) -> None:
+        self._verifier_until = float("-inf")
         for provider in self._providers.values():
             if provider is not None:
                 provider.clear_cache()
