@@ -19,7 +19,8 @@ t = time.perf_counter()
 if sys.argv[1] == "boto3":
     import boto3
 elif sys.argv[1] == "floor":  # what any Powertools HTTP handler with validation imports
-    import boto3, pydantic
+    import boto3
+    from pydantic import BaseModel
     from aws_lambda_powertools import Logger, Metrics
     from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 else:

@@ -15,6 +15,7 @@ import statistics
 import sys
 import time
 import urllib.request
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -98,9 +99,9 @@ class Bench:
         clock.set_source(lambda: self.now)
         self.now = NOW
         names = {self.p.physical(k): k for k in self.p.template.of_type("AWS::DynamoDB::Table")}
+        # the one DynamoDB client every adapter uses (the rulesets' provider included)
         self.meter = CapacityMeter(self.clients["dynamodb"], self.p.template, names)
-        # every client that reaches DynamoDB: the rulesets' Powertools provider uses a resource
-        self.meter.watch(wiring.services().clients.dynamodb_resource().meta.client)
+        assert wiring.services().clients.get("dynamodb") is self.clients["dynamodb"]
         self.holders_table = self.p.physical("HoldersTable")
         self.queue_url = self.p.physical("RecomputeQueue")
 
@@ -847,12 +848,17 @@ def bench_first_answer(repeats: int, memory: bool = True) -> dict[str, Any]:
 
 def bench_verify_cpu(b: Bench, repeats: int) -> dict[str, Any]:
     """Verify's own CPU per call, the ES256 signature check included: the handler with its two
-    DynamoDB calls answered from memory (labelled: the expensive part here is stubbed on purpose)."""
+    DynamoDB calls answered from memory (labelled: the expensive part here is stubbed on purpose), side by
+    side with the library floor (:mod:`benchmarks.floor`) and the signature check alone, in blocks
+    interleaved five times (the medians are reported)."""
+    from benchmarks.floor import floor_handler
     from healthcode.models import CodeRecord
+    from healthcode.tokens import TokenVerifier
     from healthcode_local.lambda_events import LambdaContext, http_event
 
     view = b.call("POST", "/v1/applications", declaration("王珍波", resident_id("330102", seq="998")), sub="cpu")
-    body = json.dumps({"token": view["token"]["value"], "checkpoint_id": "gate-1"})
+    token = view["token"]["value"]
+    body = json.dumps({"token": token, "checkpoint_id": "gate-1"})
     claims = {"sub": "gate", "scope": "checkpoint", "checkpoints": "gate-1"}
     fn = b.p.template.functions["VerifyFunction"].load()
     svc = wiring.services()
@@ -860,30 +866,44 @@ def bench_verify_cpu(b: Bench, repeats: int) -> dict[str, Any]:
     real = holders.code_status, scan_log.record
     setattr(holders, "code_status", lambda cid: CodeRecord("green", "王*波"))  # noqa: B010 - stubbed, labelled
     setattr(scan_log, "record", lambda *a: None)  # noqa: B010
-    events = [
-        http_event("POST", "/v1/verifications", "/v1/verifications", body=body, claims=claims, now=NOW)
-        for _ in range(repeats + 50)
-    ]
+    verifier = svc.keys.verifier(svc.partners.trusted_issuers())
+    assert isinstance(verifier, TokenVerifier)
+    floor = floor_handler(verifier, NOW + timedelta(seconds=10))
+    ctx = LambdaContext("VerifyFunction")
+    sides: dict[str, Callable[[dict[str, Any]], Any]] = {
+        "ours": lambda e: fn(e, ctx),
+        "floor": lambda e: floor(e, ctx),
+        "signature": lambda e: verifier.check(token, NOW + timedelta(seconds=10)),
+    }
+    samples: dict[str, list[float]] = {k: [] for k in sides}
     try:
         with open(os.devnull, "w") as sink, contextlib.redirect_stdout(sink):
-            for e in events[:50]:
-                fn(e, LambdaContext("VerifyFunction"))
-            t = time.process_time()
-            for e in events[50:]:
-                fn(e, LambdaContext("VerifyFunction"))
-            cpu = (time.process_time() - t) / repeats
-            from healthcode.tokens import TokenVerifier  # the signature check alone, for comparison
-
-            verifier = svc.keys.verifier(svc.partners.trusted_issuers())
-            assert isinstance(verifier, TokenVerifier)
-            t = time.process_time()
-            for _ in range(repeats):
-                verifier.check(view["token"]["value"], NOW + timedelta(seconds=10))
-            sig = (time.process_time() - t) / repeats
+            for call in sides.values():  # warm
+                for _ in range(50):
+                    call(
+                        http_event("POST", "/v1/verifications", "/v1/verifications", body=body, claims=claims, now=NOW)
+                    )
+            for _ in range(5):
+                for name, call in sides.items():
+                    events = [
+                        http_event("POST", "/v1/verifications", "/v1/verifications", body=body, claims=claims, now=NOW)
+                        for _ in range(repeats // 5)
+                    ]
+                    t = time.process_time()
+                    for e in events:
+                        call(e)
+                    samples[name].append((time.process_time() - t) / len(events))
     finally:
         setattr(holders, "code_status", real[0])  # noqa: B010
         setattr(scan_log, "record", real[1])  # noqa: B010
-    return {"cpu_ms_per_call": cpu * 1000, "signature_check_ms": sig * 1000, "target_ms": 0.25}
+    ms = {k: statistics.median(v) * 1000 for k, v in samples.items()}
+    return {
+        "cpu_ms_per_call": ms["ours"],
+        "floor_ms_per_call": ms["floor"],
+        "signature_check_ms": ms["signature"],
+        "ours_over_floor_ms": ms["ours"] - ms["floor"],
+        "target_ms": 0.25,
+    }
 
 
 # ----------------------------------------------------------------------------- report
@@ -894,7 +914,8 @@ def main() -> None:
     parser.add_argument(
         "--refresh",
         default="",
-        help="comma-separated sections to measure again into report.json: verify_cpu, first_answer, notify, stats",
+        help="comma-separated sections to measure again into report.json: verify_cpu, first_answer, cold_start, notify, "
+        "stats",
     )
     args = parser.parse_args()
     if args.refresh:
@@ -908,6 +929,8 @@ def main() -> None:
                 b.close()
         if "first_answer" in wanted:
             report["first_answer"] = bench_first_answer(7)
+        if "cold_start" in wanted:
+            report["cold_start"] = cold_start.run(9)
         if "notify" in wanted:
             report["notify"] = bench_notify(1000)
         if "stats" in wanted:
@@ -1113,7 +1136,12 @@ def render(r: dict[str, Any]) -> str:
         f"ratio {r['verify_ratio']['ratio']:.2f}. CPU per call with the two DynamoDB calls answered from memory "
         f"(**stubbed on purpose** to isolate our work; the ES256 signature check included): "
         f"**{r['verify_cpu']['cpu_ms_per_call']:.3f} ms** (target ≤ 0.25; the signature check alone "
-        f"{r['verify_cpu']['signature_check_ms']:.3f} ms).",
+        f"{r['verify_cpu']['signature_check_ms']:.3f} ms). Measured side by side, the **library floor** "
+        "(`benchmarks/floor.py`: Powertools' resolver with validation, its Logger and Metrics decorators, the same "
+        "body model, the ES256 check, one metric, no line of ours) takes "
+        f"**{r['verify_cpu'].get('floor_ms_per_call', 0):.3f} ms**, so ours is "
+        f"{r['verify_cpu'].get('ours_over_floor_ms', 0) * 1000:.0f} µs of the figure (the scope check, the "
+        "holder's colour, the scan log entry, the instruction in the checkpoint's language, the answer's headers).",
         "",
         "## End to end through the local HTTP stack (code view, then verify)",
         "",
@@ -1138,17 +1166,26 @@ def render(r: dict[str, Any]) -> str:
         "## First answer and memory (fresh processes, one moto server)",
         "",
         "A new process imports the handler and answers its first request; the baseline process imports "
-        "boto3, makes the clients and replays exactly the AWS calls that first invocation made.",
+        "boto3, makes the clients and replays exactly the AWS calls that first invocation made. The **library "
+        "floor** process imports what the handler is built on (pydantic's BaseModel, Powertools' logger, metrics "
+        "and HTTP resolver or batch processor, joserfc for the two that sign or check a code) and then replays "
+        "the same calls: the least any handler built on those libraries can take. *Ours* is the first answer "
+        "less the floor.",
         "",
-        "| first request | AWS calls | first answer ms | baseline ms | ratio | RSS after import MB | after first | after 1,000 |",
-        "|---|---|---:|---:|---:|---:|---:|---:|",
+        "| first request | AWS calls | first answer ms | baseline ms | ratio | library floor ms | floor ratio "
+        "| ours ms | RSS after import MB | after first | after 1,000 |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
         *[
             f"| {k} | {len(v['aws_calls'])} | {v['first_answer_ms']:.0f} | {v['baseline_ms']:.0f} | **{v['ratio']:.2f}** | "
+            f"{v.get('floor_ms', 0):.0f} | {v.get('floor_ratio', 0):.2f} | {v['first_answer_ms'] - v.get('floor_ms', 0):.0f} | "
             f"{v.get('rss_import_kb', 0):.0f} | {v.get('rss_first_kb', 0):.0f} | {v.get('rss_1000_kb', 0):.0f} |"
             for k, v in fa.items()
         ],
         "",
-        "Target: ratio ≤ 1.5. The partner functions are left out (their requests need HMAC signing set up).",
+        "Target: ratio ≤ 1.5. **Not met**, and not reachable while the handlers stand on these libraries: the "
+        f"floor alone is {min(v.get('floor_ratio', 0) for v in fa.values()):.2f}–"
+        f"{max(v.get('floor_ratio', 0) for v in fa.values()):.2f} of the baseline. The partner functions are left "
+        "out (their requests need HMAC signing set up).",
         "",
         "## Background jobs",
         "",
