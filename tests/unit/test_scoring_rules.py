@@ -114,3 +114,11 @@ def test_reasons_add_up_to_the_score():
     )
     a = score(facts, {"420111": 3})
     assert sum(r.points for r in a.reasons) == a.score == 16 + 50 + 30 + 10
+
+
+def test_the_bundled_ruleset_is_read_once_per_environment():
+    # every code view asks for the ruleset in force, and with nothing published that is the bundled v1: it
+    # must come from memory, not be read and parsed from the layer again on each request
+    from healthcode.scoring.ruleset import load_ruleset
+
+    assert load_ruleset() is load_ruleset()

@@ -87,12 +87,12 @@ def _aware(t: datetime) -> datetime:
     return t
 
 
-@lru_cache(maxsize=8)
 def ruleset_schema() -> dict[str, Any]:
     """The published JSON Schema of ruleset documents."""
     return dict(json.loads(resources.files("healthcode.scoring.rulesets").joinpath("schema.json").read_text("utf-8")))
 
 
+@lru_cache(maxsize=8)
 def load_ruleset(version: str = DEFAULT_VERSION) -> Ruleset:
     """Load a bundled ruleset version (cached: the documents are immutable)."""
     text = resources.files("healthcode.scoring.rulesets").joinpath(f"{version}.json").read_text("utf-8")
