@@ -12,17 +12,18 @@ import subprocess
 import sys
 from pathlib import Path
 
+from benchmarks.first_answer import HTTP
+
 REPO = Path(__file__).resolve().parents[1]
 PROBE = """
-import importlib.util, sys, time
+import importlib, importlib.util, sys, time
 t = time.perf_counter()
 if sys.argv[1] == "boto3":
     import boto3
 elif sys.argv[1] == "floor":  # what any Powertools HTTP handler with validation imports
     import boto3
-    from pydantic import BaseModel
-    from aws_lambda_powertools import Logger, Metrics
-    from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
+    for name in sys.argv[2:]:
+        importlib.import_module(name)
 else:
     spec = importlib.util.spec_from_file_location("handler", sys.argv[1])
     m = importlib.util.module_from_spec(spec); spec.loader.exec_module(m)
@@ -33,7 +34,12 @@ print(time.perf_counter() - t)
 def measure(target: str) -> float:
     env = os.environ | {"AWS_DEFAULT_REGION": "us-east-1", "PYTHONDONTWRITEBYTECODE": "0"}
     out = subprocess.run(
-        [sys.executable, "-c", PROBE, target], capture_output=True, text=True, env=env, cwd="/", check=True
+        [sys.executable, "-c", PROBE, target, *(HTTP if target == "floor" else [])],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd="/",
+        check=True,
     )
     return float(out.stdout.strip())
 

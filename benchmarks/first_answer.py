@@ -88,23 +88,14 @@ else:
 """
 
 
-# pydantic.main: BaseModel (``import pydantic`` alone defers it); the same for every function
-HTTP = [
-    "pydantic.main",
-    "aws_lambda_powertools.logging",
-    "aws_lambda_powertools.metrics",
-    "aws_lambda_powertools.event_handler",
-]
+# the libraries every function stands on (pydantic.main: BaseModel; ``import pydantic`` alone defers it)
+COMMON = ["pydantic.main", "aws_lambda_powertools.logging", "aws_lambda_powertools.metrics"]
+HTTP = [*COMMON, "aws_lambda_powertools.event_handler"]
 FLOOR_IMPORTS = {
     "ApplyFunction": [*HTTP, "joserfc.jws"],  # a code view signs a fresh code
     "VerifyFunction": [*HTTP, "joserfc.jws"],
     "AdminFunction": HTTP,
-    "RecomputeFunction": [
-        "pydantic.main",
-        "aws_lambda_powertools.logging",
-        "aws_lambda_powertools.metrics",
-        "aws_lambda_powertools.utilities.batch",
-    ],
+    "RecomputeFunction": [*COMMON, "aws_lambda_powertools.utilities.batch"],
 }
 
 
