@@ -32,11 +32,7 @@ class TableProvider(BaseProvider):
         self._table = table
 
     def _get(self, name: str, **sdk_options: Any) -> str:
-        path, _, sk = name.partition("/")
-        item = self._db.get_item(TableName=self._table, Key={"id": {"S": path}, "sk": {"S": sk}}, **sdk_options)
-        if "Item" not in item:
-            raise KeyError(name)
-        return item["Item"]["value"]["S"]
+        raise NotImplementedError("the rulesets are read as one path (get_multiple)")
 
     def _get_multiple(self, path: str, **sdk_options: Any) -> dict[str, str]:
         pages = self._db.get_paginator("query").paginate(
