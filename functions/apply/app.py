@@ -62,12 +62,8 @@ def get_my_code():
     return json_response(services().residents.code(caller(app).sub, clock.now()))
 
 
-_PICTURE = {
-    200: {"description": "The code as a picture: the QR of a fresh token, framed in its colour, named in words"},
-    401: documented(200, None, 401)[401],
-    404: documented(200, None, 404)[404],
-    503: documented(200, None, 503)[503],
-}
+_A_PICTURE = "The code as a picture: the QR of a fresh token, framed in its colour, named in words"
+_PICTURE = documented(200, None, 401, 404, 503, description=_A_PICTURE)
 
 
 def _picture(kind: str, media: str) -> Response[Any]:
