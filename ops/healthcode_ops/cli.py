@@ -128,9 +128,10 @@ def serve(
     """Run the whole system on this machine: moto, the HTTP API, schedules and queues (development install)."""
     from healthcode_local.serve import serve as run  # the emulator: only in a development install
 
-    overrides = dict(p.split("=", 1) for p in parameter or [] if "=" in p)
-    if len(overrides) != len(parameter or []):
-        raise typer.BadParameter("expected NAME=VALUE", param_hint="--parameter")
+    malformed = [p for p in parameter or [] if "=" not in p]
+    if malformed:  # a name given twice is no mistake: the last value wins, as with sam deploy
+        raise typer.BadParameter(f"expected NAME=VALUE, got {malformed[0]!r}", param_hint="--parameter")
+    overrides = dict(p.split("=", 1) for p in parameter or [])
     raise typer.Exit(run(host=host, port=port, aws_port=aws_port, demo=demo, verbose=verbose, parameters=overrides))
 
 
@@ -669,7 +670,7 @@ def partner_suspend(
     )
 
 
-# ----------------------------------------------------------------------------- keys
+# ----------------------------------------------------------------------------- pages
 
 
 @pages_app.command("publish")
@@ -690,6 +691,9 @@ def pages_publish(
     written = pages.publish(boto3.client("s3"), outputs["PagesBucketName"], cfg)
     c.emit({"bucket": outputs["PagesBucketName"], "files": written, "url": outputs["PagesUrl"]},
            f"{len(written)} files published: {outputs['PagesUrl']}")
+
+
+# ----------------------------------------------------------------------------- keys
 
 
 @keys_app.command("rotate")
