@@ -15,8 +15,11 @@ from datetime import datetime
 from typing import Any
 
 from healthcode import clock, wiring
+from healthcode_local import moto_speed
 from healthcode_local.aws import Provisioned
 from healthcode_local.lambda_events import LambdaContext, http_event, sqs_event
+
+WRITES = ("PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems")
 
 
 @dataclass
@@ -33,6 +36,7 @@ class HttpResult:
 class LocalSystem:
     def __init__(self, provisioned: Provisioned, quiet: bool = False) -> None:
         """``quiet``: drop what handlers print (metrics in CloudWatch's embedded format)."""
+        moto_speed.apply()
         self.p = provisioned
         self.quiet = quiet
         self.template = provisioned.template
@@ -41,8 +45,19 @@ class LocalSystem:
         os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
         self.follow_streams = True  # deliver stream records after each request and queue batch
         self._stream_positions: dict[tuple[str, str], str] = {}
+        self._shards: dict[str, list[str]] = {}
         self._stream_attempts: dict[str, int] = {}
+        # whether a table may have new stream records: with ``follow_streams``, a delivery that finds none
+        # since the last is skipped (every write here goes through these clients)
+        self._tables_written = True
+        for operation in WRITES:
+            provisioned.clients["dynamodb"].meta.events.register(
+                f"before-call.dynamodb.{operation}", self._table_written
+            )
         self.configure()
+
+    def _table_written(self, **_: Any) -> None:
+        self._tables_written = True
 
     def configure(self, pages: wiring.Pages | None = None) -> None:
         """(Re)build the services the handlers use, e.g. with smaller pages to exercise paging."""
@@ -149,38 +164,45 @@ class LocalSystem:
         return self.deliver_queue(max_batches, function="NotifyFunction")
 
     def deliver_queue(self, max_batches: int = 100, function: str = "RecomputeFunction") -> int:
-        """Deliver ``function``'s queued messages in batches, as Lambda's SQS poller would. Returns messages done."""
+        """Deliver ``function``'s queued messages in batches, as Lambda's SQS poller would: it receives up
+        to 10 messages at a time and invokes the function with ``BatchSize`` of them; what succeeded is
+        deleted, what failed comes back after the visibility timeout (here: at the next delivery).
+        ``max_batches``: invocations at most. Returns messages done."""
         name, url, arn = self._queue_source(function)
         props = self.template.functions[function].properties["Events"][name]["Properties"]
+        size = int(props.get("BatchSize", 10))
         sqs = self.p.clients["sqs"]
-        done = 0
+        done = batches = 0
         hidden: list[str] = []  # failed in this delivery: Lambda retries them after the visibility timeout
-        for _ in range(max_batches):
-            got = sqs.receive_message(
-                QueueUrl=url,
-                MaxNumberOfMessages=int(props.get("BatchSize", 10)),
-                MessageSystemAttributeNames=["All"],
-                VisibilityTimeout=0,
-            )
-            messages = got.get("Messages", [])
-            if not messages:
+        while batches < max_batches:
+            # never more than this delivery hands on: each receive counts toward the redrive to the DLQ
+            want = min(10, (max_batches - batches) * size)
+            received = sqs.receive_message(
+                QueueUrl=url, MaxNumberOfMessages=want, MessageSystemAttributeNames=["All"], VisibilityTimeout=0
+            ).get("Messages", [])
+            if not received:
                 break
-            try:
-                result = self.invoke(function, sqs_event(messages, arn)) or {}
-                failed = {f["itemIdentifier"] for f in result.get("batchItemFailures", [])}
-            except Exception:  # the invocation failed: Lambda leaves the whole batch on the queue
-                failed = {m["MessageId"] for m in messages}
-            for m in messages:
-                if m["MessageId"] not in failed:
-                    sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
-                    done += 1
-                else:  # back after the visibility timeout: here, at the next delivery
-                    sqs.change_message_visibility(
-                        QueueUrl=url, ReceiptHandle=m["ReceiptHandle"], VisibilityTimeout=3600
-                    )
-                    hidden.append(m["ReceiptHandle"])
-            if self.follow_streams:
-                self.deliver_streams()
+            for start in range(0, len(received), size):
+                batches += 1
+                messages = received[start : start + size]
+                try:
+                    result = self.invoke(function, sqs_event(messages, arn)) or {}
+                    failed = {f["itemIdentifier"] for f in result.get("batchItemFailures", [])}
+                except Exception:  # the invocation failed: Lambda leaves the whole batch on the queue
+                    failed = {m["MessageId"] for m in messages}
+                succeeded = [m for m in messages if m["MessageId"] not in failed]
+                if succeeded:
+                    entries = [{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(succeeded)]
+                    sqs.delete_message_batch(QueueUrl=url, Entries=entries)
+                    done += len(succeeded)
+                for m in messages:
+                    if m["MessageId"] in failed:  # back after the visibility timeout: here, at the next delivery
+                        sqs.change_message_visibility(
+                            QueueUrl=url, ReceiptHandle=m["ReceiptHandle"], VisibilityTimeout=3600
+                        )
+                        hidden.append(m["ReceiptHandle"])
+                if self.follow_streams:
+                    self.deliver_streams()
         for handle in hidden:
             sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=handle, VisibilityTimeout=0)
         return done
@@ -194,33 +216,47 @@ class LocalSystem:
                     out.append((logical, name, event["Properties"]))
         return out
 
+    def replay_streams(self) -> None:
+        """Every stream record is delivered again from the start at the next delivery (as Lambda may)."""
+        self._stream_positions.clear()
+        self._tables_written = True
+
     def deliver_streams(self, max_batches: int = 1000) -> int:
         """Deliver new DynamoDB stream records to the functions that consume them, as Lambda's stream
         poller would: in order per shard, in batches; records after a failed one (partial batch
         response, or a failed invocation) are retried from it; after ``MaximumRetryAttempts`` the failed
         record's metadata goes to the on-failure destination and the shard moves on. Returns records done.
         """
+        if self.follow_streams and not self._tables_written:
+            return 0
+        self._tables_written = False
         streams = self.p.clients["dynamodbstreams"]
         done = 0
         for function, _name, props in self._stream_sources():
             arn = self.p.resolver.resolve(props["Stream"])
             size = int(props.get("BatchSize", 100))
-            for shard in streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]:
-                key = (arn, shard["ShardId"])
+            if arn not in self._shards:  # a table's shards, read once (moto never splits one)
+                described = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]
+                self._shards[arn] = [s["ShardId"] for s in described]
+            for shard in self._shards[arn]:
+                key = (arn, shard)
                 for _ in range(max_batches):
+                    # a new iterator each time, from the last record delivered: moto replaces a table, and
+                    # its stream with it, when a transaction on it fails, so an older iterator reads no more
                     after = self._stream_positions.get(key)
                     kind = (
                         {"ShardIteratorType": "AFTER_SEQUENCE_NUMBER", "SequenceNumber": after}
                         if after
                         else {"ShardIteratorType": "TRIM_HORIZON"}
                     )
-                    iterator = streams.get_shard_iterator(StreamArn=arn, ShardId=shard["ShardId"], **kind)
+                    iterator = streams.get_shard_iterator(StreamArn=arn, ShardId=shard, **kind)
                     records = streams.get_records(ShardIterator=iterator["ShardIterator"], Limit=size)["Records"]
                     if not records:
                         break
                     delivered = self._deliver_batch(function, arn, props, key, records)
                     done += delivered
                     if delivered < len(records):
+                        self._tables_written = True  # the rest is read again at the next delivery
                         break  # a failure: retried at the next delivery, as the poller retries
         return done
 

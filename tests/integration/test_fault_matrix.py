@@ -1,7 +1,8 @@
 """Nothing lost between two writes: every write path, with a fault injected at each AWS call in turn.
 
 For each path the fault-free run is recorded first, with the list of AWS calls it makes (every client,
-every operation, in order). Then, for each call of that list, a fresh system runs the same path with
+every operation, in order). Then, for each call of that list, a fresh system (the worker's provisioned
+moto, reset) runs the same path with
 that one call failing; the client retries what failed as a client would (a 5xx answer is sent again,
 a partner signs the retry with a new nonce), the scheduler retries a failed run, and queues and
 streams are delivered again until nothing is left. The final state must equal the fault-free one:
@@ -19,24 +20,21 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import boto3
 import pytest
 from botocore.exceptions import ClientError
-from moto import mock_aws
 
 from healthcode import clock, wiring
-from healthcode.adapters.clients import CLIENT_CONFIG
 from healthcode.scoring.ruleset import load_ruleset
-from healthcode_local.aws import provision
+from healthcode_local.aws import Provisioned
 from healthcode_local.partner_client import signed_headers
-from tests.integration.conftest import SERVICES, Harness
+from tests.integration.conftest import Harness, SharedAws
 from tests.people import application, resident_id
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 START = datetime(2020, 2, 17, 9, 0, tzinfo=SHANGHAI)
 FIXED_HOLDER_KEY = "fault-matrix-holder-key"
 VOLATILE = {"code_id"}  # a uuid per application: differs between any two runs
-EMULATOR = {"sqs.ReceiveMessage", "sqs.DeleteMessage"}  # what the local stack's queue poller calls
+EMULATOR = {"sqs.ReceiveMessage", "sqs.DeleteMessage", "sqs.DeleteMessageBatch"}  # what the local stack's queue poller calls
 
 
 @dataclass
@@ -70,15 +68,15 @@ class Injector:
             self.events.extend(json.loads(e["Detail"])["id"] for e in entries if e["DetailType"] == "ColorChanged")
 
 
-def make_system(injector: Injector) -> Harness:
-    clients = {s: boto3.client(s, region_name="us-east-1", config=CLIENT_CONFIG) for s in SERVICES}
-    for c in clients.values():
-        c.meta.events.register("provide-client-params", injector.params)
-        c.meta.events.register("before-call", injector.before)
-        c.meta.events.register("after-call", injector.after)
-    p = provision(clients)
+HOOKS = (("provide-client-params", "params"), ("before-call", "before"), ("after-call", "after"))
+
+
+def make_system(p: Provisioned, injector: Injector) -> Harness:
+    for c in p.clients.values():
+        for event, hook in HOOKS:
+            c.meta.events.register(event, getattr(injector, hook))
     # the same holder key in every run, so the same people have the same holder ids
-    clients["secretsmanager"].put_secret_value(SecretId=p.physical("HolderKeySecret"), SecretString=FIXED_HOLDER_KEY)
+    p.clients["secretsmanager"].put_secret_value(SecretId=p.physical("HolderKeySecret"), SecretString=FIXED_HOLDER_KEY)
     h = Harness(p, quiet=True)
     # small key layouts keep every path's call count small (the fault goes at each call in turn); the
     # next system takes the template's values again
@@ -252,31 +250,35 @@ def snapshot(system: Harness, injector: Injector) -> dict[str, Any]:
     }
 
 
-def run_path(name: str, fail_at: int | None) -> tuple[dict[str, Any], list[str]]:
+def run_path(aws: SharedAws, name: str, fail_at: int | None) -> tuple[dict[str, Any], list[str]]:
     setup, act = PATHS[name]
-    with mock_aws():
-        injector = Injector()
-        system = make_system(injector)
-        try:
-            if setup:
-                setup(system)
-            injector.recording, injector.fail_at = True, fail_at
-            act(system)
-            injector.recording = False
-            settle(system)
-            return snapshot(system, injector), injector.calls
-        finally:
-            wiring.use(None)
-            clock.set_source(lambda: datetime.now(SHANGHAI))
+    p = aws.fresh()
+    injector = Injector()
+    try:
+        system = make_system(p, injector)
+        if setup:
+            setup(system)
+        injector.recording, injector.fail_at = True, fail_at
+        act(system)
+        injector.recording = False
+        settle(system)
+        return snapshot(system, injector), injector.calls
+    finally:
+        for c in p.clients.values():
+            for event, hook in HOOKS:
+                c.meta.events.unregister(event, getattr(injector, hook))
+        wiring.use(None)
+        clock.set_source(lambda: datetime.now(SHANGHAI))
+        aws.done()
 
 
 @pytest.mark.parametrize("path", sorted(PATHS))
-def test_a_fault_at_any_call_of_a_write_path_changes_nothing_in_the_end(path):
-    expected, calls = run_path(path, None)
+def test_a_fault_at_any_call_of_a_write_path_changes_nothing_in_the_end(shared_aws, path):
+    expected, calls = run_path(shared_aws, path, None)
     assert calls, "the path made no AWS call: nothing was tested"
     assert expected["holders"] or expected["rulesets"], "the fault-free run changed nothing"
     assert len(expected["events"]) == len(expected["history"])  # each change published once, de-duplicated
     for index, call in enumerate(calls):
-        got, _ = run_path(path, index)
+        got, _ = run_path(shared_aws, path, index)
         for part in expected:
             assert got[part] == expected[part], f"{path}: fault at call {index} ({call}) changed {part}"
