@@ -90,9 +90,10 @@ class Bench:
         self.mock = mock_aws()
         self.mock.start()
         self.clients = {s: boto3.client(s, region_name="us-east-1", config=CLIENT_CONFIG) for s in SERVICES}
-        # as deployed: the snapshot caches with their stated staleness (the local stack reads them always)
+        # as deployed: the snapshot caches with their stated staleness (the local stack reads them always), and
+        # the key layouts of 15 million holders
         defaults = Template().parameter_defaults()
-        deployed = {k: defaults[k] for k in ("LevelsMaxAgeSeconds", "TrustMaxAgeSeconds")}
+        deployed = {k: defaults[k] for k in ("LevelsMaxAgeSeconds", "TrustMaxAgeSeconds", "DueShards", "FullRunSegments")}
         self.p = provision(self.clients, parameters=deployed)
         self.system = LocalSystem(self.p, quiet=True)
         os.environ["POWERTOOLS_LOG_LEVEL"] = "ERROR"
@@ -654,7 +655,7 @@ def bench_heat(instances: int = 12) -> dict[str, Any]:
 def job_heat(region: dict[str, Any], daily: dict[str, Any], projection: dict[str, Any]) -> dict[str, Any]:
     """The due index's hottest key while a region change turns a million holders yellow (each enters
     the due index), at the projected speed: shards share the writes evenly."""
-    shards = int(Template().doc["Globals"]["Function"]["Environment"]["Variables"]["DUE_SHARDS"])
+    shards = int(Template().parameter_defaults()["DueShards"])
     rate = REGION_TOUCHED / (projection["region_minutes"] * 60)  # holders written per second
     index_units = max(region["wru_per_changed"] - 1, 1)  # the holder item's 1 KB is the table's, the rest the index's
     per_key = rate * index_units / shards
@@ -671,7 +672,7 @@ def project_jobs(
     daily: dict[str, Any], region: dict[str, Any], unchanged: dict[str, Any], changed: dict[str, Any]
 ) -> dict[str, Any]:
     """Wall-clock at 15 million holders from per-worker costs measured with latency injected."""
-    shards = int(Template().doc["Globals"]["Function"]["Environment"]["Variables"]["DUE_SHARDS"])
+    shards = int(Template().parameter_defaults()["DueShards"])
     due = HOLDERS * DUE_FRACTION
     daily_workers = min(shards, CONCURRENCY)
     parts = int(Template().doc["Globals"]["Function"]["Environment"]["Variables"]["STAY_PARTS"])
@@ -680,7 +681,7 @@ def project_jobs(
     full = {
         f"{int(f * 100)}% changed": HOLDERS
         * (f * changed["worker_seconds_per_holder"] + (1 - f) * unchanged["worker_seconds_per_holder"])
-        / messages.FULL_RUN_SEGMENTS
+        / int(Template().parameter_defaults()["FullRunSegments"])
         for f in (0.0, 0.05, 1.0)
     }
     return {
@@ -691,7 +692,7 @@ def project_jobs(
         "region_walk_minutes": region_walk / 60,
         "stay_parts": parts,
         "full_run_minutes": {k: v / 60 for k, v in full.items()},
-        "full_run_segments": messages.FULL_RUN_SEGMENTS,
+        "full_run_segments": int(Template().parameter_defaults()["FullRunSegments"]),
         "concurrency": CONCURRENCY,
     }
 
@@ -797,7 +798,7 @@ def bench_first_answer(repeats: int, memory: bool = True) -> dict[str, Any]:
             s: boto3.client(s, region_name="us-east-1", endpoint_url=endpoint, config=CLIENT_CONFIG) for s in SERVICES
         }
         defaults = Template().parameter_defaults()
-        p = provision(clients, parameters={k: defaults[k] for k in ("LevelsMaxAgeSeconds", "TrustMaxAgeSeconds")})
+        p = provision(clients, parameters={k: defaults[k] for k in ("LevelsMaxAgeSeconds", "TrustMaxAgeSeconds", "DueShards", "FullRunSegments")})
         system = LocalSystem(p, quiet=True)
         clock.set_source(lambda: datetime.now(SHANGHAI))
         body = declaration("王珍波", resident_id("330102", seq="777"))

@@ -33,6 +33,14 @@ def _port_is_free(port: int) -> bool:
         return True
 
 
+def wait_until_settled(http: requests.Session, base: str, seconds: float = 600) -> None:
+    """Poll ``GET /dev/clock`` until the stack says nothing it was set off to do is left."""
+    deadline = time.monotonic() + seconds
+    while http.get(f"{base}/dev/clock", timeout=30).json()["busy"]:
+        assert time.monotonic() < deadline, f"the local stack was still busy after {seconds} s"
+        time.sleep(0.1)
+
+
 @contextmanager
 def running_stack(parameters: dict[str, str] | None = None) -> Iterator[tuple[str, str]]:
     """(the stack's base URL, its AWS endpoint) while it runs; ``parameters``: template parameters."""

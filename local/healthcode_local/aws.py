@@ -17,7 +17,11 @@ REGION = "us-east-1"
 # deployment's defaults, with their stated staleness, are what `make bench` measures).
 # Webhook receivers on one machine listen on 127.0.0.1: allowed here only.
 # No SMS from one machine: holders read their inbox.
+# Four daily workers and four scan segments, not 64: on one machine they run one after another, and every
+# move of the dev clock past midnight runs the daily job and the nightly reconciliation.
 LOCAL_PARAMETERS = {
+    "DueShards": "4",
+    "FullRunSegments": "4",
     "LevelsMaxAgeSeconds": "0",
     "TrustMaxAgeSeconds": "0",
     "AllowPrivateWebhookUrls": "true",

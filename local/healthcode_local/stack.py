@@ -178,6 +178,11 @@ class LocalStack:
         self.clock = DevClock()
         self.lock = threading.RLock()  # one invocation at a time: moto and the handlers are not thread-safe
         self._stop = threading.Event()
+        self._wake = threading.Event()  # a clock move or a request: the poller looks at once
+        self._jobs: list[tuple[str, dict[str, Any]]] = []  # schedules the clock fired, run by the poller
+        self._activity = 0  # counts clock moves and requests; ...
+        self._settled_at = 0  # ... the count when the poller last found nothing left to run or deliver
+        self._streams_read = 0.0  # when the streams were last read whether or not this process wrote
         self._requests_waiting = 0  # requests go first: the pollers deliver between them, as AWS runs both at once
         self._waiting_lock = threading.Lock()
         self._threads: list[threading.Thread] = []
@@ -199,9 +204,14 @@ class LocalStack:
             os.environ.setdefault(key, value)
         self.moto = ThreadedMotoServer(ip_address="127.0.0.1", port=self.aws_port, verbose=False)
         self.moto.start()
-        endpoint = f"http://127.0.0.1:{self.aws_port}"
+        # The functions reach the same moto in-process (one store, which the server on aws_port serves to
+        # the CLI and to anyone who looks inside): an AWS call costs a quarter of one over HTTP.
+        from moto import mock_aws
+
+        self._in_process = mock_aws()
+        self._in_process.start(reset=False)
         session = boto3.session.Session(aws_access_key_id="local", aws_secret_access_key="local", region_name=REGION)
-        clients = {s: session.client(s, endpoint_url=endpoint, config=CLIENT_CONFIG) for s in SERVICES}
+        clients = {s: session.client(s, config=CLIENT_CONFIG) for s in SERVICES}
         template = Template()
         self.system = LocalSystem(provision(clients, template, self.parameters), quiet=self.quiet)
         # the poller below delivers stream records, as Lambda's does: requests do not carry that work
@@ -219,6 +229,7 @@ class LocalStack:
         self.schedule = DailySchedule(
             daily["ScheduleExpression"], daily.get("ScheduleExpressionTimezone", "UTC"), self.clock.now()
         )
+        self._daily_input = json.loads(daily.get("Input", "{}"))
         # other daily cron(...) schedules (the statistics' nightly reconciliation) on the dev clock too
         self.nightly = [
             (
@@ -258,56 +269,83 @@ class LocalStack:
         self.server.server_close()
         for t in self._threads:
             t.join(timeout=5)
+        self._in_process.stop(remove_data=False)
         self.moto.stop()
 
     # ------------------------------------------------------------------ events
     def pump(self) -> list[str]:
-        """Fire the schedule if its time has come and deliver what is queued (as AWS would).
-
-        Returns the schedules fired."""
+        """Run what the clock fired, fire a schedule whose time has come, and deliver what is queued, as
+        AWS would. Returns the schedules fired here (on the real clock: the rate schedules)."""
+        seen = self._activity
         fired = []
         with self.lock:
             if self.schedule.due(self.clock.now()):
                 log.info("schedule fired at %s", self.clock.now().isoformat())
-                self.system.fire_schedule()
+                self._jobs.append(("RecomputeFunction", self._daily_input))
                 fired.append("Daily")
-            fired += self._fire_nightly(self.clock.now())
+            for name, key, payload in self._nightly_due(self.clock.now()):
+                self._jobs.append((name, payload))
+                fired.append(key)
             for name, every, payload in self.rates:
                 if time.monotonic() >= self._rate_next[name]:
                     self._rate_next[name] = time.monotonic() + every
-                    try:
-                        self.system.invoke(name, payload)
-                    except Exception:  # as EventBridge Scheduler: logged, tried again at the next rate
-                        log.exception("scheduled %s failed", name)
-        # one batch per turn of the lock, so requests are served between batches of a long run
+                    self._jobs.append((name, payload))
+        # one job or one batch per turn of the lock, so requests are served between the batches of a run
         while not self._stop.is_set():
             if self._requests_waiting:
                 time.sleep(0.005)
                 continue
             with self.lock:
+                if self._jobs:
+                    self._run(*self._jobs.pop(0))
+                    continue
+                # writes from outside (the moto endpoint) are looked for at least once a second
+                force = time.monotonic() - self._streams_read > 1
+                if force:
+                    self._streams_read = time.monotonic()
                 moved = (
-                    self.system.deliver_streams(max_batches=1)
-                    + self.system.deliver_queue(max_batches=1)
-                    + self.system.deliver_notifications(max_batches=1)
+                    self.system.deliver_streams(max_batches=10, force=force)
+                    + self.system.deliver_queue(max_batches=10)
+                    + self.system.deliver_notifications(max_batches=10)
                 )
             if not moved:
                 break
+        with self.lock:
+            if not self._jobs and self._activity == seen:
+                self._settled_at = seen
         return fired
 
-    def _fire_nightly(self, now: datetime) -> list[str]:
-        fired = []
+    def _run(self, function: str, payload: dict[str, Any]) -> None:
+        """Invoke a scheduled function as EventBridge Scheduler would (a failure is logged; it runs again
+        at its next time)."""
+        try:
+            self.system.invoke(function, payload)
+        except Exception:
+            log.exception("scheduled %s failed", function)
+
+    @property
+    def busy(self) -> bool:
+        """Whether something a clock move or a request set off may still be running or undelivered."""
+        return self._settled_at != self._activity
+
+    def touched(self) -> None:
+        """Something happened that the poller may have to follow up (a request, a clock move)."""
+        with self._waiting_lock:
+            self._activity += 1
+        self._wake.set()
+
+    def _nightly_due(self, now: datetime) -> list[tuple[str, str, dict[str, Any]]]:
+        due = []
         for name, key, schedule, payload in self.nightly:
             schedule.rewind(now)
             if schedule.due(now):
-                fired.append(key)
-                try:
-                    self.system.invoke(name, payload)
-                except Exception:  # as EventBridge Scheduler: logged, tried again the next day
-                    log.exception("scheduled %s failed", name)
-        return fired
+                due.append((name, key, payload))
+        return due
 
     def _events_loop(self) -> None:
-        while not self._stop.wait(0.5):
+        while not self._stop.is_set():
+            self._wake.wait(0.5)
+            self._wake.clear()
             try:
                 self.pump()
             except Exception:  # keep the poller alive, as Lambda's would be
@@ -351,6 +389,7 @@ class LocalStack:
         finally:
             with self._waiting_lock:
                 self._requests_waiting -= 1
+            self.touched()
 
     def _dev(self, method: str, route: str, body: bytes) -> HttpResult:
         try:
@@ -378,7 +417,7 @@ class LocalStack:
             )
             return _json(200, {"token": token})
         if route == "/dev/clock" and method == "GET":
-            return _json(200, {"now": self.clock.now().isoformat()})
+            return _json(200, {"now": self.clock.now().isoformat(), "busy": self.busy})
         if route == "/dev/clock" and method == "PUT":
             try:
                 when = datetime.fromisoformat(str(data.get("now")))
@@ -387,28 +426,27 @@ class LocalStack:
             except ValueError:
                 return _json(422, {"detail": "expected {now: ISO-8601 instant with offset}"})
             self.pump()  # what was already done is delivered at the old time, as AWS would have by then
-            with self.lock:  # the clock moves and what it passed fires in one step: no poller in between
+            with self.lock:  # the clock moves and what it passed is due in one step: no poller in between
                 jumped = (when - self.clock.now()).total_seconds()
                 self.clock.set(when)
                 self.schedule.rewind(when)
                 fired = []
                 if self.schedule.due(when):
                     log.info("schedule fired at %s", when.isoformat())
-                    self.system.fire_schedule()
+                    self._jobs.append(("RecomputeFunction", self._daily_input))
                     fired.append("Daily")
-                fired += self._fire_nightly(when)
+                for name, key, payload in self._nightly_due(when):
+                    self._jobs.append((name, payload))
+                    fired.append(key)
                 # a rate(...) schedule whose period the jump covers fires once, at the new time (as the
                 # daily one does): moving the clock an hour runs the notify sweep, a retry comes due
                 for name, every, payload in self.rates:
-                    if jumped < every:
-                        continue
-                    fired.append(name)
-                    try:
-                        self.system.invoke(name, payload)
-                    except Exception:  # as EventBridge Scheduler: logged, tried again at the next rate
-                        log.exception("scheduled %s failed", name)
-            self.pump()  # and what follows from them is delivered before this answer
-            return _json(200, {"now": self.clock.now().isoformat(), "fired": fired})
+                    if jumped >= every:
+                        self._jobs.append((name, payload))
+                        fired.append(name)
+            # the answer comes now; what fired runs behind it (GET /dev/clock says when all of it is done)
+            self.touched()
+            return _json(200, {"now": self.clock.now().isoformat(), "fired": fired, "busy": True})
         return _json(404, {"message": "Not Found"})
 
 

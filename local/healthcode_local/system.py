@@ -47,8 +47,8 @@ class LocalSystem:
         self._stream_positions: dict[tuple[str, str], str] = {}
         self._shards: dict[str, list[str]] = {}
         self._stream_attempts: dict[str, int] = {}
-        # whether a table may have new stream records: with ``follow_streams``, a delivery that finds none
-        # since the last is skipped (every write here goes through these clients)
+        # whether a table may have new stream records: a delivery is skipped when none of these clients has
+        # written since the last (``force``: read anyway, for writes made elsewhere, e.g. through moto's server)
         self._tables_written = True
         for operation in WRITES:
             provisioned.clients["dynamodb"].meta.events.register(
@@ -221,13 +221,13 @@ class LocalSystem:
         self._stream_positions.clear()
         self._tables_written = True
 
-    def deliver_streams(self, max_batches: int = 1000) -> int:
+    def deliver_streams(self, max_batches: int = 1000, force: bool = False) -> int:
         """Deliver new DynamoDB stream records to the functions that consume them, as Lambda's stream
         poller would: in order per shard, in batches; records after a failed one (partial batch
         response, or a failed invocation) are retried from it; after ``MaximumRetryAttempts`` the failed
         record's metadata goes to the on-failure destination and the shard moves on. Returns records done.
         """
-        if self.follow_streams and not self._tables_written:
+        if not self._tables_written and not force:
             return 0
         self._tables_written = False
         streams = self.p.clients["dynamodbstreams"]
@@ -258,6 +258,8 @@ class LocalSystem:
                     if delivered < len(records):
                         self._tables_written = True  # the rest is read again at the next delivery
                         break  # a failure: retried at the next delivery, as the poller retries
+                else:  # max_batches delivered: there may be more
+                    self._tables_written = True
         return done
 
     def _deliver_batch(

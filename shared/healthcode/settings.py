@@ -31,6 +31,7 @@ class Settings(BaseModel):
     issuer: str = Field(alias="CODE_ISSUER")
     token_ttl_seconds: int = Field(300, alias="TOKEN_TTL_SECONDS")
     due_shards: int = Field(64, ge=1, alias="DUE_SHARDS")
+    full_run_segments: int = Field(64, ge=1, le=1000, alias="FULL_RUN_SEGMENTS")
     stay_parts: int = Field(8, ge=1, le=64, alias="STAY_PARTS")
     parameters_max_age: int = Field(300, alias="PARAMETERS_MAX_AGE")
     # how stale a cached snapshot may be (seconds; 0: read on every request, the local stack)

@@ -284,7 +284,12 @@ class Services:
 
         notice = timedelta(hours=self.settings.ruleset_notice_hours)
         return Authority(
-            Lazy(lambda: self.changes), Lazy(lambda: self.rulesets), self.runs, Lazy(lambda: self.queue), notice=notice
+            Lazy(lambda: self.changes),
+            Lazy(lambda: self.rulesets),
+            self.runs,
+            Lazy(lambda: self.queue),
+            segments=self.settings.full_run_segments,
+            notice=notice,
         )
 
     @cached_property
@@ -301,6 +306,7 @@ class Services:
             self.rulesets,
             self.queue,
             self.runs,
+            segments=self.settings.full_run_segments,
             stats=stats,
         )
 
@@ -401,7 +407,14 @@ class Services:
         scans = DynamoScanLog(self.clients.get("dynamodb"), s.scans_table) if s.scans_table else None
         areas = self.areas if s.table("areas") else None
         return Statistics(
-            self.stats_store, self.regions, self.registry, scans, map_region=s.map_region, runs=self.runs, areas=areas
+            self.stats_store,
+            self.regions,
+            self.registry,
+            scans,
+            map_region=s.map_region,
+            runs=self.runs,
+            areas=areas,
+            segments=s.full_run_segments,
         )
 
     @cached_property

@@ -12,6 +12,7 @@ from PIL import Image
 
 from healthcode_local.demo_data import resident_id
 from tests.browser.conftest import DESKTOP, TOKEN_TTL, Stack, axe_violations, chromium, decode_qr, new_page, shoot
+from tests.stack import wait_until_settled
 
 
 def _yesterday() -> str:
@@ -243,7 +244,8 @@ def test_the_dashboard_shows_a_level_change_within_seconds_and_uploads_a_case_li
     assert stack.call("POST", "/v1/applications", resident, body).status_code == 200
     clock = stack.http.get(f"{stack.base}/dev/clock", timeout=30).json()["now"]
     tomorrow = datetime.fromisoformat(clock) + timedelta(days=1)
-    assert stack.http.put(f"{stack.base}/dev/clock", json={"now": tomorrow.isoformat()}, timeout=300).ok
+    assert stack.http.put(f"{stack.base}/dev/clock", json={"now": tomorrow.isoformat()}, timeout=30).ok
+    wait_until_settled(stack.http, stack.base)  # the day is rolled behind the clock's answer
     form = page.locator("#index-form")
     form.locator("[name=region]").fill("330100")
     form.locator("[name=from]").fill((tomorrow.date() - timedelta(days=2)).isoformat())

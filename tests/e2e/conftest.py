@@ -10,7 +10,7 @@ import pytest
 import requests
 
 from healthcode_local.demo_data import declared_identity
-from tests.stack import running_stack
+from tests.stack import running_stack, wait_until_settled
 
 
 class Api:
@@ -61,10 +61,16 @@ class Api:
         return self.http.request(method, f"{self.base}{path}", json=body, headers=h, timeout=30)
 
     def set_clock(self, iso: str) -> list[str]:
-        """Move the dev clock; returns the schedules that fired because of it."""
+        """Move the dev clock and wait for what it fired to be done; returns the schedules that fired."""
         r = self.http.put(f"{self.base}/dev/clock", json={"now": iso}, timeout=30)
         assert r.status_code == 200, r.text
+        self.settle()
         return r.json()["fired"]
+
+    def settle(self, seconds: float = 600) -> None:
+        """Wait until the stack has run and delivered everything set off so far (polling: a loaded machine
+        only makes this slower)."""
+        wait_until_settled(self.http, self.base, seconds)
 
 
 @pytest.fixture(scope="session", autouse=True)

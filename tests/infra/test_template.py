@@ -140,7 +140,10 @@ def test_the_surge_plan_is_in_the_template_not_only_on_paper():
     dlqs = {q for q, props in T.of_type("AWS::SQS::Queue").items() if "DeadLetters" in q}
     alarmed = {str(a["Dimensions"][0]["Value"]) for a in alarms.values() if a.get("Namespace") == "AWS/SQS"}
     assert all(any(q in v for v in alarmed) for q in dlqs), (dlqs, alarmed)
-    assert T.doc["Globals"]["Function"]["Environment"]["Variables"]["DUE_SHARDS"] == "64"
+    variables = T.doc["Globals"]["Function"]["Environment"]["Variables"]
+    assert variables["DUE_SHARDS"] == {"Ref": "DueShards"} and T.parameter_defaults()["DueShards"] == "64"
+    assert variables["FULL_RUN_SEGMENTS"] == {"Ref": "FullRunSegments"}
+    assert T.parameter_defaults()["FullRunSegments"] == "64"
 
 
 def test_least_privilege_only_full_runs_may_scan_holders_and_nobody_deletes_them():

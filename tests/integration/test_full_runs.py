@@ -9,7 +9,6 @@ from datetime import timedelta
 import pytest
 
 from healthcode import messages, wiring
-from healthcode.messages import FULL_RUN_SEGMENTS
 from healthcode.scoring.ruleset import load_ruleset
 from healthcode.wiring import Pages
 from tests.people import application, resident_id
@@ -90,7 +89,7 @@ def test_a_published_ruleset_takes_effect_at_its_time_and_a_full_run_rescores_ev
     system.fire_schedule()  # the daily run notices the new ruleset and starts a full run
     system.settle()  # its due shards and its segments, whatever their number
     run = system.admin("GET", "/admin/v1/rescoring/ruleset-v2").json()
-    assert run["finished"] and run["segments_done"] == run["segments_total"] == FULL_RUN_SEGMENTS
+    assert run["finished"] and run["segments_done"] == run["segments_total"] == wiring.services().settings.full_run_segments
     assert run["holders_read"] == 12 and run["holders_changed"] == 12
     docs = holder_docs(system)
     assert {(d["color"], d["ruleset_version"]) for d in docs} == {("yellow", "v2")}

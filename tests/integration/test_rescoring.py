@@ -131,7 +131,7 @@ def test_the_daily_schedule_reads_only_due_holders_and_turns_an_expired_stay_gre
         "provide-client-params.dynamodb.GetItem",
         lambda params, **kw: got.append(params["Key"]) if params["TableName"] == holders else None,
     )
-    shards = int(system.template.doc["Globals"]["Function"]["Environment"]["Variables"]["DUE_SHARDS"])
+    shards = wiring.services().settings.due_shards
     start = system.now
     system.at(start + timedelta(days=9))
     assert system.fire_schedule() == {"changed": 0}  # it fans out: one message per due shard
