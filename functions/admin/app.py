@@ -238,7 +238,7 @@ def get_tasks(
 ):
     who = check(claims_of(app.current_event.raw_event), (WORKER, SCOPE))
     now = clock.now()
-    view = services().offices.list(
+    view = services().offices.listing(
         area,
         status,
         on or now.date(),
@@ -284,7 +284,7 @@ def list_overrides(
     status: Annotated[str, Query(pattern=r"^(awaiting_approval|in_force|withdrawn)$")] = "awaiting_approval",
     after: Cursor = None,
 ):
-    return json_response(services().overrides.list(status, after, services().pages.listing, clock.now()))
+    return json_response(services().overrides.listing(status, after, services().pages.listing, clock.now()))
 
 
 @app.get(
@@ -334,7 +334,7 @@ def list_appeals(
     status: Annotated[str, Query(pattern=r"^(open|upheld|rejected)$")] = "open",
     after: Cursor = None,
 ):
-    return json_response(services().appeals.list(status, after, services().pages.listing, clock.now()))
+    return json_response(services().appeals.listing(status, after, services().pages.listing, clock.now()))
 
 
 @app.post(

@@ -11,14 +11,17 @@ class Lazy[T]:
 
     def __init__(self, make: Callable[[], T]) -> None:
         self._make = make
-        self._made: list[T] = []  # empty until made
+        self._made: tuple[T] | tuple[()] = ()  # empty until made
 
     def __call__(self) -> T:
         if not self._made:
-            self._made.append(self._make())
+            self._made = (self._make(),)
         return self._made[0]
 
 
 def resolve[T](given: T | Lazy[T]) -> T:
     """``given`` itself, or what it makes when it is :class:`Lazy`."""
-    return given() if isinstance(given, Lazy) else given
+    if isinstance(given, Lazy):
+        made: T = given()
+        return made
+    return given

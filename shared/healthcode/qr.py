@@ -76,11 +76,11 @@ def png(token: str, color: str, lang: str, scale: int = 8) -> bytes:
     frame, label_h = FRAME * scale, LABEL * scale
     buf = io.BytesIO()
     qr.save(buf, kind="png", scale=scale, border=QUIET, dark="#000", light="#fff")
-    image = Image.new("RGB", (side + 2 * frame, side + 2 * frame + label_h), COLORS[color])
+    image = Image.new("RGB", (int(side) + 2 * frame, int(side) + 2 * frame + label_h), COLORS[color])
     image.paste(Image.open(io.BytesIO(buf.getvalue())).convert("RGB"), (frame, frame))
     label = Image.open(io.BytesIO(_label(color, lang))).convert("RGBA")
     label.thumbnail((image.width - 2 * frame, int(label_h * 0.8)))
-    at = ((image.width - label.width) // 2, side + 2 * frame + (label_h - label.height) // 2 - frame // 2)
+    at = ((image.width - label.width) // 2, int(side) + 2 * frame + (label_h - label.height) // 2 - frame // 2)
     image.paste(label, at, label)
     out = io.BytesIO()
     image.save(out, format="PNG", optimize=True)

@@ -144,7 +144,10 @@ def formula(version: str = "index-v1") -> dict[str, Any]:
     """A published index formula document (``formulas/<version>.json``)."""
     from importlib import resources
 
-    return json.loads(resources.files("healthcode.formulas").joinpath(f"{version}.json").read_text("utf-8"))
+    doc: dict[str, Any] = json.loads(
+        resources.files("healthcode.formulas").joinpath(f"{version}.json").read_text("utf-8")
+    )
+    return doc
 
 
 def _score(value: float, best: float, worst: float) -> float:
@@ -286,11 +289,11 @@ def per_level(counties: Iterable[MapCounty]) -> dict[str, int]:
 def map_svg(counties: list[MapCounty], title: str, as_of: str, width: int = 800) -> str:
     """The map as an SVG picture: each county a coloured mark at its coordinates (equirectangular,
     scaled to the counties shown), its name under it, a legend of the five colours and the date."""
-    placed = [c for c in counties if c.longitude is not None and c.latitude is not None]
+    placed = [(c, c.longitude, c.latitude) for c in counties if c.longitude is not None and c.latitude is not None]
     legend_h, margin = 40, 40
+    lons = [lon for _, lon, _ in placed]
+    lats = [lat for _, _, lat in placed]
     if placed:
-        lons = [c.longitude for c in placed]  # type: ignore[misc]
-        lats = [c.latitude for c in placed]  # type: ignore[misc]
         span_lon, span_lat = max(max(lons) - min(lons), 0.01), max(max(lats) - min(lats), 0.01)
         scale = (width - 2 * margin) / max(span_lon, span_lat)
         height = int(span_lat * scale) + 2 * margin + legend_h + 30
@@ -303,9 +306,9 @@ def map_svg(counties: list[MapCounty], title: str, as_of: str, width: int = 800)
         f'<rect width="{width}" height="{height}" fill="#ffffff"/>',
         f'<text x="{margin}" y="26" font-size="18">{escape(title)} · {escape(as_of)}</text>',
     ]
-    for c in placed:
-        x = margin + (c.longitude - min(lons)) * scale  # type: ignore[operator]
-        y = 30 + margin + (max(lats) - c.latitude) * scale  # type: ignore[operator]
+    for c, lon, lat in placed:
+        x = margin + (lon - min(lons)) * scale
+        y = 30 + margin + (max(lats) - lat) * scale
         parts.append(
             f"<g><title>{escape(c.name)} {c.code}: {LEVEL_NAMES_ZH[c.level]} ({c.color}, level {c.level})</title>"
             f'<circle cx="{x:.1f}" cy="{y:.1f}" r="9" fill="{LEVEL_FILL[c.level]}" stroke="#333" stroke-width="0.5"'

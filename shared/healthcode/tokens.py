@@ -11,12 +11,15 @@ import binascii
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeGuard, cast
 
 from joserfc import jws
 from joserfc.errors import JoseError
 from joserfc.jwk import ECKey, KeySet
 from joserfc.util import urlsafe_b64decode
+
+if TYPE_CHECKING:
+    from joserfc.jwk import KeySetSerialization
 
 ALGORITHM = "ES256"
 SKEW = timedelta(seconds=30)
@@ -86,7 +89,7 @@ class TokenCheck:
 MAX_EPOCH = 2**37  # the year 6325: a later (or negative) time is no time any issuer meant
 
 
-def _epoch(value: Any) -> bool:
+def _epoch(value: Any) -> TypeGuard[int]:
     return type(value) is int and 0 < value < MAX_EPOCH
 
 
@@ -111,7 +114,7 @@ class TokenVerifier:
         self._keysets = {}
         for iss, jwks in trusted.items():
             try:
-                self._keysets[iss] = KeySet.import_key_set(jwks)
+                self._keysets[iss] = KeySet.import_key_set(cast("KeySetSerialization", jwks))
             except (JoseError, ValueError, KeyError, TypeError):
                 continue  # a partner's unusable key set must not stop anyone else's codes
         # each key by its id, so a check goes straight to its key (no search of the set per token); None

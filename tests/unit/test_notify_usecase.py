@@ -103,8 +103,8 @@ def test_overdue_tasks_escalate_once_and_only_workers_of_the_area_acknowledge(wo
     with pytest.raises(NotFound):
         offices.acknowledge(task.task_id, "w", frozenset({"330108"}), "zh-CN", T0)
     with pytest.raises(Forbidden):
-        offices.list("330106001", "open", T0.date(), frozenset({"330108"}), False, "zh-CN", None, 10)
+        offices.listing("330106001", "open", T0.date(), frozenset({"330108"}), False, "zh-CN", None, 10)
     done = offices.acknowledge(task.task_id, "w", frozenset({"330106"}), "en", T0 + timedelta(minutes=20))
     assert done.status == "acknowledged" and done.minutes_to_ack == 20.0
-    view = offices.list("330106001", None, T0.date(), frozenset({"3301"}), False, "en", None, 10)
+    view = offices.listing("330106001", None, T0.date(), frozenset({"3301"}), False, "en", None, 10)
     assert view.ack_times.acknowledged == 1 and view.ack_times.median_minutes == 20.0

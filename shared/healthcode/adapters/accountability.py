@@ -22,6 +22,8 @@ from healthcode.models import AppealRecord, OverrideRecord
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_dynamodb.type_defs import QueryOutputTypeDef
+    from pydantic import BaseModel
 
 COUNTER_DAYS = 2  # counters expire (TTL) well after the hour they count for
 
@@ -54,15 +56,16 @@ class _Records:
         item = out.get("Item")
         return self._load(item) if item and "doc" in item else None
 
-    def _next(self, rec: Any, **index: str) -> tuple[Any, dict[str, Any]]:
+    def _next[R: BaseModel](self, rec: R, **index: str) -> tuple[R, dict[str, Any]]:
         """``rec`` as its next revision, and the put that stores it if nobody wrote since it was read."""
-        bumped = rec.model_copy(update={"rev": rec.rev + 1})
+        rev = int(getattr(rec, "rev"))  # noqa: B009  # both record types carry their revision
+        bumped = rec.model_copy(update={"rev": rev + 1})
         put = {
             "TableName": self._table,
             "Item": self._item(bumped, **index),
             "ConditionExpression": "#r = :r",
             "ExpressionAttributeNames": {"#r": "rev"},
-            "ExpressionAttributeValues": {":r": {"N": str(rec.rev)}},
+            "ExpressionAttributeValues": {":r": {"N": str(rev)}},
         }
         return bumped, put
 
@@ -84,7 +87,7 @@ class _Records:
         out = self._db.query(**kwargs)
         return [self._load(i) for i in out.get("Items", [])], out.get("LastEvaluatedKey")
 
-    def _items(self, index: str, attr: str, value: str, **query: Any) -> Iterator[dict[str, Any]]:
+    def _items(self, index: str, attr: str, value: str, **query: Any) -> Iterator[QueryOutputTypeDef]:
         """Every page of a query of ``index`` for ``attr`` = ``value`` (``query``: further arguments)."""
         kwargs: dict[str, Any] = {
             "TableName": self._table,

@@ -8,6 +8,7 @@ delivered again. The detail's ``id`` (holder and version) lets every consumer dr
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -49,9 +50,10 @@ class EventBridgeColorEvents:
         }
         self._put("RegionLevelChanged", detail)
 
-    def _put(self, kind: str, detail: dict[str, object]) -> None:
-        entry = {"Source": SOURCE, "DetailType": kind, "Detail": json.dumps(detail), "EventBusName": self._bus}
-        out = self._events.put_events(Entries=[entry])
+    def _put(self, kind: str, detail: Mapping[str, object]) -> None:
+        out = self._events.put_events(
+            Entries=[{"Source": SOURCE, "DetailType": kind, "Detail": json.dumps(detail), "EventBusName": self._bus}]
+        )
         if out.get("FailedEntryCount", 0):
             codes = [e.get("ErrorCode") for e in out.get("Entries", [])]
             raise EventNotPublished(f"{kind} {detail['id']} not published: {codes}")

@@ -24,7 +24,7 @@ class Clients:
 
     def get(self, service: str) -> Any:
         if service not in self.given:
-            self.given[service] = boto3.client(service, config=CLIENT_CONFIG)
+            self.given[service] = boto3.client(service, config=CLIENT_CONFIG)  # type: ignore[call-overload]  # any service by name
         return self.given[service]
 
 

@@ -14,7 +14,7 @@ import hashlib
 import json
 from collections.abc import Mapping
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from healthcode.adapters.base import StartKey
 from healthcode.adapters.transactions import reasons, transact
@@ -37,7 +37,7 @@ def due_shard(holder_id: str, shards: int) -> str:
 class DynamoHolders:
     """Holders table: one item per holder, conditional on ``version`` for every write."""
 
-    _DOC_EXCLUDE = frozenset({"holder_id", "version", "sub", "code_id"})
+    _DOC_EXCLUDE: ClassVar[set[str]] = {"holder_id", "version", "sub", "code_id"}
 
     def __init__(
         self,

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import time
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 from aws_lambda_powertools.utilities.parameters import SecretsProvider, SSMProvider
 
@@ -63,7 +63,7 @@ class KeyRing:
     def _ssm(self) -> SSMProvider | None:
         return cast("SSMProvider | None", self._provider(1, SSMProvider))
 
-    def _secret(self, name: str, transform: str | None = None) -> Any:
+    def _secret(self, name: str, transform: Literal["json"] | None = None) -> Any:
         if self._secrets is None:
             raise RuntimeError("no Secrets Manager client was given")
         return self._secrets.get(name, max_age=self._settings.parameters_max_age, transform=transform)
@@ -83,13 +83,13 @@ class KeyRing:
     def jwks(self, force: bool = False) -> dict[str, Any]:
         if self._ssm is None:
             raise RuntimeError("no SSM client was given")
-        keys: dict[str, Any] = self._ssm.get(
+        keys = self._ssm.get(
             self._settings.jwks_parameter,
             max_age=self._settings.parameters_max_age,
             transform="json",
             force_fetch=force,
         )
-        return keys
+        return cast("dict[str, Any]", keys)
 
     def verifier(self, partners: dict[str, Any] | None = None, refresh: bool = False) -> TokenVerifier:
         """The verifier for the published keys. ``refresh`` re-reads them (a code signed by a key just

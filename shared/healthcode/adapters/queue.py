@@ -19,5 +19,8 @@ class SqsRecomputeQueue:
 
     def send(self, message: RecomputeMessage, delay_s: int = 0) -> None:
         """Enqueue ``message``; ``delay_s`` (at most SQS's 900 s) before any worker may take it."""
-        extra = {"DelaySeconds": min(max(int(delay_s), 0), 900)} if delay_s else {}
-        self._sqs.send_message(QueueUrl=self._url, MessageBody=dump(message), **extra)
+        if delay_s:
+            delay = min(max(int(delay_s), 0), 900)
+            self._sqs.send_message(QueueUrl=self._url, MessageBody=dump(message), DelaySeconds=delay)
+        else:  # the queue's own delay, if it has one
+            self._sqs.send_message(QueueUrl=self._url, MessageBody=dump(message))

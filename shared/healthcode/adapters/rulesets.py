@@ -27,7 +27,7 @@ class TableProvider(BaseProvider):
     retries."""
 
     def __init__(self, client: DynamoDBClient, table: str) -> None:
-        super().__init__(client=client)
+        super().__init__(client=client)  # type: ignore[no-untyped-call]  # Powertools' own signature is untyped
         self._db = client
         self._table = table
 

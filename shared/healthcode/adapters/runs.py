@@ -48,7 +48,7 @@ class DynamoRuns:
         out: dict[str, Any] = {}
         for k, v in item.items():
             ((kind, value),) = v.items()
-            out[k] = int(value) if kind == "N" else value
+            out[k] = int(str(value)) if kind == "N" else value
         return out
 
     def advance(

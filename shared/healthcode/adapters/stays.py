@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from healthcode.adapters.base import StartKey
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_dynamodb.type_defs import WriteRequestOutputTypeDef, WriteRequestTypeDef
 
 STAY_RETENTION_DAYS = 15  # the 14-day window, plus the day a stay leaves it
 # A county's entries are spread over STAY_PARTS partition keys ("<county>#<part>", by holder): a
@@ -52,7 +53,9 @@ class DynamoStayIndex:
                 item["expires_at"] = {"N": str(int(expires.timestamp()))}
             requests.append({"PutRequest": {"Item": item}})
         for i in range(0, len(requests), 25):
-            batch = {self._table: requests[i : i + 25]}
+            batch: Mapping[str, Sequence[WriteRequestTypeDef | WriteRequestOutputTypeDef]] = {
+                self._table: cast("list[WriteRequestTypeDef]", requests[i : i + 25])
+            }
             while batch:
                 batch = self._db.batch_write_item(RequestItems=batch).get("UnprocessedItems") or {}
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import random
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from healthcode.errors import Unavailable
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
 
 ATTEMPTS = 3
 THROTTLED_REASONS = frozenset({"ThrottlingError", "ProvisionedThroughputExceeded", "RequestLimitExceeded"})
@@ -27,7 +28,7 @@ def transact(db: DynamoDBClient, items: list[dict[str, Any]], attempts: int = AT
     :class:`Unavailable` (a 503 with Retry-After)."""
     for attempt in range(attempts):
         try:
-            db.transact_write_items(TransactItems=items)
+            db.transact_write_items(TransactItems=cast("list[TransactWriteItemTypeDef]", items))
             return
         except db.exceptions.TransactionCanceledException as exc:
             if not any(code in THROTTLED_REASONS for code in reasons(exc)):

@@ -7,7 +7,7 @@ Anything unexpected becomes a 500 problem that reveals nothing.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from aws_lambda_powertools import Logger
@@ -142,7 +142,8 @@ class _Resolver(APIGatewayHttpResolver):
         self._scopes = scopes
         self._gate = gate
 
-    def resolve(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
+    def resolve(self, event: Mapping[str, Any], context: Any) -> dict[str, Any]:
+        event = dict(event)
         # Refused before anything parses the body (the validation middleware would read it first):
         # an oversized request, or a caller without the scope the route needs.
         path = event.get("rawPath") or ""

@@ -1,7 +1,7 @@
 """Partner cities: registration, their verification and risk feeds, and a partner as the authorizer reads it."""
 
 from datetime import date, datetime
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal, cast
 
 from pydantic import Field, StrictInt, StrictStr, field_validator
 
@@ -9,6 +9,9 @@ from healthcode.identity import IdType
 from healthcode.models._base import EntryFailure, RegionCode, WebhookEvent, _Request, _Response
 from healthcode.models.checkpoint import CodeStatus
 from healthcode.scoring.rules import Color
+
+if TYPE_CHECKING:
+    from joserfc.jwk import KeySetSerialization
 
 # ----------------------------------------------------------------------------- partner cities
 
@@ -40,7 +43,7 @@ class PartnerRequest(_Request):
         from joserfc.jwk import KeySet
 
         try:
-            keys = KeySet.import_key_set(v)
+            keys = KeySet.import_key_set(cast("KeySetSerialization", v))
         except Exception as exc:  # any failure means: not a usable JWKS
             raise ValueError(f"not a usable JWKS: {exc}") from exc
         if any(k.is_private for k in keys.keys):

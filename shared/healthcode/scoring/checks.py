@@ -45,7 +45,7 @@ def dry_run(rules: Ruleset) -> list[str]:
     """Score every worked timeline day by day under ``rules``; returns what failed (empty: all scored)."""
     failures = []
     for name, (facts, levels) in TIMELINES.items():
-        state, checkins = State(), ()
+        state, checkins = State(), tuple[Checkin, ...]()
         try:
             for day in range(0, 21):
                 if day:

@@ -270,11 +270,11 @@ def _sources(
             continue
         name = names.get(s.region)
         place = (NAMED_PLACE if name else PLACE).format(name=name, region=s.region, level=level)
-        until = None if s.left_on is None else s.left_on + timedelta(days=rules.stay_window)
+        ends: date | None = None if s.left_on is None else s.left_on + timedelta(days=rules.stay_window)
         template = STAY_LINE[(s.left_on is None, days == 1)]
         line = template.format(days=days, place=place, arrived=s.arrived_on.isoformat(), left=s.left_on)
         grows = s.left_on is None and rules.stay_per_day[level] > 0 and days < rules.stay_max_days
-        out.append(_Source(key, "stay", pts, line, until, grows, s.left_on is None, level, days))
+        out.append(_Source(key, "stay", pts, line, ends, grows, s.left_on is None, level, days))
 
     def symptoms_on(day: date, names_: Iterable[str], temperature: float | None) -> None:
         age = (today - day).days

@@ -64,8 +64,8 @@ class Appeals:
     def file(self, sub: str, req: AppealRequest, now: datetime) -> tuple[AppealView, bool]:
         """File an appeal about one factor of the caller's code (or a dependant's). Returns it and
         whether it is new: the same appeal sent again while open is a retry and returns the first."""
-        h = self._appellant(sub, req.dependant_id)
-        h, _ = self._recolor(h.holder_id, now, "time passed", current=h)  # the reasons as of now
+        appellant = self._appellant(sub, req.dependant_id)
+        h, _ = self._recolor(appellant.holder_id, now, "time passed", current=appellant)  # the reasons as of now
         assert h is not None
         then = [r for r in h.reasons if r.factor in REASON_FACTORS[req.factor]]
         if not then:
@@ -106,7 +106,7 @@ class Appeals:
         return AppealsView(items=[self._view(r, now) for r in recs], next=encode_cursor(nxt))
 
     # ---------------------------------------------------------------- the authority
-    def list(self, status: str, after: str | None, limit: int, now: datetime) -> AppealsView:
+    def listing(self, status: str, after: str | None, limit: int, now: datetime) -> AppealsView:
         """Appeals of a status, oldest first (the longest waiting on top); open ones past the
         deadline are flagged, and counted."""
         recs, nxt = self._store.by_status(status, limit, decode_cursor(after))

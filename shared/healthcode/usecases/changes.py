@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from functools import partial
 from typing import TYPE_CHECKING
 
 from aws_lambda_powertools import Logger
@@ -67,17 +68,16 @@ class Changes:
         for index, entry in enumerate(entries):
             hid = holder_id(key, entry.id_type, normalize_id_number(entry.id_number))
             try:
-                saved = isolated(
-                    lambda e=entry, h=hid: self._recolor(
-                        h, now, cause, lambda cur: _listed(cur, e, h, now), score=False
-                    )[0]
-                )
+                saved = isolated(partial(self._record_listing, entry, hid, now, cause))
             except Isolated as exc:
                 logger.warning("listing not recorded", extra={"holder_id": hid, "reason": exc.reason})
                 failed.append(EntryFailure(index=index, reason=exc.reason))
                 continue
             known += int(saved is not None and saved.applied)
         return known, failed
+
+    def _record_listing(self, entry: CaseEntry, hid: str, now: datetime, cause: str) -> Holder | None:
+        return self._recolor(hid, now, cause, partial(_listed, entry=entry, hid=hid, now=now), score=False)[0]
 
 
 def _listed(cur: Holder | None, entry: CaseEntry, hid: str, now: datetime) -> Holder:

@@ -62,7 +62,8 @@ class Consequences:
         moved = delta(old, new)
         if moved is not None and self._stats is not None:
             now = new if new is not None else old
-            assert now is not None
+            # only a scored write moves a count (and only it changes a colour): it stamps updated_at
+            assert now is not None and now.updated_at is not None
             # a deletion is keyed one version on: a redelivery puts the same item again
             version = now.version if new is not None else now.version + 1
             self._stats.record(now.holder_id, version, now.updated_at, *moved)
@@ -70,6 +71,7 @@ class Consequences:
             return  # a deletion, or a listing kept for someone who has not applied: nothing follows yet
         old_color = old.color if old is not None and old.applied else None
         if old_color != new.color:
+            assert new.updated_at is not None
             change = ColorChange(
                 holder_id=new.holder_id,
                 version=new.version,

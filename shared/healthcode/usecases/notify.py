@@ -18,7 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
@@ -193,7 +193,7 @@ class Notifier:
         return out
 
     def _fan_out(
-        self, kind: str, event_id: str, at: datetime, region: str, data: dict[str, object], now: datetime, out: Outcome
+        self, kind: str, event_id: str, at: datetime, region: str, data: Mapping[str, object], now: datetime, out: Outcome
     ) -> None:
         for partner_id, hook in sorted(self._partners.subscribers(kind).items()):
             if not region.startswith(hook["jurisdiction"]):
@@ -318,7 +318,7 @@ class Offices:
             minutes_to_ack=_minutes(t),
         )
 
-    def list(
+    def listing(
         self,
         area: str,
         status: str | None,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from datetime import date, datetime, timedelta
+from functools import partial
 from typing import TYPE_CHECKING
 
 from aws_lambda_powertools import Logger
@@ -197,7 +198,7 @@ class Overrides:
     def get(self, override_id: str, now: datetime) -> OverrideView:
         return self._view(self._get(override_id), local_day(now, self._rulesets.at(now)))
 
-    def list(self, status: str, after: str | None, limit: int, now: datetime) -> OverridesView:
+    def listing(self, status: str, after: str | None, limit: int, now: datetime) -> OverridesView:
         today = local_day(now, self._rulesets.at(now))
         recs, nxt = self._store.page(status, limit, decode_cursor(after))
         waiting, bulk_waiting = self._store.counts("awaiting_approval")
@@ -227,7 +228,7 @@ class Overrides:
         return OverrideView(
             **rec.model_dump(include=set(OverrideView.model_fields) - {"status", "approvals_needed", "approved_by"}),
             status="expired" if expired else rec.status,
-            approvals_needed=self._needed(rec) if rec.status == "awaiting_approval" else [],  # type: ignore[arg-type]
+            approvals_needed=self._needed(rec) if rec.status == "awaiting_approval" else [],
             approved_by=list(rec.approvals.values()),
         )
 
@@ -258,7 +259,7 @@ class Overrides:
         failed = 0
         for hid in _not_released(rec):
             try:
-                isolated(lambda h=hid: self._recolor(h, now, cause, change, score=False))
+                isolated(partial(self._recolor, hid, now, cause, change, score=False))
             except Isolated as exc:
                 failed += 1
                 logger.warning("override not written", extra={"holder_id": hid, "reason": exc.reason})

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
@@ -142,7 +142,7 @@ class Residents:
             "now": now.isoformat(),
         }
         try:
-            return self._apply_once(command=command)
+            return cast("CodeView", self._apply_once(command=command))
         except IdempotencyValidationError as exc:
             raise Conflict(N_("This Idempotency-Key was used for a different declaration.")) from exc
         except IdempotencyAlreadyInProgressError as exc:
