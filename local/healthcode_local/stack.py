@@ -464,6 +464,9 @@ def _json(status: int, body: Any) -> HttpResult:
 def _handler_class(stack: LocalStack) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        # headers and body go out in two writes: with Nagle's algorithm the body waited for the client's
+        # delayed ACK, 40 ms on every request of a kept-alive connection
+        disable_nagle_algorithm = True
 
         def _serve(self) -> None:
             started = time.perf_counter()
