@@ -8,6 +8,7 @@ import time
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from PIL import Image
 
 from healthcode_local.demo_data import resident_id
@@ -82,6 +83,7 @@ def test_a_resident_declares_sees_a_yellow_code_with_chinese_reasons_and_the_qr_
     assert page.errors == []
 
 
+@pytest.mark.heavy
 def test_the_code_refreshes_before_it_expires_without_a_reload(browser, stack):
     page = new_page(browser)
     number = resident_id("330102", "19900101", "102")

@@ -11,6 +11,7 @@ import subprocess
 import sys
 
 import boto3
+import pytest
 
 from tests.e2e.test_notifications_http import wait_for
 from tests.people import application, resident_id
@@ -32,6 +33,7 @@ def colours(stack, subs):
     return [stack.call("GET", "/v1/codes/me", sub=s).json()["color"] for s in subs]
 
 
+@pytest.mark.heavy
 def test_the_zhengzhou_attempt_needs_two_approvals_and_a_director_and_every_act_is_on_the_trail(stack):
     stack.set_clock(f"{DAY}T09:00:00+08:00")
     numbers, subs = [], []

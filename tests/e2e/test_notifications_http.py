@@ -36,6 +36,7 @@ def wait_for(check, what: str, seconds: float = 90):
     raise AssertionError(f"not within {seconds} s: {what}")
 
 
+@pytest.mark.heavy
 def test_a_level_change_reaches_50_holders_their_offices_and_partner_cities_once_each(stack, receivers):
     flaky, down = receivers
     now = datetime.fromisoformat("2020-08-01T09:00:00+08:00")

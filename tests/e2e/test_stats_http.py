@@ -7,6 +7,8 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from tests.people import application, resident_id
 
 ADMIN = ("health_admin",)
@@ -28,6 +30,7 @@ def colours(view: dict) -> tuple[int, int, int, int]:
     return view["codes_issued"], c["green"], c["yellow"], c["red"]
 
 
+@pytest.mark.heavy
 def test_stats_and_the_map_follow_a_week_of_changes(stack, tmp_path):
     stack.set_clock("2021-05-04T09:00:00+08:00")
     numbers = {}

@@ -5,6 +5,8 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import pytest
+
 from tests.people import application, resident_id
 
 ADMIN = ("health_admin",)
@@ -21,6 +23,7 @@ def until(fetch, want, seconds=15.0):
         time.sleep(0.2)
 
 
+@pytest.mark.heavy
 def test_the_story(stack, api_client):
     stack.set_clock("2020-02-17T09:00:00+08:00")
 
@@ -105,6 +108,7 @@ def test_a_problems_type_is_a_page_anyone_can_open(stack):
     assert missing.status_code == 404 and missing.json()["type"] == f"{stack.base}/problems/not-found"
 
 
+@pytest.mark.heavy
 def test_the_daily_schedule_fires_once_when_the_dev_clock_passes_it(stack):
     stack.set_clock("2020-03-01T09:00:00+08:00")
     stack.call("PUT", "/admin/v1/regions/330108", {"name": "滨江区", "level": 4}, sub="officer", roles=ADMIN)

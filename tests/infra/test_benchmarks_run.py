@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
+
 from benchmarks.run import (
     bench_daily,
     bench_full_run,
@@ -17,6 +19,7 @@ from benchmarks.run import (
 from healthcode import clock
 
 
+@pytest.mark.heavy
 def test_the_rescoring_benchmarks_run_and_read_only_what_they_must():
     try:
         run_them()

@@ -34,6 +34,7 @@ def built(tmp_path_factory):
     return out, r.stdout + r.stderr
 
 
+@pytest.mark.network("pyproject.toml", "shared/requirements.txt", "samconfig.toml", "infra/template.yaml", "scripts/build", "scripts/python313", "functions/**/*", "shared/**/*")
 def test_the_build_succeeds_quietly_for_every_function(built):
     out, log = built
     assert "Build Succeeded" in log
@@ -42,6 +43,7 @@ def test_the_build_succeeds_quietly_for_every_function(built):
     assert len([d for d in out.iterdir() if d.name.endswith("Function")]) == len(functions)
 
 
+@pytest.mark.network("pyproject.toml", "shared/requirements.txt", "samconfig.toml", "infra/template.yaml", "scripts/build", "scripts/python313", "functions/**/*", "shared/**/*")
 def test_the_layer_holds_the_locked_versions_for_arm64_and_no_second_botocore(built):
     out, _ = built
     site = out / "SharedLayer" / "python"
@@ -55,6 +57,7 @@ def test_the_layer_holds_the_locked_versions_for_arm64_and_no_second_botocore(bu
     assert (site / "healthcode" / "wiring.py").is_file()
 
 
+@pytest.mark.network("Makefile", "pyproject.toml", "shared/requirements.txt")
 def test_make_lock_reproduces_the_committed_lock(tmp_path):
     uv = REPO / ".venv" / "bin" / "uv"
     copy = tmp_path / "repo"

@@ -272,6 +272,7 @@ def run_path(aws: SharedAws, name: str, fail_at: int | None) -> tuple[dict[str, 
         aws.done()
 
 
+@pytest.mark.heavy
 @pytest.mark.parametrize("path", sorted(PATHS))
 def test_a_fault_at_any_call_of_a_write_path_changes_nothing_in_the_end(shared_aws, path):
     expected, calls = run_path(shared_aws, path, None)

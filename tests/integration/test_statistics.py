@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+import pytest
+
 from tests.integration.conftest import SHANGHAI
 from tests.people import application, resident_id
 
@@ -323,6 +325,7 @@ def test_villages_are_registered_declared_counted_and_coloured_by_the_published_
     assert [(d["county"], d["holders"]) for d in index] == [("330328", 5)]  # indexed per county
 
 
+@pytest.mark.heavy
 def test_the_demo_data_registers_wencheng_and_gives_its_villages_a_spread_of_colours(system):
     from healthcode_local import demo_data
 
