@@ -76,6 +76,11 @@ class Ruleset:
         )
 
     @property
+    def fact_days(self) -> int:
+        """How long a stay or contact can still count under this ruleset (its longest window)."""
+        return max(self.stay_window, self.contact_window)
+
+    @property
     def symptoms_accepted(self) -> frozenset[str]:
         """Every symptom a declaration or check-in may name (fever included)."""
         return self.symptom_kinds | {"fever"}

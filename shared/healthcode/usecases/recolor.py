@@ -10,7 +10,8 @@ Use cases hold a ``Recolor``; it is a collaborator, not a use case (it knows not
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -23,12 +24,34 @@ from healthcode.scoring.rules import Checkin, Contact, Episode, Facts, Override,
 if TYPE_CHECKING:
     from healthcode.adapters.base import HolderRepository, RegionLevels, RulesetStore
     from healthcode.regions import RegionRegistry
+    from healthcode.scoring.ruleset import Ruleset
     from healthcode.scoring.rules import Assessment
 
 logger = Logger(child=True)
 MAX_ATTEMPTS = 5
-KEEP_DAYS = 30  # check-ins and reports older than this can no longer affect a colour
-FACT_WINDOW_DAYS = 14  # stays and contacts that ended longer ago than this are pruned on every write
+# the service keeps check-ins and symptom reports at least this long (the README's retention table);
+# the rulesets' windows are theirs: what a write keeps follows them (:func:`retention`)
+RECORD_FLOOR_DAYS = 30
+
+
+@dataclass(frozen=True, slots=True)
+class Retention:
+    """How far back a write keeps facts: stays and contacts that ended ``fact_days`` ago, check-ins and
+    reports from ``record_days`` ago (and every check-in of the episode in progress)."""
+
+    fact_days: int
+    record_days: int
+
+
+def retention(rulesets: Sequence[Ruleset], now: datetime) -> Retention:
+    """What must be kept for the ruleset in force at ``now`` and every one announced after it: a fact
+    a later ruleset would count is never pruned by an earlier one's shorter window."""
+    in_force = [r for r in rulesets if r.effective_from <= now]
+    kept = [*in_force[-1:], *(r for r in rulesets if r.effective_from > now)] or list(rulesets)
+    return Retention(
+        fact_days=max(r.fact_days for r in kept),
+        record_days=max(RECORD_FLOOR_DAYS, *(r.symptom_window for r in kept)),
+    )
 
 
 def facts_of(h: Holder) -> Facts:
@@ -49,10 +72,12 @@ def state_of(h: Holder) -> State:
     return State(episode, dict(h.state.discharged))
 
 
-def with_assessment(h: Holder, a: Assessment, now: datetime) -> Holder:
+def with_assessment(h: Holder, a: Assessment, now: datetime, keep: Retention) -> Holder:
     ep = a.state.episode
     q = a.quarantine
-    cutoff = a.today - timedelta(days=KEEP_DAYS)
+    cutoff = a.today - timedelta(days=keep.record_days)
+    # a quarantine counts its check-ins from its first day, however many it needs
+    checkins_from = min(cutoff, ep.started_on) if ep is not None else cutoff
     return h.model_copy(
         update={
             "color": a.color,
@@ -79,18 +104,18 @@ def with_assessment(h: Holder, a: Assessment, now: datetime) -> Holder:
                 else None,
                 discharged=dict(a.state.discharged),
             ),
-            "checkins": [c for c in h.checkins if c.on >= cutoff],
+            "checkins": [c for c in h.checkins if c.on >= checkins_from],
             "reports": [r for r in h.reports if r.on >= cutoff],
-            **pruned(h, a.today),
+            **pruned(h, a.today, keep.fact_days),
             "updated_at": now,
         }
     )
 
 
-def pruned(h: Holder, today: date) -> dict[str, Any]:
-    """Stays and contacts that have left the window (they can no longer count) and overrides whose day
+def pruned(h: Holder, today: date, fact_days: int) -> dict[str, Any]:
+    """Stays and contacts that have left every window (they can no longer count) and overrides whose day
     has passed, dropped: an item stays small however often a holder declares."""
-    since = today - timedelta(days=FACT_WINDOW_DAYS)
+    since = today - timedelta(days=fact_days)
     auth = h.authority
     if any(c.on < since for c in auth.contacts) or any(o.until < today for o in auth.overrides):
         auth = auth.model_copy(
@@ -139,7 +164,7 @@ class Recolor:
     def assess(self, h: Holder, now: datetime, levels: LevelSnapshot | None = None) -> Holder:
         names = {s.region: self._registry.full_name(s.region) for s in h.stays}
         a = evaluate(facts_of(h), state_of(h), self.levels(h, levels), self._rulesets.at(now), now, names)
-        return with_assessment(h, a, now)
+        return with_assessment(h, a, now, retention(self._rulesets.versions(), now))
 
     def __call__(
         self,
