@@ -13,7 +13,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from healthcode import clock, i18n
 from healthcode.api.callers import Caller, caller, check, claims_of
-from healthcode.api.params import Cursor
+from healthcode.api.params import Cursor, Day
 from healthcode.api.problems import documented
 from healthcode.api.resolver import build_resolver, json_response
 from healthcode.models import (
@@ -233,7 +233,7 @@ def get_partner_deliveries(partner_id: Annotated[str, Path(pattern=r"^[a-z0-9-]{
 def get_tasks(
     area: Annotated[str, Query(pattern=r"^\d{6}(\d{3}){0,2}$", description="the office's area or county code")],
     status: Annotated[str | None, Query(pattern=r"^(open|acknowledged)$")] = None,
-    on: Annotated[date | None, Query(description="the day the acknowledgement times are for (default today)")] = None,
+    on: Annotated[Day | None, Query(description="the day the acknowledgement times are for (default today)")] = None,
     after: Cursor = None,
 ):
     who = check(claims_of(app.current_event.raw_event), (WORKER, SCOPE))
@@ -358,8 +358,8 @@ def decide_appeal(appeal_id: AppealId, body: AppealDecisionRequest):
     responses=documented(200, AuditView, 400, 401, 403, 422),
 )
 def get_audit(
-    from_: Annotated[date, Query(alias="from", description="first day (Asia/Shanghai)")],
-    to: Annotated[date | None, Query(description="last day (default: from); at most 31 days")] = None,
+    from_: Annotated[Day, Query(alias="from", description="first day (Asia/Shanghai)")],
+    to: Annotated[Day | None, Query(description="last day (default: from); at most 31 days")] = None,
     actor: Annotated[str | None, Query(max_length=128)] = None,
     holder: Annotated[str | None, Query(max_length=64)] = None,
 ):

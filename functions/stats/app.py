@@ -14,6 +14,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from healthcode import clock
+from healthcode.api.params import Day
 from healthcode.api.problems import documented
 from healthcode.api.resolver import build_resolver, json_response
 from healthcode.models import (
@@ -71,7 +72,7 @@ def get_areas(
 )
 def get_area_scans(
     code: Annotated[str, Path(pattern=r"^\d{6}(\d{3}){0,2}$")],
-    on: Annotated[date | None, Query(description="the day (Asia/Shanghai); omitted: today")] = None,
+    on: Annotated[Day | None, Query(description="the day (Asia/Shanghai); omitted: today")] = None,
 ):
     return json_response(services().statistics.area_scans(code, on or local_day(clock.now())))
 
@@ -83,7 +84,7 @@ def get_area_scans(
 )
 def get_stats(
     region: Place = None,
-    at: Annotated[date | None, Query(description="a past day (Asia/Shanghai); omitted: now")] = None,
+    at: Annotated[Day | None, Query(description="a past day (Asia/Shanghai); omitted: now")] = None,
 ):
     return json_response(services().statistics.stats(region, at, clock.now()))
 
@@ -93,7 +94,7 @@ def get_stats(
     summary="The nightly reconciliation of a day: counts compared with the holders, drift found and repaired",
     responses=documented(200, ReconciliationView, 401, 403, 404, 422),
 )
-def get_reconciliation(on: Annotated[date | None, Query(description="the day it ran; omitted: today")] = None):
+def get_reconciliation(on: Annotated[Day | None, Query(description="the day it ran; omitted: today")] = None):
     return json_response(services().statistics.reconciliation(on or local_day(clock.now())))
 
 
@@ -104,7 +105,7 @@ def get_reconciliation(on: Annotated[date | None, Query(description="the day it 
 )
 def get_checkpoint_scans(
     checkpoint_id: Annotated[str, Path(pattern=r"^[A-Za-z0-9_.:-]{1,64}$")],
-    on: Annotated[date | None, Query(description="the day (Asia/Shanghai); omitted: today")] = None,
+    on: Annotated[Day | None, Query(description="the day (Asia/Shanghai); omitted: today")] = None,
 ):
     return json_response(services().statistics.checkpoint_scans(checkpoint_id, on or local_day(clock.now())))
 
@@ -116,7 +117,7 @@ def get_checkpoint_scans(
 )
 def get_map(
     region: Region = None,
-    as_of: Annotated[date | None, Query(description="a past day: the map at its end")] = None,
+    as_of: Annotated[Day | None, Query(description="a past day: the map at its end")] = None,
 ):
     return json_response(services().statistics.map(region, as_of, clock.now()), headers=PUBLIC_CACHE)
 
@@ -129,7 +130,7 @@ def get_map(
 )
 def get_map_svg(
     region: Region = None,
-    as_of: Annotated[date | None, Query(description="a past day: the map at its end")] = None,
+    as_of: Annotated[Day | None, Query(description="a past day: the map at its end")] = None,
 ) -> Response[str]:
     svg = services().statistics.map_svg(region, as_of, clock.now())
     return Response(status_code=200, content_type="image/svg+xml; charset=utf-8", body=svg, headers=PUBLIC_CACHE)
@@ -169,8 +170,8 @@ def get_index_formula() -> Response[str]:
 )
 def get_index(
     region: Region = None,
-    from_: Annotated[date | None, Query(alias="from", description="the first day; omitted: 6 days before to")] = None,
-    to: Annotated[date | None, Query(description="the last day; omitted: yesterday")] = None,
+    from_: Annotated[Day | None, Query(alias="from", description="the first day; omitted: 6 days before to")] = None,
+    to: Annotated[Day | None, Query(description="the last day; omitted: yesterday")] = None,
 ):
     return json_response(services().statistics.index(region, from_, to, clock.now()), headers=PUBLIC_CACHE)
 
