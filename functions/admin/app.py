@@ -3,7 +3,6 @@ their webhook deliveries, appeals, overrides under dual control (role health_dir
 community offices' tasks (role community_worker, within its areas); the audit trail (role auditor, read
 only). Every act of the authority appends an audit record after it is done."""
 
-from datetime import date
 from typing import Annotated, Any
 
 from aws_lambda_powertools import Logger

@@ -3,7 +3,6 @@ five-colour map as JSON and as a picture; and, every minute on a schedule, the s
 read from (see :mod:`healthcode.usecases.statistics`)."""
 
 import json
-from datetime import date
 from typing import Annotated, Any
 
 from aws_lambda_powertools import Logger, Metrics

@@ -24,8 +24,8 @@ from healthcode.scoring.rules import Checkin, Contact, Episode, Facts, Override,
 if TYPE_CHECKING:
     from healthcode.adapters.base import HolderRepository, RegionLevels, RulesetStore
     from healthcode.regions import RegionRegistry
-    from healthcode.scoring.ruleset import Ruleset
     from healthcode.scoring.rules import Assessment
+    from healthcode.scoring.ruleset import Ruleset
 
 logger = Logger(child=True)
 MAX_ATTEMPTS = 5
