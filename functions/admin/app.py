@@ -32,6 +32,7 @@ from healthcode.models import (
     OverrideView,
     PartnerRequest,
     PartnerView,
+    ReinstateRequest,
     RegionLevelRequest,
     RegionView,
     RescoringRequest,
@@ -212,6 +213,17 @@ def rotate_partner_secret(
 def suspend_partner(partner_id: Annotated[str, Path(pattern=r"^[a-z0-9-]{2,40}$")]):
     view = services().partner_admin.suspend(partner_id)
     audit(caller(app), "partner suspended", partner_id, {"suspended": False}, {"suspended": True})
+    return json_response(view)
+
+
+@app.post(
+    "/admin/v1/partners/<partner_id>/reinstate",
+    summary="Lift a partner city's suspension (the only act that does; an update keeps it suspended)",
+    responses=documented(200, PartnerView, 400, 401, 403, 404, 409, 413, 415, 422),
+)
+def reinstate_partner(partner_id: Annotated[str, Path(pattern=r"^[a-z0-9-]{2,40}$")], body: ReinstateRequest):
+    view = services().partner_admin.reinstate(partner_id)
+    audit(caller(app), "partner reinstated", partner_id, {"suspended": True}, {"suspended": False, "reason": body.reason})
     return json_response(view)
 
 

@@ -670,6 +670,18 @@ def partner_suspend(
     )
 
 
+@partner_app.command("reinstate")
+def partner_reinstate(
+    ctx: typer.Context,
+    partner_id: Annotated[str, typer.Argument(help="The partner's id.")],
+    reason: Annotated[str, typer.Option(help="Why it may be trusted again (on the audit trail).")],
+) -> None:
+    """Lift a suspension (nothing else does: an update keeps a suspended partner suspended)."""
+    c = _ctx(ctx)
+    path = f"/admin/v1/partners/{_partner(partner_id)}/reinstate"
+    c.answer(c.client.call("POST", path, {"reason": reason}), lambda v: f"{v['partner_id']}: reinstated")
+
+
 # ----------------------------------------------------------------------------- pages
 
 

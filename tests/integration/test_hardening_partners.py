@@ -9,7 +9,7 @@ from datetime import timedelta
 
 import pytest
 
-from healthcode.tokens import TokenSigner, generate_signing_key
+from healthcode.tokens import TokenSigner, generate_signing_key, public_jwks
 from healthcode_local.lambda_events import http_event
 from tests.integration.test_partners import NINGBO_ISSUER, NINGBO_KEY, call, register
 from tests.people import application, resident_id
@@ -155,3 +155,39 @@ def test_a_suspended_partners_codes_are_no_longer_recognised_after_the_trust_ref
     wiring.services().partners._trusted = None  # a minute later: the trust list is read again
     assert system.checkpoint({"token": their, "checkpoint_id": "g"}).json()["code_status"] == "unknown_issuer"
     assert generate_signing_key()  # (another key never helps: the issuer is what is no longer trusted)
+
+
+def test_a_suspended_partner_stays_suspended_through_an_update_until_an_audited_reinstatement(system):
+    # Given ningbo suspended after a leaked secret (the runbook's first step)...
+    secret = register(system)
+    system.admin("DELETE", "/admin/v1/partners/ningbo")
+    # ...when an official changes its webhook URL, as the runbook's later steps may
+    body = {
+        "name": "宁波市",
+        "jurisdiction": "3302",
+        "scopes": ["verify", "push_risk", "push_contacts"],
+        "rate_limit_per_minute": 100,
+        "issuer": NINGBO_ISSUER,
+        "jwks": public_jwks([NINGBO_KEY]),
+        "webhook_url": "http://127.0.0.1:9/hooks",
+        "webhook_events": ["color_changed"],
+    }
+    updated = system.admin("PUT", "/admin/v1/partners/ningbo", body)
+    # then it is still suspended: its calls refused, its codes not trusted
+    assert updated.status == 200 and updated.json()["suspended"] is True
+    assert call(system, "PUT", "/partner/v1/region-risks", [], secret).status == 403
+    # a reinstatement needs a reason, and is refused for a partner that is not suspended
+    assert system.admin("POST", "/admin/v1/partners/ningbo/reinstate", {}).status == 422
+    assert system.admin("POST", "/admin/v1/partners/nobody/reinstate", {"reason": "checked by phone"}).status == 404
+    back = system.admin("POST", "/admin/v1/partners/ningbo/reinstate", {"reason": "secret rotated, checked by phone"})
+    assert back.status == 200 and back.json()["suspended"] is False
+    assert call(system, "PUT", "/partner/v1/region-risks", [], secret).status == 200
+    again = system.admin("POST", "/admin/v1/partners/ningbo/reinstate", {"reason": "secret rotated, checked by phone"})
+    assert again.status == 409
+    # every step is on the trail, the reinstatement with its reason
+    trail = system.http(
+        "GET", f"/admin/v1/audit?from={system.now.date().isoformat()}", claims={"sub": "a", "scope": "auditor"}
+    ).json()
+    acts = [(e["action"], e.get("after")) for e in trail["records"] if e["target"] == "ningbo"]
+    assert ("partner suspended", {"suspended": True}) in acts
+    assert ("partner reinstated", {"suspended": False, "reason": "secret rotated, checked by phone"}) in acts

@@ -73,6 +73,7 @@ _WHERE: dict[str, str] = {
     "PartnerVerificationRequest": "partner",
     "PartnerVerificationView": "partner",
     "PartnerView": "partner",
+    "ReinstateRequest": "partner",
     "RegionRisk": "partner",
     "RegionRisksView": "partner",
     "RejectedRegion": "partner",

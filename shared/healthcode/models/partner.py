@@ -16,6 +16,10 @@ if TYPE_CHECKING:
 # ----------------------------------------------------------------------------- partner cities
 
 
+class ReinstateRequest(_Request):
+    reason: Annotated[StrictStr, Field(min_length=5, max_length=500, description="why it may be trusted again")]
+
+
 class PartnerRequest(_Request):
     name: Annotated[StrictStr, Field(min_length=1, max_length=64)]
     jurisdiction: Annotated[StrictStr, Field(pattern=r"^\d{2,12}$", description="GB/T 2260 code prefix it governs")]

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from aws_lambda_powertools import Logger
 
-from healthcode.errors import FieldError, InvalidInput, NotFound
+from healthcode.errors import Conflict, FieldError, InvalidInput, NotFound
 from healthcode.models import (
     SECRET_OVERLAP,
     CaseEntry,
@@ -105,7 +105,8 @@ class PartnerAdmin:
             raise InvalidInput("The partner's URLs cannot be used.", problems)
 
     def register(self, partner_id: str, req: PartnerRequest, now: datetime) -> PartnerView:
-        """Create or update a partner; a new partner's secret is returned once."""
+        """Create or update a partner; a new partner's secret is returned once. A suspension is a state,
+        not a field of the request: an update keeps it (only :meth:`reinstate` lifts it)."""
         self._check_urls(req)
         existing = self._registry.get(partner_id)
         partner = Partner(
@@ -117,6 +118,7 @@ class PartnerAdmin:
             req.issuer,
             req.jwks,
             req.jwks_url,
+            suspended=existing.suspended if existing is not None else False,
             webhook_url=req.webhook_url,
             webhook_events=frozenset(req.webhook_events),
         )
@@ -150,6 +152,18 @@ class PartnerAdmin:
         self._registry.put(suspended)
         logger.info("partner suspended", extra={"partner": partner_id})
         return self._view(suspended)
+
+    def reinstate(self, partner_id: str) -> PartnerView:
+        """Lift a suspension (an explicit, audited act: after a leaked secret, rotate it first)."""
+        partner = self._registry.get(partner_id)
+        if partner is None:
+            raise NotFound(f"No partner {partner_id}.")
+        if not partner.suspended:
+            raise Conflict(f"The partner {partner_id} is not suspended.")
+        reinstated = replace(partner, suspended=False)
+        self._registry.put(reinstated)
+        logger.info("partner reinstated", extra={"partner": partner_id})
+        return self._view(reinstated)
 
     @staticmethod
     def _view(p: Partner, secret: str | None = None, previous_until: datetime | None = None) -> PartnerView:
