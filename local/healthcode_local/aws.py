@@ -15,7 +15,6 @@ from healthcode_local.template import Resolver, Template
 REGION = "us-east-1"
 # On one machine a change must show at once: the snapshot caches read on every request here (the
 # deployment's defaults, with their stated staleness, are what `make bench` measures).
-# Webhook receivers on one machine listen on 127.0.0.1: allowed here only.
 # No SMS from one machine: holders read their inbox.
 # Four daily workers and four scan segments, not 64: on one machine they run one after another, and every
 # move of the dev clock past midnight runs the daily job and the nightly reconciliation.
@@ -24,7 +23,6 @@ LOCAL_PARAMETERS = {
     "FullRunSegments": "4",
     "LevelsMaxAgeSeconds": "0",
     "TrustMaxAgeSeconds": "0",
-    "AllowPrivateWebhookUrls": "true",
     "SmsNotices": "false",
 }
 ACCOUNT = "123456789012"

@@ -42,6 +42,9 @@ class LocalSystem:
         self.template = provisioned.template
         env = provisioned.environment(next(iter(self.template.functions)))
         os.environ.update(env)
+        # partners' receivers and key URLs on one machine listen on 127.0.0.1: allowed by this setting of
+        # the local stack's own; the template has no such parameter, so no deployment can set it
+        os.environ["ALLOW_PRIVATE_URLS"] = "true"
         os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
         self.follow_streams = True  # deliver stream records after each request and queue batch
         self._stream_positions: dict[tuple[str, str], str] = {}
@@ -59,9 +62,10 @@ class LocalSystem:
     def _table_written(self, **_: Any) -> None:
         self._tables_written = True
 
-    def configure(self, pages: wiring.Pages | None = None) -> None:
-        """(Re)build the services the handlers use, e.g. with smaller pages to exercise paging."""
-        wiring.use(wiring.Services(pages=pages, **self.p.clients))
+    def configure(self, pages: wiring.Pages | None = None, resolve: Any = None) -> None:
+        """(Re)build the services the handlers use, e.g. with smaller pages to exercise paging, or a
+        name resolver of the test's own (host -> addresses) for partners' URLs."""
+        wiring.use(wiring.Services(pages=pages, resolve=resolve, **self.p.clients))
 
     def set_clock(self, now: datetime) -> None:
         clock.set_source(lambda: now)

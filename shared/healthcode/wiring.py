@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from healthcode.adapters.holders import DynamoHolders
     from healthcode.adapters.keyring import KeyRing
     from healthcode.adapters.notices import DynamoDeliveries, DynamoInbox, DynamoTasks
+    from healthcode.adapters.outbound import Outbound
     from healthcode.adapters.partners import DynamoPartners
     from healthcode.adapters.phones import KmsPhoneBook
     from healthcode.adapters.queue import SqsRecomputeQueue
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
     from healthcode.adapters.stays import DynamoStayIndex
     from healthcode.api.partner_auth import PartnerGate
     from healthcode.regions import RegionRegistry
+    from healthcode.urls import Resolve
     from healthcode.usecases.appeals import Appeals
     from healthcode.usecases.areas import Areas
     from healthcode.usecases.audit import AuditTrail
@@ -62,11 +64,16 @@ class Pages:
 
 
 class Services:
-    def __init__(self, config: Settings | None = None, pages: Pages | None = None, **clients: Any) -> None:
+    def __init__(
+        self, config: Settings | None = None, pages: Pages | None = None, resolve: Resolve | None = None, **clients: Any
+    ) -> None:
+        """``resolve``: host name -> addresses for partners' URLs (default: the system resolver)."""
         from healthcode.adapters.clients import Clients
+        from healthcode.urls import resolve_name
 
         self.settings = config or settings()
         self.pages = pages or Pages()
+        self.resolve: Resolve = resolve or resolve_name
         self.clients: Clients = Clients(clients)
 
     # ------------------------------------------------------------------ adapters
@@ -125,7 +132,7 @@ class Services:
 
     @cached_property
     def partners(self) -> DynamoPartners:
-        from healthcode.adapters.partners import DynamoPartners
+        from healthcode.adapters.partners import DynamoPartners, jwks_fetcher
 
         s = self.settings
         return DynamoPartners(
@@ -134,7 +141,15 @@ class Services:
             Lazy(lambda: self.clients.get("secretsmanager")),
             s.partner_secret_prefix,
             max_age=s.trust_max_age,
+            fetch=jwks_fetcher(self.outbound),
         )
+
+    @cached_property
+    def outbound(self) -> Outbound:
+        """The one client for every URL a partner gives us (its JWKS, its webhook)."""
+        from healthcode.adapters.outbound import Outbound
+
+        return Outbound(allow_private=self.settings.allow_private_urls, resolve=self.resolve)
 
     @cached_property
     def regions(self) -> DynamoRegions:
@@ -320,7 +335,7 @@ class Services:
     def partner_admin(self) -> PartnerAdmin:
         from healthcode.usecases.partners import PartnerAdmin
 
-        return PartnerAdmin(self.partners, allow_private_urls=self.settings.allow_private_urls)
+        return PartnerAdmin(self.partners, allow_private_urls=self.settings.allow_private_urls, resolve=self.resolve)
 
     @cached_property
     def notifier(self) -> Notifier:
@@ -333,7 +348,7 @@ class Services:
         def webhooks() -> Any:
             from healthcode.adapters.webhooks import HttpWebhooks
 
-            return HttpWebhooks(allow_private=s.allow_private_urls)
+            return HttpWebhooks(self.outbound)
 
         policy = NotifyPolicy(
             ack_within=timedelta(minutes=s.ack_within_minutes),

@@ -12,12 +12,13 @@ from __future__ import annotations
 import json
 import secrets as pysecrets
 import time
-import urllib.request
+from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger
 
+from healthcode.adapters.outbound import Outbound, OutboundFailed
 from healthcode.adapters.snapshots import Snapshot
 from healthcode.lazy import resolve
 from healthcode.models import SECRET_OVERLAP, Partner
@@ -29,15 +30,25 @@ logger = Logger(child=True)
 TRUST_KEY = "#trust"  # partner ids are [a-z0-9-]: no partner has this key
 
 
-def _fetch_jwks(url: str) -> dict[str, Any] | None:
-    """A partner's published keys (cached with the trust list); None when unreachable."""
-    try:
-        with urllib.request.urlopen(url, timeout=3) as response:
-            doc = json.loads(response.read(256 * 1024))
-    except (OSError, ValueError):
-        logger.warning("partner JWKS unreachable", extra={"url": url})
-        return None
-    return doc if isinstance(doc, dict) else None
+def jwks_fetcher(outbound: Outbound) -> Callable[[str], dict[str, Any] | None]:
+    """A partner's published keys through the guarded outbound client (checked addresses, no redirect,
+    at most 256 KiB); None when refused, unreachable or not a JWKS, with the reason logged."""
+
+    def fetch(url: str) -> dict[str, Any] | None:
+        try:
+            response = outbound.request("GET", url, headers={"Accept": "application/json"})
+            if response.status != 200:
+                raise OutboundFailed(f"answered {response.status}")
+            doc = json.loads(response.body)
+        except (OutboundFailed, ValueError) as exc:
+            logger.warning("partner JWKS not fetched", extra={"url": url, "reason": str(exc)[:200]})
+            return None
+        if not isinstance(doc, dict) or not isinstance(doc.get("keys"), list):
+            logger.warning("partner JWKS not fetched", extra={"url": url, "reason": "not a JWK set"})
+            return None
+        return doc
+
+    return fetch
 
 
 class DynamoPartners:
@@ -49,7 +60,9 @@ class DynamoPartners:
         secret_prefix: str,
         max_age: float = 60.0,
         monotonic: Any = time.monotonic,
+        fetch: Callable[[str], dict[str, Any] | None] | None = None,
     ) -> None:
+        """``fetch``: a JWKS URL -> its keys (default: through a guarded outbound client, deployed policy)."""
         self._db = db
         self._table = table
         self._secrets_given = secrets  # a client, or a Lazy one (verify never needs it)
@@ -57,6 +70,7 @@ class DynamoPartners:
         self._trust: Snapshot[dict[str, Any]] = Snapshot(self._read_trust, max_age, monotonic=monotonic)
         self._max_age = max_age
         self._secret_provider: Any = None
+        self._fetch = fetch or jwks_fetcher(Outbound())
 
     def get(self, partner_id: str) -> Partner | None:
         item = self._db.get_item(TableName=self._table, Key={"partner_id": {"S": partner_id}}).get("Item")
@@ -157,7 +171,7 @@ class DynamoPartners:
     def refresh_keys(self, fetch: Any = None) -> dict[str, str]:
         """Fetch every partner's JWKS URL, keep the keys found (a partner whose URL fails keeps the
         keys fetched before), and rebuild the trust list. Returns partner id -> "ok" / "unreachable"."""
-        fetch = fetch or _fetch_jwks
+        fetch = fetch or self._fetch
         outcome: dict[str, str] = {}
         for partner_id, doc in self._docs().items():
             if not doc.get("jwks_url"):

@@ -1,9 +1,9 @@
-"""Calls to partner cities' webhooks over HTTPS (urllib3, the HTTP library botocore itself uses).
+"""Calls to partner cities' webhooks over HTTPS, through the one guarded outbound client
+(:mod:`healthcode.adapters.outbound`: checked addresses only, no redirects, capped).
 
 A request is signed with the scheme partners use towards us (docs/partner-signing.md): we send
 ``X-HC-Timestamp``, ``X-HC-Nonce`` and ``X-HC-Signature`` over the same five lines, with the partner's
 current secret, plus ``X-HC-Delivery`` (the same on every attempt: the receiver de-duplicates on it).
-The host is checked against private, loopback and link-local addresses just before each call.
 """
 
 from __future__ import annotations
@@ -12,12 +12,8 @@ import secrets as pysecrets
 from datetime import datetime
 from urllib.parse import urlsplit
 
-import urllib3
-
+from healthcode.adapters.outbound import Outbound, OutboundFailed
 from healthcode.api.signing import sign
-from healthcode.urls import UnsafeUrl, check_before_call
-
-TIMEOUT = urllib3.Timeout(connect=2.0, read=5.0)
 
 
 class WebhookFailed(Exception):
@@ -25,15 +21,10 @@ class WebhookFailed(Exception):
 
 
 class HttpWebhooks:
-    def __init__(self, allow_private: bool = False, pool: urllib3.PoolManager | None = None) -> None:
-        self._allow_private = allow_private
-        self._pool = pool or urllib3.PoolManager(retries=False, timeout=TIMEOUT)
+    def __init__(self, outbound: Outbound) -> None:
+        self._outbound = outbound
 
     def post(self, url: str, body: str, secret: str, delivery_id: str, kind: str, now: datetime) -> None:
-        try:
-            check_before_call(url, self._allow_private)
-        except UnsafeUrl as exc:
-            raise WebhookFailed(f"refused: {exc}") from exc
         data = body.encode()
         timestamp = str(int(now.timestamp()))
         nonce = pysecrets.token_urlsafe(12)
@@ -47,8 +38,8 @@ class HttpWebhooks:
             "X-HC-Signature": sign(secret, "POST", path, timestamp, nonce, data),
         }
         try:
-            response = self._pool.request("POST", url, body=data, headers=headers, redirect=False)
-        except urllib3.exceptions.HTTPError as exc:
-            raise WebhookFailed(f"unreachable: {type(exc).__name__}") from exc
+            response = self._outbound.request("POST", url, body=data, headers=headers)
+        except OutboundFailed as exc:
+            raise WebhookFailed(str(exc)) from exc
         if not 200 <= response.status < 300:
             raise WebhookFailed(f"answered {response.status}")

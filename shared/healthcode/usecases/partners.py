@@ -30,6 +30,7 @@ from healthcode.usecases.validation import check_entries
 if TYPE_CHECKING:
     from healthcode.adapters.base import PartnerDirectory, RulesetStore
     from healthcode.regions import RegionRegistry
+    from healthcode.urls import Resolve
     from healthcode.usecases.changes import Changes
     from healthcode.usecases.codecheck import CodeCheck
 
@@ -80,10 +81,15 @@ class PartnerCities:
 
 
 class PartnerAdmin:
-    def __init__(self, registry: PartnerDirectory, allow_private_urls: bool = False) -> None:
-        """``allow_private_urls``: the local stack's receivers listen on 127.0.0.1; nowhere else."""
+    def __init__(
+        self, registry: PartnerDirectory, allow_private_urls: bool = False, resolve: Resolve | None = None
+    ) -> None:
+        """``allow_private_urls``: the local stack's receivers listen on 127.0.0.1; nowhere else.
+        ``resolve``: a registered URL's host is resolved and every address checked (None: literal
+        addresses only)."""
         self._registry = registry
         self._allow_private = allow_private_urls
+        self._resolve = resolve
 
     def _check_urls(self, req: PartnerRequest) -> None:
         from healthcode.urls import UnsafeUrl, check_url
@@ -94,7 +100,7 @@ class PartnerAdmin:
             if url is None:
                 continue
             try:
-                check_url(url, self._allow_private)
+                check_url(url, self._allow_private, self._resolve)
             except UnsafeUrl as exc:
                 problems.append(FieldError(name, str(exc)))
         if req.webhook_url and not req.webhook_events:
