@@ -307,6 +307,7 @@ class LocalStack:
                     self.system.deliver_streams(max_batches=10, force=force)
                     + self.system.deliver_queue(max_batches=10)
                     + self.system.deliver_notifications(max_batches=10)
+                    + self.system.deliver_replays(max_batches=10)
                 )
             if not moved:
                 break

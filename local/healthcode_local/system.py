@@ -155,9 +155,9 @@ class LocalSystem:
             return handler(event, LambdaContext(function, timeout))
 
     # -------------------------------------------------------------- events
-    def _queue_source(self, function: str) -> tuple[str, str, str]:
+    def _queue_source(self, function: str, source: str | None = None) -> tuple[str, str, str]:
         for name, event in self.template.functions[function].properties["Events"].items():
-            if event["Type"] == "SQS":
+            if event["Type"] == "SQS" and source in (None, name):
                 queue_arn = self.p.resolver.resolve(event["Properties"]["Queue"])
                 logical = queue_arn.rsplit(":", 1)[1]
                 return name, self.p.physical(logical), queue_arn
@@ -167,12 +167,16 @@ class LocalSystem:
         """Deliver what the bus routed to the notify queue (colour and level changes)."""
         return self.deliver_queue(max_batches, function="NotifyFunction")
 
-    def deliver_queue(self, max_batches: int = 100, function: str = "RecomputeFunction") -> int:
+    def deliver_replays(self, max_batches: int = 100) -> int:
+        """Deliver the stream records the redrive sweep put back on the replay queue to the publisher."""
+        return self.deliver_queue(max_batches, function="PublishFunction", source="Replays")
+
+    def deliver_queue(self, max_batches: int = 100, function: str = "RecomputeFunction", source: str | None = None) -> int:
         """Deliver ``function``'s queued messages in batches, as Lambda's SQS poller would: it receives up
         to 10 messages at a time and invokes the function with ``BatchSize`` of them; what succeeded is
         deleted, what failed comes back after the visibility timeout (here: at the next delivery).
         ``max_batches``: invocations at most. Returns messages done."""
-        name, url, arn = self._queue_source(function)
+        name, url, arn = self._queue_source(function, source)
         props = self.template.functions[function].properties["Events"][name]["Properties"]
         size = int(props.get("BatchSize", 10))
         sqs = self.p.clients["sqs"]
@@ -307,7 +311,9 @@ class LocalSystem:
         """Deliver streams and the queue until nothing is left to deliver (what AWS does within seconds)."""
         total = 0
         for _ in range(rounds):
-            moved = self.deliver_streams() + self.deliver_queue() + self.deliver_notifications()
+            moved = (
+                self.deliver_streams() + self.deliver_queue() + self.deliver_notifications() + self.deliver_replays()
+            )
             total += moved
             if not moved:
                 break

@@ -24,6 +24,12 @@ class Settings(BaseModel):
     nonces_table: str = Field("", alias="NONCES_TABLE")
     partner_secret_prefix: str = Field("healthcode/partners/", alias="PARTNER_SECRET_PREFIX")
     recompute_queue_url: str = Field("", alias="RECOMPUTE_QUEUE_URL")
+    # the redrive sweep's lanes: each dead-letter queue and where its messages are done again
+    change_dead_letters_url: str = Field("", alias="CHANGE_DEAD_LETTERS_URL")
+    change_replay_url: str = Field("", alias="CHANGE_REPLAY_QUEUE_URL")
+    recompute_dead_letters_url: str = Field("", alias="RECOMPUTE_DEAD_LETTERS_URL")
+    notify_queue_url: str = Field("", alias="NOTIFY_QUEUE_URL")
+    notify_dead_letters_url: str = Field("", alias="NOTIFY_DEAD_LETTERS_URL")
     event_bus_name: str = Field("", alias="EVENT_BUS_NAME")
     signing_key_secret: str = Field("", alias="SIGNING_KEY_SECRET")
     holder_key_secret: str = Field("", alias="HOLDER_KEY_SECRET")

@@ -49,6 +49,7 @@ if TYPE_CHECKING:
     from healthcode.usecases.partners import PartnerAdmin, PartnerCities
     from healthcode.usecases.recolor import Recolor
     from healthcode.usecases.recompute import Recompute
+    from healthcode.usecases.redrive import Redrive
     from healthcode.usecases.residents import Residents
     from healthcode.usecases.statistics import Statistics
 
@@ -118,6 +119,20 @@ class Services:
         from healthcode.adapters.queue import SqsRecomputeQueue
 
         return SqsRecomputeQueue(self.clients.get("sqs"), self.settings.recompute_queue_url)
+
+    @cached_property
+    def redrive(self) -> Redrive:
+        from healthcode.adapters.redrive import SqsDeadLetters, StreamRecords
+        from healthcode.usecases.redrive import Lane, Redrive
+
+        s = self.settings
+        lanes = [
+            Lane("changes", s.change_dead_letters_url, s.change_replay_url),
+            Lane("rescoring", s.recompute_dead_letters_url, s.recompute_queue_url),
+            Lane("notifications", s.notify_dead_letters_url, s.notify_queue_url),
+        ]
+        sqs = self.clients.get("sqs")
+        return Redrive(SqsDeadLetters(sqs), StreamRecords(self.clients.get("dynamodbstreams")), lanes)
 
     @cached_property
     def keys(self) -> KeyRing:

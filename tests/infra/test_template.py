@@ -57,6 +57,7 @@ def test_every_handler_in_the_template_resolves_to_a_callable():
         "NotifyFunction",
         "RefreshPartnerKeysFunction",
         "StatsFunction",
+        "RedriveFunction",
     }
     for spec in T.functions.values():
         assert spec.module_path.is_file(), spec.module_path
@@ -270,7 +271,8 @@ def test_the_audit_trail_is_append_only_for_every_function_and_kept():
 
 def test_stream_sources_never_keep_the_dangerous_defaults_and_only_the_publisher_writes_history_and_events():
     publish = T.functions["PublishFunction"].properties["Events"]
-    for source in publish.values():
+    assert publish["Replays"]["Properties"]["Queue"] == {"Fn::GetAtt": ["ChangeReplayQueue", "Arn"]}
+    for source in (s for s in publish.values() if s["Type"] != "SQS"):
         p = source["Properties"]
         assert source["Type"] == "DynamoDB" and p["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
         assert 0 <= p["MaximumRetryAttempts"] <= 10 and p["BisectBatchOnFunctionError"] is True
@@ -283,3 +285,31 @@ def test_stream_sources_never_keep_the_dangerous_defaults_and_only_the_publisher
         writes_history = any("HistoryTable" in " ".join(r) for a, r in _actions(logical).items() if a in writes)
         publishes = "events:PutEvents" in _actions(logical)
         assert (writes_history or publishes) == (logical == "PublishFunction"), logical
+
+
+def test_every_dead_letter_queue_of_a_consumer_is_swept_back_to_where_it_is_done_again():
+    """Nothing lost when retries run out: the redrive sweep has a lane for every consumer's dead letters
+    (stream on-failure destinations and queue redrive targets), each back to the queue that redoes it."""
+    queues = T.of_type("AWS::SQS::Queue")
+    redrive = T.functions["RedriveFunction"].properties
+    env = T.function_environment("RedriveFunction")
+    lanes = {
+        env["CHANGE_DEAD_LETTERS_URL"]["Ref"]: env["CHANGE_REPLAY_QUEUE_URL"]["Ref"],
+        env["RECOMPUTE_DEAD_LETTERS_URL"]["Ref"]: env["RECOMPUTE_QUEUE_URL"]["Ref"],
+        env["NOTIFY_DEAD_LETTERS_URL"]["Ref"]: env["NOTIFY_QUEUE_URL"]["Ref"],
+    }
+    for logical, spec in T.functions.items():
+        for source in spec.properties.get("Events", {}).values():
+            p = source["Properties"]
+            if source["Type"] == "SQS":
+                q = queues[p["Queue"]["Fn::GetAtt"][0]]
+                dlq = q["RedrivePolicy"]["deadLetterTargetArn"]["Fn::GetAtt"][0]
+                assert dlq in lanes, f"{logical}: {dlq} is not swept"
+            elif source["Type"] == "DynamoDB":
+                dlq = p["DestinationConfig"]["OnFailure"]["Destination"]["Fn::GetAtt"][0]
+                assert lanes.get(dlq) == "ChangeReplayQueue", f"{logical}: {dlq} is not replayed"
+    assert queues["ChangeReplayQueue"]["RedrivePolicy"]["deadLetterTargetArn"] == {
+        "Fn::GetAtt": ["ChangeDeadLetters", "Arn"]
+    }
+    sweep = redrive["Events"]["EveryTenMinutes"]["Properties"]
+    assert sweep["ScheduleExpression"] == "rate(10 minutes)"  # within the hour once the fault clears

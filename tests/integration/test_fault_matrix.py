@@ -283,3 +283,130 @@ def test_a_fault_at_any_call_of_a_write_path_changes_nothing_in_the_end(shared_a
         got, _ = run_path(shared_aws, path, index)
         for part in expected:
             assert got[part] == expected[part], f"{path}: fault at call {index} ({call}) changed {part}"
+
+
+# ----------------------------------------------------------------------------- retries exhausted
+
+
+@dataclass
+class Outage:
+    """A fault that outlasts every retry: while ``active``, every call ``call`` (``service.Operation``)
+    on ``resource`` made by ``function`` fails (not once: every time)."""
+
+    function: str
+    call: str
+    resource: str
+    active: bool = False
+    current: str | None = None
+    refused: int = 0
+
+    def before(self, model: Any, context: dict[str, Any], **_: Any) -> None:
+        name = f"{model.service_model.service_name}.{model.name}"
+        params = context.get("hc_params", {})
+        target = params.get("TableName") or params.get("QueueUrl", "")
+        if self.active and self.current == self.function and name.startswith(self.call) and self.resource in target:
+            self.refused += 1
+            raise ClientError({"Error": {"Code": "InternalServerError", "Message": "outage"}}, model.name)
+
+
+# every stream and queue consumer, with a path through it and the fault that stops it there
+EXHAUSTED = {
+    "holders stream → publisher (History down)": ("apply", Outage("PublishFunction", "dynamodb.PutItem", "History")),
+    "regions stream → publisher (rescoring queue down)": (
+        "region level",
+        Outage("PublishFunction", "sqs.SendMessage", "RecomputeQueue"),
+    ),
+    "runs stream → publisher (rescoring queue down)": (
+        "full run",
+        Outage("PublishFunction", "sqs.SendMessage", "RecomputeQueue"),
+    ),
+    "rescoring queue → recompute (holders table down)": (
+        "case list",
+        Outage("RecomputeFunction", "dynamodb.", "Holders"),
+    ),
+    "notify queue → notifier (inbox down)": ("apply", Outage("NotifyFunction", "dynamodb.PutItem", "Inbox")),
+}
+DEAD_LETTERS = ("ChangeDeadLetters", "RecomputeDeadLetters", "NotifyDeadLetters", "ChangeReplayQueue")
+
+
+def deliver_everything(system: Harness, rounds: int = 25) -> None:
+    """Every consumer's deliveries and retries, as many as the template allows and more."""
+    for _ in range(rounds):
+        system.deliver_streams(force=True)
+        system.deliver_queue()
+        system.deliver_notifications()
+        system.deliver_replays()
+
+
+def waiting(system: Harness) -> dict[str, int]:
+    sqs = system.p.clients["sqs"]
+    out = {}
+    for q in DEAD_LETTERS:
+        attrs = sqs.get_queue_attributes(
+            QueueUrl=system.p.physical(q),
+            AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+        )["Attributes"]
+        out[q] = int(attrs["ApproximateNumberOfMessages"]) + int(attrs["ApproximateNumberOfMessagesNotVisible"])
+    return out
+
+
+def outlasting(aws: SharedAws, path: str, outage: Outage | None) -> tuple[dict[str, Any], dict[str, int], int]:
+    """The path with ``outage`` on through every retry and one sweep, then cleared and swept again:
+    the final state (with statistics and inboxes), what was dead-lettered meanwhile, and the calls refused."""
+    setup, act = PATHS[path]
+    p = aws.fresh()
+    injector = Injector()
+    fault = outage or Outage("", "", "")
+    try:
+        system = make_system(p, injector)
+        for c in p.clients.values():
+            c.meta.events.register("before-call", fault.before)
+        invoke = system.invoke
+
+        def tracked(function: str, event: dict[str, Any]) -> Any:
+            fault.current = function
+            try:
+                return invoke(function, event)
+            finally:
+                fault.current = None
+
+        system.invoke = tracked  # type: ignore[method-assign]
+        if setup:
+            setup(system)
+        fault.active = outage is not None
+        act(system)
+        deliver_everything(system)  # every retry runs out while the fault lasts
+        parked = waiting(system)
+        system.fire_schedule("RedriveFunction")  # a sweep while it still lasts: back, and dead again
+        deliver_everything(system)
+        fault.active = False  # the fault clears; no operator does anything
+        system.fire_schedule("RedriveFunction")
+        settle(system)
+        state = snapshot(system, injector)
+        db = system.p.clients["dynamodb"]
+        for table in ("StatsTable", "InboxTable"):
+            items = db.scan(TableName=system.p.physical(table))["Items"]
+            state[table] = sorted(json.dumps(i, sort_keys=True) for i in items)
+        state["left on a dead-letter queue"] = {q: n for q, n in waiting(system).items() if n}
+        return state, parked, fault.refused
+    finally:
+        for c in p.clients.values():
+            c.meta.events.unregister("before-call", fault.before)
+            for event, hook in HOOKS:
+                c.meta.events.unregister(event, getattr(injector, hook))
+        wiring.use(None)
+        clock.set_source(lambda: datetime.now(SHANGHAI))
+        aws.done()
+
+
+@pytest.mark.heavy
+@pytest.mark.parametrize("consumer", sorted(EXHAUSTED), ids=[f"retries exhausted: {c}" for c in sorted(EXHAUSTED)])
+def test_a_fault_that_outlasts_every_retry_loses_nothing_once_it_clears(shared_aws, consumer):
+    path, outage = EXHAUSTED[consumer]
+    expected, _, _ = outlasting(shared_aws, path, None)
+    assert expected["history"] or expected["InboxTable"], "the fault-free run changed nothing"
+    got, parked, refused = outlasting(shared_aws, path, outage)
+    assert refused > 0, f"{consumer}: the outage refused no call: nothing was tested"
+    assert any(parked.values()), f"{consumer}: nothing reached a dead-letter queue: the retries did not run out"
+    for part in expected:
+        assert got[part] == expected[part], f"{consumer}: {part} differs after the fault cleared"

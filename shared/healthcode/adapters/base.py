@@ -54,6 +54,41 @@ def is_throttling(exc: BaseException) -> bool:
     return isinstance(response, dict) and response.get("Error", {}).get("Code") in THROTTLED
 
 
+def is_service_fault(exc: BaseException) -> bool:
+    """An AWS error that is the service's, not the request's (a 5xx that outlasted the SDK's retries):
+    the same request may succeed once the fault clears, so it is retried rather than recorded as one
+    item's failure."""
+    response = getattr(exc, "response", None)
+    if not isinstance(response, dict):
+        return False
+    status = response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+    code = response.get("Error", {}).get("Code", "")
+    return (isinstance(status, int) and status >= 500) or code in ("InternalServerError", "ServiceUnavailable")
+
+
+@dataclass(frozen=True, slots=True)
+class Parked:
+    """A message on a dead-letter queue: its body as sent, and how often the redrive sweep sent it back."""
+
+    message_id: str
+    receipt: str
+    body: str
+    redrives: int
+
+
+class DeadLetterStore(Protocol):
+    def receive(self, queue_url: str, limit: int = 10) -> list[Parked]: ...
+    def send(self, queue_url: str, bodies: list[str], redrives: int) -> None: ...
+    def delete(self, queue_url: str, receipt: str) -> None: ...
+
+
+class StreamReader(Protocol):
+    def read(self, info: dict[str, Any]) -> list[str] | None:
+        """The records a stream on-failure message points at, as Lambda delivers them (JSON); None
+        when the stream no longer has them."""
+        ...
+
+
 @dataclass(frozen=True, slots=True)
 class HolderChange:
     """A holder item as it was and as it is (a stream record of the holders table)."""
