@@ -916,7 +916,7 @@ def main() -> None:
         "--refresh",
         default="",
         help="comma-separated sections to measure again into report.json: verify_cpu, first_answer, cold_start, notify, "
-        "stats",
+        "stats, red_latency",
     )
     args = parser.parse_args()
     if args.refresh:
@@ -936,6 +936,10 @@ def main() -> None:
             report["notify"] = bench_notify(1000)
         if "stats" in wanted:
             report["stats"] = bench_stats()
+        if "red_latency" in wanted:
+            from benchmarks import red_latency
+
+            report["red_latency"] = red_latency.run(30)
         if "stats_reconcile" in wanted:
             report["stats"]["reconcile"] = bench_stats_reconcile(10_000)
         report["refreshed"] = {k: datetime.now(UTC).isoformat(timespec="seconds") for k in sorted(wanted)}
@@ -995,6 +999,10 @@ def main() -> None:
     from benchmarks import load
 
     report["load"] = load.run(rounds=5 if quick else 20)
+    step("case listing to red at the gate")
+    from benchmarks import red_latency
+
+    report["red_latency"] = red_latency.run(10 if quick else 30)
     step("first answer and memory")
     report["first_answer"] = bench_first_answer(3 if quick else 7)
     step("imports")
@@ -1002,6 +1010,28 @@ def main() -> None:
     (HERE / "report.json").write_text(json.dumps(report, indent=2, default=str))
     (HERE / "REPORT.md").write_text(render(report))
     print((HERE / "REPORT.md").read_text())
+
+
+def render_red_latency(x: dict[str, Any] | None) -> list[str]:
+    if not x:
+        return []
+    return [
+        "## From a case listing to a checkpoint answering red",
+        "",
+        f"{x['trials']} trials through the local HTTP stack: a holder listed as confirmed, then the code the holder "
+        "showed before is scanned every 20 ms until the answer is `stop` (the listing request, the holders "
+        "stream, the rescoring message, the worker's write, the gate's read).",
+        "",
+        "| p50 | p99 | max | scans until red (median) |",
+        "|---:|---:|---:|---:|",
+        f"| {x['p50_ms']:.0f} ms | {x['p99_ms']:.0f} ms | {x['max_ms']:.0f} ms | {x['scans_until_red_median']:.0f} |",
+        "",
+        "Left out, said plainly: the local stack polls streams and queues at once, where Lambda's pollers add "
+        "their batching windows (about 2 s deployed), and it runs one invocation at a time. With a fault that "
+        "outlasts every retry the bound is the fault's duration plus at most one redrive sweep (10 minutes) "
+        "plus the retries: delayed, never lost (`RedriveFunction`).",
+        "",
+    ]
 
 
 def render_notify(n: dict[str, Any] | None) -> list[str]:
@@ -1162,6 +1192,7 @@ def render(r: dict[str, Any]) -> str:
         "",
         "Target: p99 ratio ≤ 1.5.",
         "",
+        *render_red_latency(r.get("red_latency")),
         *render_notify(r.get("notify")),
         *render_stats(r.get("stats")),
         "## First answer and memory (fresh processes, one moto server)",
