@@ -312,6 +312,8 @@ class Outage:
 # every stream and queue consumer, with a path through it and the fault that stops it there
 EXHAUSTED = {
     "holders stream → publisher (History down)": ("apply", Outage("PublishFunction", "dynamodb.PutItem", "History")),
+    "holders stream → publisher (event bus down)": ("apply", Outage("PublishFunction", "events.PutEvents", "")),
+    "holders stream → publisher (statistics down)": ("apply", Outage("PublishFunction", "dynamodb.PutItem", "Stats")),
     "regions stream → publisher (rescoring queue down)": (
         "region level",
         Outage("PublishFunction", "sqs.SendMessage", "RecomputeQueue"),
