@@ -280,7 +280,7 @@ def ack_task(task_id: Annotated[str, Path(max_length=128)]):
 )
 def propose_override(body: OverrideRequest):
     who = check(claims_of(app.current_event.raw_event), SCOPE)
-    view, new = services().overrides.propose(body, who.sub, clock.now())
+    view, new = services().overrides.propose(body, services().official(who), clock.now())
     after = view.model_dump(mode="json", exclude={"holders"})
     audit(who, "override proposed", view.override_id, None, after, repeated=not new, holders=view.holders)
     return json_response(view, status=202)
@@ -314,7 +314,7 @@ def get_override(override_id: OverrideId):
 )
 def approve_override(override_id: OverrideId):
     who = caller(app)
-    view, approved = services().overrides.approve(override_id, who.sub, who.scopes, clock.now())
+    view, approved = services().overrides.approve(override_id, services().official(who), clock.now())
     # an approval always finds the override awaiting, with the others' approvals
     before = {"status": "awaiting_approval", "approved_by": [s for s in view.approved_by if s != who.sub]}
     after = {"status": view.status, "approved_by": view.approved_by, "approvals_needed": view.approvals_needed}
@@ -329,7 +329,7 @@ def approve_override(override_id: OverrideId):
 )
 def withdraw_override(override_id: OverrideId):
     who = caller(app)
-    view, withdrawn = services().overrides.withdraw(override_id, who.sub, clock.now())
+    view, withdrawn = services().overrides.withdraw(override_id, services().official(who), clock.now())
     before = {"status": "in_force" if view.in_force_since else "awaiting_approval"}
     after = {"status": view.status}
     audit(who, "override withdrawn", override_id, before, after, repeated=not withdrawn, holders=view.holders)
@@ -355,7 +355,7 @@ def list_appeals(
 )
 def decide_appeal(appeal_id: AppealId, body: AppealDecisionRequest):
     who = caller(app)
-    view, decided = services().appeals.decide(appeal_id, body, who.sub, clock.now())
+    view, decided = services().appeals.decide(appeal_id, body, services().official(who), clock.now())
     after = {"status": view.status, "reason": view.decision_reason, "color_after": view.color_after}
     after |= {"correction": body.correction.model_dump(mode="json", exclude_none=True)} if body.correction else {}
     before = {"status": "open", "factor": view.factor}  # a decision always finds the appeal open

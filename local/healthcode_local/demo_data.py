@@ -51,6 +51,21 @@ def resident_id(region: str = "330102", born: str = "19900101", seq: str = "001"
     return body + "10X98765432"[sum(int(c) * w for c, w in zip(body, _WEIGHTS, strict=True)) % 11]
 
 
+OFFICIAL_ROLES = frozenset({"health_admin", "health_director", "auditor", "community_worker"})
+
+
+def official_identity(sub: str) -> dict[str, str]:
+    """The verified identity a dev token of an official carries unless one is given: a made-up person
+    per account name (as the identity provider asserts one per real person). Two accounts of one person
+    are made by giving both the same ``identity``."""
+    import hashlib
+    from datetime import date, timedelta
+
+    n = int.from_bytes(hashlib.sha256(sub.encode()).digest()[:8], "big")
+    born = (date(1960, 1, 1) + timedelta(days=(n // 1000) % 14_000)).strftime("%Y%m%d")
+    return {"id_type": "resident_id", "id_number": resident_id("110101", born, f"{n % 1000:03d}")}
+
+
 def demo_id(region: str, seq: int) -> str:
     return resident_id(region, "19900101", f"{seq:03d}")
 

@@ -32,6 +32,7 @@ from joserfc.jwk import ECKey
 from healthcode import clock
 from healthcode.adapters.clients import CLIENT_CONFIG
 from healthcode_local.aws import REGION, provision
+from healthcode_local.demo_data import OFFICIAL_ROLES, official_identity
 from healthcode_local.dev_oidc import DevOidc
 from healthcode_local.pages import Pages
 from healthcode_local.system import HttpResult, LocalSystem
@@ -90,8 +91,13 @@ class DevIdentityProvider:
         audience: str | None = None,
         issuer: str | None = None,
         expires_in: int | None = None,
+        anonymous: bool = False,
     ) -> str:
-        """A dev token; the keyword arguments make wrong ones, to see the front refuse them."""
+        """A dev token; the keyword arguments make wrong ones, to see the front refuse them. An
+        official's token carries a verified identity (one made up per account name unless ``identity``
+        names one; ``anonymous``: none, to see an unidentified official refused)."""
+        if identity is None and not anonymous and OFFICIAL_ROLES & set(roles):
+            identity = official_identity(sub)
         now = int(time.time())
         ttl = int(DEV_TOKEN_TTL.total_seconds()) if expires_in is None else int(expires_in)
         claims = {

@@ -7,6 +7,7 @@ import hashlib
 import hmac
 import re
 import unicodedata
+from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 
@@ -94,3 +95,21 @@ def mask_name(name: str) -> str:
 def mask_phone(phone: str) -> str:
     digits = phone.strip()
     return "*" * max(len(digits) - 4, 0) + digits[-4:]
+
+
+def concerns(person: str, holder_id_: str, guardian: str | None, person_account: str | None) -> bool:
+    """Whether an act on the holder ``holder_id_`` (applied for by the account ``guardian``, if a
+    dependant) concerns ``person`` — the keyed hash of an official's verified identity, which is their own
+    holder id — whose own resident account is ``person_account``: their own code, or a dependant's."""
+    return holder_id_ == person or (guardian is not None and person_account is not None and guardian == person_account)
+
+
+@dataclass(frozen=True, slots=True)
+class Official:
+    """An official acting: the account, the person behind it (the keyed hash of the identity provider's
+    verified identity, None when the token carries none) and the roles. Dual control compares persons:
+    two accounts of one person are one person."""
+
+    sub: str
+    person: str | None
+    roles: frozenset[str] = frozenset()

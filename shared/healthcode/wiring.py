@@ -33,7 +33,9 @@ if TYPE_CHECKING:
     from healthcode.adapters.runs import DynamoRuns
     from healthcode.adapters.stats import DynamoStats
     from healthcode.adapters.stays import DynamoStayIndex
+    from healthcode.api.callers import Caller
     from healthcode.api.partner_auth import PartnerGate
+    from healthcode.identity import Official
     from healthcode.regions import RegionRegistry
     from healthcode.urls import Resolve
     from healthcode.usecases.appeals import Appeals
@@ -119,6 +121,14 @@ class Services:
         from healthcode.adapters.queue import SqsRecomputeQueue
 
         return SqsRecomputeQueue(self.clients.get("sqs"), self.settings.recompute_queue_url)
+
+    def official(self, who: Caller) -> Official:
+        """The official acting: the account and the person behind it (the keyed hash of the verified
+        identity their token carries: the same as their own holder id), for dual control by person."""
+        from healthcode.identity import Official, holder_id
+
+        person = holder_id(self.keys.holder_key(), *who.identity) if who.identity else None
+        return Official(who.sub, person, who.scopes)
 
     @cached_property
     def redrive(self) -> Redrive:

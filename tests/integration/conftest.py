@@ -16,7 +16,7 @@ from moto import mock_aws
 from healthcode import clock, wiring
 from healthcode.adapters.clients import CLIENT_CONFIG
 from healthcode_local.aws import ACCOUNT, REGION, Provisioned, provision
-from healthcode_local.demo_data import declared_identity
+from healthcode_local.demo_data import OFFICIAL_ROLES, declared_identity, official_identity
 from healthcode_local.system import LocalSystem
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -129,6 +129,15 @@ class Harness(LocalSystem):
 
     def http(self, method, path, body=None, *, headers=None, **kw):
         # the tests read the answers' words in English; the default (zh-CN) has tests of its own
+        claims = kw.get("claims")
+        if claims is not None:  # an official's token carries a verified identity, as the IdP asserts one
+            claims = dict(claims)
+            if claims.get(IDENTITY_CLAIM, "") is None:
+                del claims[IDENTITY_CLAIM]  # an official without one: to see them refused
+            elif IDENTITY_CLAIM not in claims and OFFICIAL_ROLES & set(str(claims.get("scope", "")).split()):
+                who = official_identity(claims.get("sub", ""))
+                claims[IDENTITY_CLAIM] = f"{who['id_type']}:{who['id_number']}"
+            kw["claims"] = claims
         return super().http(method, path, body, headers={"accept-language": "en", **(headers or {})}, **kw)
 
     def at(self, now: datetime) -> None:

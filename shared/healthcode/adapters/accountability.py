@@ -257,6 +257,16 @@ class DynamoAppeals(_Records):
             raise VersionConflict(rec.appeal_id) from exc
         return bumped
 
+    def save(self, rec: AppealRecord) -> AppealRecord:
+        """Store a decided appeal's change (its correction done), if nobody wrote since it was read."""
+        bumped, put = self._next(rec)
+        put["Item"] |= {k: _s(v) for k, v in self._index(bumped).items()}
+        try:
+            self._db.put_item(**put)
+        except self._db.exceptions.ConditionalCheckFailedException as exc:
+            raise VersionConflict(rec.appeal_id) from exc
+        return bumped
+
     def by_status(self, status: str, limit: int, after: dict[str, Any] | None) -> tuple[list[AppealRecord], Any]:
         return self._page("by_status", "status", status, limit, after, forward=True)  # oldest first
 

@@ -177,7 +177,9 @@ class OverrideRecord(_Stored):
     bulk: bool
     proposed_by: str
     proposed_at: datetime
+    proposer_person: str | None = None  # the proposer's verified identity (keyed hash): dual control is by person
     approvals: dict[str, str] = {}  # slot (health_admin | health_director) -> who approved
+    approver_persons: list[str] = []
     in_force_since: datetime | None = None
     withdrawn_by: str | None = None
     withdrawn_at: datetime | None = None
@@ -200,7 +202,10 @@ class AppealRecord(_Stored):
     filed_at: datetime
     decided_at: datetime | None = None
     decided_by: str | None = None
+    decided_by_person: str | None = None
     decision_reason: str | None = None
     correction: dict[str, Any] | None = None
+    corrected: bool = False  # an upheld appeal's correction was written (a resend never writes it again)
+    holder_version: int | None = None  # the holder's version after the correction
     color_after: Color | None = None
     rev: int = 0

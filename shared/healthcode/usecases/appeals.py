@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING, Any
 from aws_lambda_powertools import Logger
 
 from healthcode.adapters.base import decode_cursor, encode_cursor
-from healthcode.errors import Conflict, FieldError, InvalidInput, NotFound, Unavailable, VersionConflict
+from healthcode.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound, Unavailable, VersionConflict
+from healthcode.identity import Official, concerns
 from healthcode.models import (
     AppealDecisionRequest,
     AppealRecord,
@@ -113,25 +114,40 @@ class Appeals:
         overdue = self._store.open_before(now - self._deadline) if status == "open" else None
         return AppealsView(items=[self._view(r, now) for r in recs], overdue=overdue, next=encode_cursor(nxt))
 
-    def decide(self, appeal_id: str, req: AppealDecisionRequest, by: str, now: datetime) -> tuple[AppealView, bool]:
+    def decide(
+        self, appeal_id: str, req: AppealDecisionRequest, by: Official, now: datetime
+    ) -> tuple[AppealView, bool]:
         """Uphold (the correction removes the appealed facts; the holder is rescored at once, the reason
         in their history) or reject (the reason is what the holder reads). Returns the appeal and
-        whether this call decided it (False: the same decision again, a retry)."""
+        whether this call decided it (False: the same decision again, a retry).
+
+        The decider is a person, not an account: an official whose token carries no verified identity
+        may not decide, nor may anyone decide an appeal about their own code or a dependant's. A decision
+        is bound to the code it decided on: sent again once the code changed (listed again, rescored), it
+        changes nothing and says so (409)."""
+        person = _identified(by)
         for _ in range(ATTEMPTS):
             rec = self._get(appeal_id)
+            h = self._holders.get(rec.holder_id)
             if rec.status != "open":
-                same = rec.decided_by == by and rec.decision_reason == req.reason
-                if same and (rec.status == "upheld") == (req.decision == "uphold"):
-                    if rec.status == "upheld":  # a retry: finish the correction it started
-                        self._correct(rec, now)
-                    return self._view(rec, now), False
-                raise Conflict(f"Appeal {appeal_id} was {rec.status} by {rec.decided_by} already.")
+                same = rec.decided_by == by.sub and rec.decision_reason == req.reason
+                if not (same and (rec.status == "upheld") == (req.decision == "uphold")):
+                    raise Conflict(f"Appeal {appeal_id} was {rec.status} by {rec.decided_by} already.")
+                if rec.status == "upheld" and not rec.corrected:  # a retry: finish the correction it started
+                    rec = self._correct(rec, now)
+                elif rec.holder_version is not None and h is not None and h.version != rec.holder_version:
+                    raise Conflict(
+                        f"Appeal {appeal_id} was decided on the code as it was then; the code changed since "
+                        f"(now {h.color}, {', '.join(r.factor for r in h.reasons) or 'no reasons'}): nothing was "
+                        "changed. A new appeal decides about the code as it is."
+                    )
+                return self._view(rec, now), False
+            if h is None:
+                raise NotFound("The appeal's holder no longer exists.")
+            self._not_their_own(person, rec, h)
             correction: dict[str, Any] | None = None
             if req.decision == "uphold":
                 fix = req.correction or Correction()
-                h = self._holders.get(rec.holder_id)
-                if h is None:
-                    raise NotFound("The appeal's holder no longer exists.")
                 problem = _correction_problem(rec.factor, fix, h, self._rulesets.at(now).fever_temperature)
                 if problem:
                     raise InvalidInput("The correction removes nothing.", [problem])
@@ -140,9 +156,11 @@ class Appeals:
                 update={
                     "status": "upheld" if req.decision == "uphold" else "rejected",
                     "decided_at": now,
-                    "decided_by": by,
+                    "decided_by": by.sub,
+                    "decided_by_person": person,
                     "decision_reason": req.reason,
                     "correction": correction,
+                    "holder_version": h.version,
                 }
             )
             try:
@@ -155,17 +173,39 @@ class Appeals:
             return self._view(saved, now), True
         raise Unavailable("The appeal is being decided by someone else; try again.", retry_after=1)
 
+    def _not_their_own(self, person: str, rec: AppealRecord, h: Holder) -> None:
+        """Nobody decides about their own code or a dependant's, whichever account they use."""
+        own = self._holders.get(person)
+        account = own.sub if own is not None else None
+        if concerns(person, h.holder_id, h.guardian, account) or (account is not None and rec.owner == account):
+            raise Forbidden("You may not decide an appeal about your own code or a dependant's; another person decides.")
+
     # ---------------------------------------------------------------- helpers
     def _correct(self, rec: AppealRecord, now: datetime) -> AppealRecord:
-        """Apply an upheld appeal's correction to its holder (rescored at once; a second time it
-        finds nothing left to remove and writes nothing)."""
+        """Apply an upheld appeal's correction to its holder (rescored at once), then record that it is
+        done and the holder's version after it: a resend never applies it again."""
         fix = Correction.model_validate(rec.correction or {})
         if rec.factor == "override":
             self._release(rec.holder_id)
         cause = f"appeal {rec.appeal_id} upheld: {rec.decision_reason}"
         fever_at = self._rulesets.at(now).fever_temperature
         saved, _ = self._recolor(rec.holder_id, now, cause, _remover(rec.factor, fix, now, fever_at))
-        return rec.model_copy(update={"color_after": saved.color if saved else None})
+        done = rec.model_copy(
+            update={
+                "color_after": saved.color if saved else None,
+                "corrected": True,
+                "holder_version": saved.version if saved else None,
+            }
+        )
+        for _ in range(ATTEMPTS):
+            try:
+                return self._store.save(done)
+            except VersionConflict:
+                current = self._get(rec.appeal_id)
+                if current.corrected:
+                    return current
+                done = current.model_copy(update=done.model_dump(include={"color_after", "corrected", "holder_version"}))
+        raise Unavailable("The appeal is being changed by someone else; try again.", retry_after=1)
 
     def _release(self, holder: str) -> None:
         """Take ``holder`` out of every override it carries, in the override's record (so a retried
@@ -202,6 +242,14 @@ class Appeals:
     def _view(self, rec: AppealRecord, now: datetime) -> AppealView:
         shown = rec.model_dump(include=set(AppealView.model_fields) - {"overdue"})
         return AppealView(**shown, overdue=rec.status == "open" and now - rec.filed_at > self._deadline)
+
+
+def _identified(by: Official) -> str:
+    if by.person is None:
+        raise Forbidden(
+            "Your account carries no verified identity: an official must be identified to decide an appeal."
+        )
+    return by.person
 
 
 def _correction_problem(factor: str, fix: Correction, h: Holder, fever_at: float) -> FieldError | None:

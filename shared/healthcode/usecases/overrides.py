@@ -17,7 +17,7 @@ from aws_lambda_powertools import Logger
 
 from healthcode.adapters.base import decode_cursor, encode_cursor, hour_of
 from healthcode.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound, Unavailable, VersionConflict
-from healthcode.identity import IdType, holder_id, id_number_problem, normalize_id_number
+from healthcode.identity import IdType, Official, concerns, holder_id, id_number_problem, normalize_id_number
 from healthcode.models import (
     Holder,
     OverrideCounts,
@@ -62,9 +62,13 @@ class Overrides:
         self._max_days = max_days
 
     # ---------------------------------------------------------------- propose
-    def propose(self, req: OverrideRequest, by: str, now: datetime) -> tuple[OverrideView, bool]:
+    def propose(self, req: OverrideRequest, who: Official, now: datetime) -> tuple[OverrideView, bool]:
         """Record a proposal (nothing changes for the holders yet). Returns it and whether it is new:
-        the same proposal again within the hour is a retry and returns the first."""
+        the same proposal again within the hour is a retry and returns the first. The proposer is a
+        person (an identified official) and proposes nothing about their own code or a dependant's."""
+        person = _identified(who, "propose an override")
+        by = who.sub
+        own = self._own_account(person)
         today = local_day(now, self._rulesets.at(now))
         errors: list[FieldError] = []
         if req.until < today:
@@ -88,6 +92,8 @@ class Overrides:
             h = self._holders.get(hid)
             if h is None or not h.applied:
                 errors.append(FieldError(f"holders[{i}]", "no health code for this person"))
+            elif concerns(person, hid, h.guardian, own):
+                errors.append(FieldError(f"holders[{i}]", "your own code or a dependant's: another person proposes"))
             elif req.color is Color.GREEN and h.authority.case:
                 errors.append(
                     FieldError(
@@ -116,6 +122,7 @@ class Overrides:
                 bulk=earlier + this_hour + len(ids) > self._bulk,
                 proposed_by=by,
                 proposed_at=now,
+                proposer_person=person,
             )
             try:
                 created = self._store.create(rec, this_hour)
@@ -129,22 +136,30 @@ class Overrides:
         raise Unavailable("Too many proposals at once; try again.", retry_after=1)
 
     # ---------------------------------------------------------------- approve, withdraw
-    def approve(self, override_id: str, by: str, roles: frozenset[str], now: datetime) -> tuple[OverrideView, bool]:
-        """Approve as a second person (never the proposer, never twice): a health_director fills the
-        director's approval of a bulk override, otherwise the second health_admin's. With every
+    def approve(self, override_id: str, who: Official, now: datetime) -> tuple[OverrideView, bool]:
+        """Approve as a second person (never the proposer, never twice, whichever account they use): a
+        health_director fills the director's approval of a bulk override, otherwise the second
+        health_admin's. Nobody approves an override of their own code or a dependant's. With every
         approval given it is in force, and written to each of its holders. Returns it and whether
         this call approved it (False: a retry of one's own approval)."""
+        person = _identified(who, "approve an override")
+        by, roles = who.sub, who.roles
         today = local_day(now, self._rulesets.at(now))
         for _ in range(ATTEMPTS):
             rec = self._get(override_id)
             if rec.status == "withdrawn":
                 raise Conflict(f"Override {override_id} was withdrawn by {rec.withdrawn_by}; propose it again.")
-            if by == rec.proposed_by:
-                raise Forbidden("A second person must approve an override, not its proposer.")
             if by in rec.approvals.values():  # a retry of one's own approval: finish what it started
                 if rec.status == "in_force":
                     self._write_holders(rec, now)
                 return self._view(rec, today), False
+            if by == rec.proposed_by or person == rec.proposer_person:
+                raise Forbidden("A second person must approve an override, not its proposer (whichever account).")
+            if person in rec.approver_persons:
+                raise Forbidden("You approved this override already (with another account); a different person must.")
+            own = self._own_account(person)
+            if any(concerns(person, hid, h.guardian if h else None, own) for hid, h in self._holders_of(rec)):
+                raise Forbidden("The override concerns your own code or a dependant's: another person approves.")
             if rec.until < today:
                 raise Conflict(f"Override {override_id} expired on {rec.until} before it was approved.")
             needed = self._needed(rec)
@@ -157,7 +172,7 @@ class Overrides:
             else:
                 raise Forbidden(f"This override awaits the approval of a {' and a '.join(needed)}.")
             approvals = rec.approvals | {slot: by}
-            update: dict[str, object] = {"approvals": approvals}
+            update: dict[str, object] = {"approvals": approvals, "approver_persons": [*rec.approver_persons, person]}
             if not self._needed(rec.model_copy(update=update)):
                 update |= {"status": "in_force", "in_force_since": now}
             try:
@@ -170,9 +185,11 @@ class Overrides:
             return self._view(saved, today), True
         raise Unavailable("The override is being changed by someone else; try again.", retry_after=1)
 
-    def withdraw(self, override_id: str, by: str, now: datetime) -> tuple[OverrideView, bool]:
-        """Withdraw (the proposer or an approver): awaiting, it never takes effect; in force, its
-        holders are rescored without it. Returns it and whether this call withdrew it."""
+    def withdraw(self, override_id: str, who: Official, now: datetime) -> tuple[OverrideView, bool]:
+        """Withdraw (the proposer or an approver, identified): awaiting, it never takes effect; in force,
+        its holders are rescored without it. Returns it and whether this call withdrew it."""
+        _identified(who, "withdraw an override")
+        by = who.sub
         today = local_day(now, self._rulesets.at(now))
         for _ in range(ATTEMPTS):
             rec = self._get(override_id)
@@ -212,6 +229,14 @@ class Overrides:
         return OverridesView(items=[self._view(r, today) for r in recs], counts=counts, next=encode_cursor(nxt))
 
     # ---------------------------------------------------------------- helpers
+    def _own_account(self, person: str) -> str | None:
+        """The official's own resident account (their dependants are those it applied for), if any."""
+        own = self._holders.get(person)
+        return own.sub if own is not None else None
+
+    def _holders_of(self, rec: OverrideRecord) -> Iterable[tuple[str, Holder | None]]:
+        return ((hid, self._holders.get(hid)) for hid in rec.holders)
+
     def _get(self, override_id: str) -> OverrideRecord:
         rec = self._store.get(override_id)
         if rec is None:
@@ -265,6 +290,12 @@ class Overrides:
                 logger.warning("override not written", extra={"holder_id": hid, "reason": exc.reason})
         if failed:
             raise Unavailable(f"{failed} holders could not be written yet; send the same request again.", retry_after=2)
+
+
+def _identified(who: Official, act: str) -> str:
+    if who.person is None:
+        raise Forbidden(f"Your account carries no verified identity: an official must be identified to {act}.")
+    return who.person
 
 
 def _not_released(rec: OverrideRecord) -> Iterable[str]:

@@ -1,0 +1,103 @@
+"""Two persons means two people (issue 29): dual control and appeal decisions compare the verified
+identities behind officials' accounts, nobody acts on their own code or a dependant's, an official
+without a verified identity can read but not act, and a stale appeal decision changes nothing."""
+
+from __future__ import annotations
+
+from tests.integration.conftest import IDENTITY_CLAIM
+from tests.integration.test_appeals import listed
+from tests.people import application, resident_id
+
+LI = resident_id(seq="801")  # 李, an official who also holds a code
+OTHER = resident_id(seq="802")
+
+
+def official(sub: str, number: str | None, scope: str = "health_admin") -> dict:
+    claims = {"sub": sub, "scope": scope}
+    claims[IDENTITY_CLAIM] = f"resident_id:{number}" if number else None
+    return claims
+
+
+def propose(system, claims, number: str, color: str = "green"):
+    body = {
+        "holders": [{"id_type": "resident_id", "id_number": number}],
+        "color": color,
+        "reason": "retested negative twice",
+        "until": (system.now.date()).isoformat(),
+    }
+    return system.http("POST", "/admin/v1/overrides", body, claims=claims)
+
+
+def test_one_person_with_two_admin_accounts_cannot_approve_their_own_override(system):
+    system.resident("holder")("POST", "/v1/applications", application(OTHER, temperature=38.5))
+    proposed = propose(system, official("li-work", LI), OTHER)
+    assert proposed.status == 202, proposed.body
+    oid = proposed.json()["override_id"]
+    again = system.http("POST", f"/admin/v1/overrides/{oid}/approval", claims=official("li-second", LI))
+    assert again.status == 403 and "not its proposer" in again.json()["detail"]
+    other = system.http("POST", f"/admin/v1/overrides/{oid}/approval", claims=official("wang", OTHER))
+    # (wang is the holder himself: his own code)
+    assert other.status == 403 and "your own code" in other.json()["detail"]
+    third = system.http("POST", f"/admin/v1/overrides/{oid}/approval", claims=official("zhang", resident_id(seq="803")))
+    assert third.status == 200 and third.json()["status"] == "in_force"
+
+
+def test_an_official_without_a_verified_identity_can_read_but_not_act(system):
+    system.resident("holder")("POST", "/v1/applications", application(OTHER, temperature=38.5))
+    nobody = official("temp-account", None)
+    refused = propose(system, nobody, OTHER)
+    assert refused.status == 403 and "no verified identity" in refused.json()["detail"]
+    assert system.http("GET", "/admin/v1/overrides", claims=nobody).status == 200
+    assert system.http("GET", "/admin/v1/overrides", claims=nobody).json()["items"] == []
+
+
+def test_nobody_proposes_an_override_of_their_own_code(system):
+    system.resident("li-home")("POST", "/v1/applications", application(LI, temperature=38.5))
+    r = propose(system, official("li-work", LI), LI)
+    assert r.status == 422 and "your own code" in r.body
+
+
+def test_an_appellant_cannot_decide_their_own_appeal_with_an_admin_account_nor_a_dependants(system):
+    me = system.resident("li-home", identity=("resident_id", LI))
+    me("POST", "/v1/applications", application(LI, temperature=38.5))
+    appeal = me("POST", "/v1/appeals", {"factor": "fever", "reason": "the thermometer was broken that day"}).json()
+    decision = {"decision": "uphold", "reason": "thermometer broken"}
+    path = f"/admin/v1/appeals/{appeal['appeal_id']}/decision"
+    own = system.http("POST", path, decision, claims=official("li-work", LI))
+    assert own.status == 403 and "your own code" in own.json()["detail"]
+    assert me("GET", "/v1/codes/me").json()["color"] == "yellow"  # nothing changed
+    # a dependant li applied for: li cannot decide that one either
+    kid = resident_id(born="20150101", seq="804")
+    me("POST", "/v1/applications", application(kid, temperature=38.5) | {"dependant": True})
+    kids = me("GET", "/v1/dependants").json()["dependants"]
+    assert kids, "the dependant was not added"
+    filed = me(
+        "POST",
+        "/v1/appeals",
+        {"factor": "fever", "reason": "the thermometer was broken that day", "dependant_id": kids[0]["dependant_id"]},
+    ).json()
+    theirs = system.http("POST", f"/admin/v1/appeals/{filed['appeal_id']}/decision", decision, claims=official("li-work", LI))
+    assert theirs.status == 403
+    # another person decides
+    ok = system.http("POST", path, decision, claims=official("zhang", resident_id(seq="803")))
+    assert ok.status == 200 and ok.json()["color_after"] == "green"
+
+
+def test_a_stale_decision_sent_again_after_a_new_listing_changes_nothing(system):
+    number = resident_id(seq="805")
+    me = system.resident("zhao")
+    me("POST", "/v1/applications", application(number))
+    listed(system, number)
+    appeal = me("POST", "/v1/appeals", {"factor": "case", "reason": "I was never tested; a wrong number"}).json()
+    decision = {"decision": "uphold", "reason": "wrong ID number on the hospital list"}
+    path = f"/admin/v1/appeals/{appeal['appeal_id']}/decision"
+    first = system.admin("POST", path, decision)
+    assert first.status == 200 and me("GET", "/v1/codes/me").json()["color"] == "green"
+    retry = system.admin("POST", path, decision)  # a retry with nothing changed since: harmless
+    assert retry.status == 200 and me("GET", "/v1/codes/me").json()["color"] == "green"
+    listed(system, number)  # the hospital lists the person again: a real case this time
+    assert me("GET", "/v1/codes/me").json()["color"] == "red"
+    stale = system.admin("POST", path, decision)
+    assert stale.status == 409 and "changed since" in stale.json()["detail"], stale.body
+    code = me("GET", "/v1/codes/me").json()
+    assert code["color"] == "red" and [r["factor"] for r in code["reasons"]] == ["confirmed"]
