@@ -1,0 +1,57 @@
+"""Two persons means two people, on the local stack over HTTP (issue 29): one official with two admin
+accounts (the identity provider asserts the same person behind both) cannot approve their own override,
+decide their own appeal nor clear their own case; a resent stale decision changes nothing."""
+
+from __future__ import annotations
+
+from tests.people import application, resident_id
+
+LI = ("resident_id", resident_id("330106", born="19790304", seq="611"))
+HOLDER = resident_id("330106", born="19790304", seq="612")
+ZHANG = ("resident_id", resident_id("330106", born="19790304", seq="613"))
+
+
+def admin(stack, sub, identity, method, path, body=None):
+    return stack.call(method, path, body, sub=sub, roles=("health_admin",), identity=identity)
+
+
+def test_one_official_with_two_accounts_cannot_bend_their_own_or_anothers_colour_alone(stack):
+    stack.set_clock("2020-06-20T09:00:00+08:00")
+    # 李 holds a code (listed as a confirmed case) and works at the health authority with two accounts
+    li_home = "pp-li-home"
+    assert stack.call("POST", "/v1/applications", application(LI[1]), sub=li_home).status_code == 200
+    case = {"cases": [{"id_type": "resident_id", "id_number": LI[1], "status": "confirmed"}]}
+    assert admin(stack, "pp-zhang", ZHANG, "POST", "/admin/v1/cases", case).status_code == 202
+    stack.settle()
+    assert stack.call("GET", "/v1/codes/me", sub=li_home, identity=LI).json()["color"] == "red"
+    appeal = stack.call(
+        "POST", "/v1/appeals", {"factor": "case", "reason": "the lab mixed up two samples"}, sub=li_home, identity=LI
+    ).json()
+    decision = {"decision": "uphold", "reason": "lab error"}
+    own = admin(stack, "pp-li-work", LI, "POST", f"/admin/v1/appeals/{appeal['appeal_id']}/decision", decision)
+    assert own.status_code == 403, own.text
+    assert stack.call("GET", "/v1/codes/me", sub=li_home, identity=LI).json()["color"] == "red"  # still a case
+
+    # an override li proposes for someone else is not approved by li's second account
+    stack.call("POST", "/v1/applications", application(HOLDER, temperature=38.6), sub="pp-holder")
+    proposal = {
+        "holders": [{"id_type": "resident_id", "id_number": HOLDER}],
+        "color": "green",
+        "reason": "retested, the fever was a misreading",
+        "until": "2020-06-21",
+    }
+    ov = admin(stack, "pp-li-work", LI, "POST", "/admin/v1/overrides", proposal)
+    assert ov.status_code == 202, ov.text
+    second = admin(stack, "pp-li-second", LI, "POST", f"/admin/v1/overrides/{ov.json()['override_id']}/approval")
+    assert second.status_code == 403 and "proposer" in second.json()["detail"]
+    assert stack.call("GET", "/v1/codes/me", sub="pp-holder").json()["color"] == "yellow"
+
+    # another person decides li's appeal; the case listed again afterwards, the old decision resent is a 409
+    path = f"/admin/v1/appeals/{appeal['appeal_id']}/decision"
+    assert admin(stack, "pp-zhang", ZHANG, "POST", path, decision).status_code == 200
+    assert stack.call("GET", "/v1/codes/me", sub=li_home, identity=LI).json()["color"] == "green"
+    assert admin(stack, "pp-zhang", ZHANG, "POST", "/admin/v1/cases", case).status_code == 202
+    stack.settle()
+    stale = admin(stack, "pp-zhang", ZHANG, "POST", path, decision)
+    assert stale.status_code == 409, stale.text
+    assert stack.call("GET", "/v1/codes/me", sub=li_home, identity=LI).json()["color"] == "red"
