@@ -55,3 +55,15 @@ def test_one_official_with_two_accounts_cannot_bend_their_own_or_anothers_colour
     stale = admin(stack, "pp-zhang", ZHANG, "POST", path, decision)
     assert stale.status_code == 409, stale.text
     assert stack.call("GET", "/v1/codes/me", sub=li_home, identity=LI).json()["color"] == "red"
+
+
+def test_a_ruleset_scoring_confirmed_cases_0_is_refused_with_the_reason(stack):
+    current = stack.call("GET", "/v1/rulesets/current").json()
+    doc = {k: v for k, v in current.items() if k not in ("effective_until",)}
+    doc |= {"version": "v977", "effective_from": "2031-01-01T00:00:00+08:00"}
+    doc["factors"] = dict(doc["factors"]) | {"case": {"confirmed": 0, "suspected": 0}}
+    r = admin(stack, "pp-zhang", ZHANG, "POST", "/admin/v1/rulesets", {"document": doc})
+    assert r.status_code == 422, r.text
+    assert any(e["field"] == "document.factors.case" and "confirmed" in e["message"] for e in r.json()["errors"])
+    versions = [v["version"] for v in stack.call("GET", "/v1/rulesets").json()["items"]]
+    assert "v977" not in versions

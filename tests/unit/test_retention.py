@@ -69,3 +69,29 @@ def test_a_quarantine_of_40_check_ins_with_a_60_day_symptom_window_ends_after_40
         if day < 40:
             assert (view.color, view.quarantine.checkins_done) == ("yellow", day)
     assert view.color == "green"
+
+
+# ------------------------------------------------------------------ rulesets that keep their promises
+
+
+def test_a_ruleset_scoring_confirmed_cases_0_or_raising_thresholds_out_of_reach_is_refused_with_the_reason():
+    import pytest
+
+    from healthcode.errors import InvalidInput
+    from healthcode.models import RulesetPublishRequest
+    from tests.unit.test_usecases import authority
+
+    w = World()
+    ahead = (NOW + timedelta(days=3)).isoformat()
+    zero = copy.deepcopy(load_ruleset("v1").document) | {"version": "v2", "effective_from": ahead}
+    zero["factors"]["case"] = {"confirmed": 0, "suspected": 0}
+    with pytest.raises(InvalidInput) as refused:
+        authority(w).publish_ruleset(RulesetPublishRequest(document=zero), "officer", NOW)
+    messages = [e.message for e in refused.value.errors if e.field == "document.factors.case"]
+    assert any(m.startswith("a confirmed case must be red") for m in messages), messages
+    out_of_reach = copy.deepcopy(load_ruleset("v1").document) | {"version": "v3", "effective_from": ahead}
+    out_of_reach["thresholds"] = {"red": 1000, "yellow": 999}
+    with pytest.raises(InvalidInput) as refused:
+        authority(w).publish_ruleset(RulesetPublishRequest(document=out_of_reach), "officer", NOW)
+    assert {e.field for e in refused.value.errors} >= {"document.factors.contact", "document.factors.fever"}
+    assert w.rulesets.published == {}

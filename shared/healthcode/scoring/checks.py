@@ -26,6 +26,51 @@ def problems(rules: Ruleset) -> list[tuple[str, str]]:
     return out
 
 
+# what the service promises whatever the ruleset (product.md): (where, the promise, facts, least colour)
+PROMISES: tuple[tuple[str, str, Facts, str], ...] = (
+    ("document.factors.case", "a confirmed case must be red", Facts(case="confirmed"), "red"),
+    ("document.factors.case", "a suspected case must be at least yellow", Facts(case="suspected"), "yellow"),
+    (
+        "document.factors.contact",
+        "a close contact (yesterday) must be at least yellow",
+        Facts(contacts=(Contact("close_contact", DAY0 - timedelta(days=1)),)),
+        "yellow",
+    ),
+)
+RANK = {"green": 0, "yellow": 1, "red": 2}
+
+
+def broken_promises(rules: Ruleset) -> list[tuple[str, str]]:
+    """(field, message) for every promise the service makes that ``rules`` would break: scored on day 0
+    (a new ruleset cannot make a confirmed case green, nor a fever nothing)."""
+    now = datetime.combine(DAY0, time(12), tzinfo=rules.zone)
+    out = []
+    fever = (
+        "document.factors.fever",
+        "a fever (at the fever temperature, today) must be at least yellow",
+        Facts(reports=(SymptomReport(DAY0, (), rules.fever_temperature),)),
+        "yellow",
+    )
+    for where, promise, facts, least in (*PROMISES, fever):
+        try:
+            got = evaluate(facts, State(), {}, rules, now).color.value
+        except Exception as exc:  # the dry run reports it too
+            got = f"an error ({type(exc).__name__})"
+        if RANK.get(got, -1) < RANK[least]:
+            out.append((where, f"{promise}; under this ruleset it is {got}"))
+    # a higher region level never scores less: one day's stay at each level, left today
+    scores = []
+    for level in range(1, 6):
+        facts = Facts(stays=(Stay("420111", DAY0 - timedelta(days=1), DAY0),))
+        try:
+            scores.append(evaluate(facts, State(), {"420111": level}, rules, now).score)
+        except Exception:
+            return out
+    if any(a > b for a, b in zip(scores, scores[1:], strict=False)):
+        out.append(("document.factors.stay", f"a higher region level must never score less (scores by level: {scores})"))
+    return out
+
+
 def _d(n: int) -> date:
     return DAY0 + timedelta(days=n)
 

@@ -21,7 +21,7 @@ from healthcode.models import (
     RulesetView,
     RunView,
 )
-from healthcode.scoring.checks import dry_run, problems
+from healthcode.scoring.checks import broken_promises, dry_run, problems
 from healthcode.scoring.rules import local_day
 from healthcode.scoring.ruleset import Ruleset, ruleset_schema
 from healthcode.usecases.validation import check_cases
@@ -188,6 +188,12 @@ def checked_ruleset(document: dict[str, Any]) -> Ruleset:
     wrong = problems(ruleset)
     if wrong:
         raise InvalidInput("The ruleset's numbers do not fit together.", [FieldError(f, m) for f, m in wrong])
+    broken = broken_promises(ruleset)
+    if broken:
+        raise InvalidInput(
+            "The ruleset breaks what the service promises whatever the rules; it is refused.",
+            [FieldError(f, m) for f, m in broken],
+        )
     failed = dry_run(ruleset)
     if failed:
         raise InvalidInput(
