@@ -48,7 +48,7 @@ def post_application(
 ):
     svc = services()
     who = caller(app, svc.settings.identity_claim)
-    view: CodeView = svc.residents.apply_once(who.sub, who.identity, idempotency_key, body, clock.now())
+    view: CodeView = svc.residents.apply_once(who.sub, who.identity, idempotency_key, body, clock.now(), who.wards)
     metrics.add_metric(name="Applications", unit=MetricUnit.Count, value=1)
     return json_response(view)
 

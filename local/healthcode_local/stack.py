@@ -92,6 +92,7 @@ class DevIdentityProvider:
         issuer: str | None = None,
         expires_in: int | None = None,
         anonymous: bool = False,
+        wards: list[str] | None = None,
     ) -> str:
         """A dev token; the keyword arguments make wrong ones, to see the front refuse them. An
         official's token carries a verified identity (one made up per account name unless ``identity``
@@ -114,6 +115,8 @@ class DevIdentityProvider:
             claims["checkpoints"] = " ".join(checkpoints)
         if areas:  # the areas a community worker serves
             claims["areas"] = " ".join(areas)
+        if wards:  # the people in this person's care (resident ID numbers), as a household register lists them
+            claims["guardian_of"] = " ".join(f"resident_id:{n}" for n in wards)
         return jwt.encode({"alg": "ES256", "kid": self._key.kid}, claims, self._key)
 
     def claims(self, authorization: str | None) -> dict[str, str] | None:
@@ -406,14 +409,15 @@ class LocalStack:
         if route == "/dev/tokens" and method == "POST":
             sub, roles = data.get("sub"), data.get("roles", [])
             identity, checkpoints, areas = data.get("identity"), data.get("checkpoints"), data.get("areas")
-            extra = {k: data[k] for k in ("audience", "issuer", "expires_in") if k in data}
+            extra = {k: data[k] for k in ("audience", "issuer", "expires_in", "wards") if k in data}
             valid_identity = identity is None or (
                 isinstance(identity, dict)
                 and all(isinstance(identity.get(k), str) for k in ("id_type", "id_number"))
                 and set(identity) == {"id_type", "id_number"}
             )
             valid_checkpoints = all(
-                v is None or (isinstance(v, list) and all(isinstance(c, str) for c in v)) for v in (checkpoints, areas)
+                v is None or (isinstance(v, list) and all(isinstance(c, str) for c in v))
+                for v in (checkpoints, areas, data.get("wards"))
             )
             if not isinstance(sub, str) or not sub or not isinstance(roles, list) or not valid_identity:
                 return _json(422, {"detail": DEV_TOKEN_CONTRACT})
@@ -460,7 +464,7 @@ class LocalStack:
 DEV_TOKEN_CONTRACT = (
     "expected {sub: string, roles: [string]}, optionally identity: {id_type, id_number} (the verified identity),"
     " checkpoints: [string] (the checkpoints it scans for), areas: [string] (a community worker's areas),"
-    " audience, issuer, expires_in"
+    " wards: [string] (resident ID numbers in this person's care: their dependants), audience, issuer, expires_in"
 )
 
 

@@ -144,12 +144,15 @@ class Harness(LocalSystem):
         self.now = now
         self.set_clock(now)
 
-    def resident(self, sub: str, identity: tuple[str, str] | None = None):
+    def resident(self, sub: str, identity: tuple[str, str] | None = None, wards: tuple[str, ...] = ()):
         """A resident's app. Without ``identity`` the resident is honest: verified as the person each
-        declaration names (as real-name verification at the identity provider would assert)."""
+        declaration names (as real-name verification at the identity provider would assert). ``wards``:
+        the resident ID numbers the identity provider asserts are in their care (their dependants)."""
 
         def call(method, path, body=None, **kw):
             claims = {"sub": sub}
+            if wards:
+                claims["guardian_of"] = " ".join(f"resident_id:{n}" for n in wards)
             who = identity or declared_identity(body)
             if who is not None:
                 claims[IDENTITY_CLAIM] = f"{who[0]}:{who[1]}"

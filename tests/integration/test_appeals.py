@@ -206,8 +206,8 @@ def test_an_upheld_appeal_against_an_override_takes_the_holder_out_of_it(system)
 
 
 def test_a_guardian_appeals_for_a_dependant_and_nobody_else_can(system):
-    grandma = system.resident("grandma-ap", identity=("resident_id", resident_id(seq="706")))
     child = resident_id("330106", born="20150601", seq="707")
+    grandma = system.resident("grandma-ap", identity=("resident_id", resident_id(seq="706")), wards=(child,))
     grandma("POST", "/v1/applications", application(child, temperature=38.4) | {"dependant": True})
     (dep,) = grandma("GET", "/v1/dependants").json()["dependants"]
     assert dep["color"] != "green"

@@ -232,8 +232,8 @@ def test_names_with_control_bidi_or_zero_width_characters_are_refused(system):
 
 
 def test_a_guardian_applies_for_dependants_who_can_later_take_over_their_own_code(system):
-    grandma = system.resident("grandma", identity=("resident_id", ALICE))
     child = resident_id("330106", born="20150601", seq="901")
+    grandma = system.resident("grandma", identity=("resident_id", ALICE), wards=(child,))
     r = grandma("POST", "/v1/applications", application(child, temperature=38.4) | {"dependant": True})
     assert r.status == 200 and r.json()["color"] == "yellow"
     (dep,) = grandma("GET", "/v1/dependants").json()["dependants"]
@@ -250,15 +250,20 @@ def test_a_guardian_applies_for_dependants_who_can_later_take_over_their_own_cod
         ).status
         == 404
     )
-    # the child grows up and takes over with their own verified identity
+    # the child grows up and takes over with their own verified identity: what grandma declared for
+    # them (the fever) is set aside, and they are scored on their own declaration
     own = system.resident("teen")("POST", "/v1/applications", application(child))
-    assert own.status == 200 and own.json()["color"] == "yellow"
+    assert own.status == 200 and own.json()["color"] == "green"
     assert grandma("GET", "/v1/dependants").json()["dependants"] == []
     assert system.resident("teen")("GET", "/v1/codes/me").json()["masked_name"] == "王*波"
+    system.settle()
+    latest = system.resident("teen")("GET", "/v1/codes/me/history").json()["items"][0]
+    assert "took over from a guardian" in latest["detail"] and latest["new_color"] == "green"
 
 
 def test_a_guardian_may_apply_for_at_most_the_configured_number_of_dependants(system):
-    guardian = system.resident("g", identity=("resident_id", ALICE))
+    kids = tuple(resident_id("330106", born="20150601", seq=f"{n:03d}") for n in range(100, 106))
+    guardian = system.resident("g", identity=("resident_id", ALICE), wards=kids)
     statuses = [
         guardian(
             "POST",

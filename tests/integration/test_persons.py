@@ -58,7 +58,8 @@ def test_nobody_proposes_an_override_of_their_own_code(system):
 
 
 def test_an_appellant_cannot_decide_their_own_appeal_with_an_admin_account_nor_a_dependants(system):
-    me = system.resident("li-home", identity=("resident_id", LI))
+    kid = resident_id(born="20150101", seq="804")
+    me = system.resident("li-home", identity=("resident_id", LI), wards=(kid,))
     me("POST", "/v1/applications", application(LI, temperature=38.5))
     appeal = me("POST", "/v1/appeals", {"factor": "fever", "reason": "the thermometer was broken that day"}).json()
     decision = {"decision": "uphold", "reason": "thermometer broken"}
@@ -67,7 +68,6 @@ def test_an_appellant_cannot_decide_their_own_appeal_with_an_admin_account_nor_a
     assert own.status == 403 and "your own code" in own.json()["detail"]
     assert me("GET", "/v1/codes/me").json()["color"] == "yellow"  # nothing changed
     # a dependant li applied for: li cannot decide that one either
-    kid = resident_id(born="20150101", seq="804")
     me("POST", "/v1/applications", application(kid, temperature=38.5) | {"dependant": True})
     kids = me("GET", "/v1/dependants").json()["dependants"]
     assert kids, "the dependant was not added"
@@ -101,3 +101,23 @@ def test_a_stale_decision_sent_again_after_a_new_listing_changes_nothing(system)
     assert stale.status == 409 and "changed since" in stale.json()["detail"], stale.body
     code = me("GET", "/v1/codes/me").json()
     assert code["color"] == "red" and [r["factor"] for r in code["reasons"]] == ["confirmed"]
+
+
+def test_a_stranger_cannot_claim_a_person_as_a_dependant_and_the_refusal_reveals_nothing(system):
+    registered = resident_id(born="20150101", seq="806")
+    unregistered = resident_id(born="20150101", seq="807")
+    system.resident("parent", wards=(registered,), identity=("resident_id", resident_id(seq="808")))(
+        "POST", "/v1/applications", application(registered) | {"dependant": True}
+    )
+    stranger = system.resident("stranger", identity=("resident_id", resident_id(seq="809")))
+    answers = [
+        stranger("POST", "/v1/applications", application(n, contact={"kind": "close_contact", "on": "2020-02-16"})
+                 | {"dependant": True})
+        for n in (registered, unregistered)
+    ]
+    assert [a.status for a in answers] == [403, 403]
+    assert answers[0].json()["detail"] == answers[1].json()["detail"]  # no oracle: the same words
+    assert stranger("GET", "/v1/dependants").json()["dependants"] == []
+    # the real parent (the identity provider lists the child in their care) is not refused
+    parent = system.resident("parent-2", wards=(unregistered,), identity=("resident_id", resident_id(seq="810")))
+    assert parent("POST", "/v1/applications", application(unregistered) | {"dependant": True}).status == 200

@@ -34,6 +34,9 @@ class Caller:
     identity: tuple[IdType, str] | None = None  # verified (id type, normalized number)
     checkpoints: frozenset[str] = frozenset()
     areas: frozenset[str] = frozenset()
+    # the people the identity provider asserts are in the caller's care (as a household register would):
+    # the only ones the caller may apply for as dependants
+    wards: frozenset[tuple[IdType, str]] = frozenset()
 
 
 def _words(claim: Any) -> frozenset[str]:
@@ -51,6 +54,15 @@ def identity_of(claim: Any) -> tuple[IdType, str] | None:
         return IdType(kind), normalize_id_number(number)
     except ValueError:
         return None
+
+
+WARDS_CLAIM = "guardian_of"  # space-delimited "id_type:number" of each person in the caller's care
+
+
+def _wards(claim: Any) -> frozenset[tuple[IdType, str]]:
+    if not isinstance(claim, str):
+        return frozenset()
+    return frozenset(w for w in (identity_of(part) for part in claim.split(" ")[:20]) if w is not None)
 
 
 def claims_of(event: dict[str, Any]) -> dict[str, Any]:
@@ -71,6 +83,7 @@ def check(
         identity_of(claims.get(identity_claim)),
         _words(claims.get("checkpoints")),
         frozenset(a for a in _words(claims.get("areas")) if a.isdigit()),
+        _wards(claims.get(WARDS_CLAIM)),
     )
     allowed = (scope,) if isinstance(scope, str) else tuple(scope or ())
     if allowed and not who.scopes & set(allowed):

@@ -170,7 +170,7 @@ class Recolor:
         self,
         holder_id: str,
         now: datetime,
-        cause: str,
+        cause: str | Callable[[], str],
         change: Callable[[Holder | None], Holder | None] | None = None,
         levels: LevelSnapshot | None = None,
         score: bool = True,
@@ -191,17 +191,18 @@ class Recolor:
             updated = change(current) if change else current
             if updated is None:
                 return None, False
+            why = cause() if callable(cause) else cause  # a cause may depend on what the change found
             if not score or not updated.applied:  # not scored here (or nothing to score yet)
                 if current is not None and updated == current:
                     return current, False
                 # an applied holder's facts changed unscored: the change's consequence (rescoring) is
                 # taken from the table's stream, so it cannot be lost between two writes
-                pending = updated.model_copy(update={"rescore_pending": updated.applied, "cause": cause})
+                pending = updated.model_copy(update={"rescore_pending": updated.applied, "cause": why})
                 try:
                     return self._holders.save(pending, current), True
                 except VersionConflict:
                     continue
-            scored = self.assess(updated, now, levels).model_copy(update={"cause": cause, "rescore_pending": False})
+            scored = self.assess(updated, now, levels).model_copy(update={"cause": why, "rescore_pending": False})
             if (
                 current is not None
                 and updated == current
@@ -213,7 +214,7 @@ class Recolor:
             try:
                 saved = self._holders.save(scored, current)
             except VersionConflict:
-                logger.info("version conflict, re-reading", extra={"holder_id": holder_id, "cause": cause})
+                logger.info("version conflict, re-reading", extra={"holder_id": holder_id, "cause": why})
                 continue
             return saved, True
         raise Unavailable("The holder is being changed by someone else; try again.", retry_after=1)

@@ -125,11 +125,17 @@ class Residents:
         )
 
     def apply_once(
-        self, sub: str, identity: Identity | None, key: str | None, req: ApplicationRequest, now: datetime
+        self,
+        sub: str,
+        identity: Identity | None,
+        key: str | None,
+        req: ApplicationRequest,
+        now: datetime,
+        wards: frozenset[Identity] = frozenset(),
     ) -> CodeView:
         """Apply; with an ``Idempotency-Key`` a retry returns the first answer and writes nothing."""
         if not key or self._apply_once is None:
-            return self.apply(sub, identity, req, now)
+            return self.apply(sub, identity, req, now, wards)
         if len(key) > 128:
             raise InvalidInput(
                 "The Idempotency-Key header is too long.", [FieldError("Idempotency-Key", "at most 128 characters")]
@@ -137,6 +143,7 @@ class Residents:
         command = {
             "sub": sub,
             "identity": list(identity) if identity else None,
+            "wards": sorted(list(w) for w in wards),
             "key": key,
             "request": req.model_dump(mode="json"),
             "now": now.isoformat(),
@@ -151,7 +158,8 @@ class Residents:
     def _apply_command(self, command: dict[str, Any]) -> CodeView:
         req = ApplicationRequest.model_validate(command["request"])
         identity = (IdType(command["identity"][0]), command["identity"][1]) if command["identity"] else None
-        return self.apply(command["sub"], identity, req, datetime.fromisoformat(command["now"]))
+        wards = frozenset((IdType(t), n) for t, n in command.get("wards", []))
+        return self.apply(command["sub"], identity, req, datetime.fromisoformat(command["now"]), wards)
 
     def _check_area(self, county: str, area: str) -> None:
         if not area.startswith(county) or len(county) != 6:
@@ -162,8 +170,18 @@ class Residents:
             return
         raise InvalidInput(N_("The declaration has problems; nothing was saved."), [FieldError("residence_area", problem)])
 
-    def apply(self, sub: str, identity: Identity | None, req: ApplicationRequest, now: datetime) -> CodeView:
-        """Declare for oneself (the caller's verified identity) or, marked ``dependant``, for a dependant.
+    def apply(
+        self,
+        sub: str,
+        identity: Identity | None,
+        req: ApplicationRequest,
+        now: datetime,
+        wards: frozenset[Identity] = frozenset(),
+    ) -> CodeView:
+        """Declare for oneself (the caller's verified identity) or, marked ``dependant``, for a dependant:
+        only a person the identity provider asserts is in the caller's care (``wards``, as a household
+        register would). When a person takes over their own code, what others declared for them is set
+        aside and they are scored on their own declaration (the cause says so in their history).
 
         Nothing is looked up before the caller is known to be allowed to apply for this identity, so no
         answer tells whether someone else's ID number has a code. A re-application adds to what was
@@ -184,13 +202,23 @@ class Residents:
             )
         if not own and not req.dependant:
             raise Forbidden(N_("You can apply for your own verified identity, or for a dependant with dependant: true."))
+        if not own and declared not in wards:  # before any look-up: the same answer whoever the person is
+            raise Forbidden(N_("You cannot apply for this person as your dependant."))
         hid = holder_id(self._keys.holder_key(), req.id_type, declared[1])
         window = rules.stay_window
+
+        took_over: list[bool] = []  # set by the change, read by the cause (after the change ran)
 
         def change(cur: Holder | None) -> Holder:
             base = cur or Holder(holder_id=hid)
             if own and base.sub is not None and base.sub != sub:
                 raise Conflict(N_("Your identity is bound to another account of yours; contact the service to move it."))
+            took_over.clear()
+            if own and base.sub is None and base.guardian is not None:
+                # the person takes over: what a guardian declared for them is set aside (the authority's
+                # facts stay), and they are scored on what they declare themselves
+                took_over.append(True)
+                base = base.model_copy(update={"stays": [], "contacts": [], "reports": [], "checkins": []})
             if not own and (base.sub is not None or base.guardian not in (None, sub)):
                 raise Forbidden(N_("You cannot apply for this person as your dependant."))
             check_growth(base.stays, req, today, window)
@@ -242,7 +270,12 @@ class Residents:
         # The stays index is written first: an entry without a saved holder only costs a no-op
         # rescoring later, while a holder without its entries would miss a region change.
         self._stays.record(hid, ((s.region, s.arrived_on, s.left_on) for s in req.travel_history))
-        saved, _ = self._recolor(hid, now, "application" if own else "application by a guardian", change)
+        def cause() -> str:
+            if took_over:
+                return "application: took over from a guardian, whose declarations were set aside"
+            return "application" if own else "application by a guardian"
+
+        saved, _ = self._recolor(hid, now, cause, change)
         assert saved is not None
         if self._phones is not None:  # sealed for the notify function's SMS; a retry seals it again
             self._phones.keep(hid, req.phone)
