@@ -15,6 +15,7 @@ from healthcode.api.callers import Caller, caller, check, claims_of
 from healthcode.api.params import Cursor, Day
 from healthcode.api.problems import documented
 from healthcode.api.resolver import build_resolver, json_response
+from healthcode.api.trail import record_act
 from healthcode.models import (
     AppealDecisionRequest,
     AppealsView,
@@ -43,7 +44,6 @@ from healthcode.models import (
     TasksView,
     TaskView,
 )
-from healthcode.usecases.audit import Actor
 from healthcode.wiring import services
 
 logger = Logger()
@@ -66,13 +66,7 @@ AppealId = Annotated[str, Path(pattern=r"^ap-[0-9a-f]{24}$")]
 def audit(
     who: Caller, action: str, target: str, before: Any = None, after: Any = None, repeated: bool = False, **kw: Any
 ) -> None:
-    """Append the act to the audit trail (who, roles, the request it came in). An act sent again
-    (``repeated``: it changed nothing this time) is recorded too, marked so: its first record may be
-    the one that was lost (the act done, its append failed), so a record may appear twice, never be missing."""
-    actor = Actor(who.sub, tuple(sorted(who.scopes)), app.current_event.request_context.request_id)
-    if repeated:
-        action += " (repeated)"
-    services().audit.record(actor, action, target, clock.now(), before, after, **kw)
+    record_act(app, who, action, target, before, after, repeated, **kw)
 
 
 @app.put(
@@ -270,6 +264,7 @@ def get_tasks(
 def ack_task(task_id: Annotated[str, Path(max_length=128)]):
     who = check(claims_of(app.current_event.raw_event), WORKER)
     view = services().offices.acknowledge(task_id, who.sub, who.areas, i18n.current.get(), clock.now())
+    audit(who, "task acknowledged", task_id, {"status": "open"}, {"status": view.status}, holders=[view.holder_id])
     return json_response(view)
 
 

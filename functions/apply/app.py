@@ -14,6 +14,7 @@ from healthcode.api.callers import caller
 from healthcode.api.params import Cursor
 from healthcode.api.problems import documented, problem_page
 from healthcode.api.resolver import build_resolver, json_response
+from healthcode.api.trail import record_act
 from healthcode.errors import NotFound
 from healthcode.models import (
     AppealRequest,
@@ -50,6 +51,9 @@ def post_application(
     who = caller(app, svc.settings.identity_claim)
     view: CodeView = svc.residents.apply_once(who.sub, who.identity, idempotency_key, body, clock.now(), who.wards)
     metrics.add_metric(name="Applications", unit=MetricUnit.Count, value=1)
+    if body.dependant:  # an act on another person: on the trail (who applied, for whom, never the ID number)
+        held = svc.residents.holder_of(body)
+        record_act(app, who, "application for a dependant", held, holders=[held])
     return json_response(view)
 
 
@@ -144,7 +148,10 @@ def get_my_history(
     | documented(200, AppealView, description="the same appeal again while it is open: the first one"),
 )
 def post_appeal(body: AppealRequest):
-    view, new = services().appeals.file(caller(app).sub, body, clock.now())
+    who = caller(app)
+    view, new = services().appeals.file(who.sub, body, clock.now())
+    after = {"factor": view.factor, "status": view.status}
+    record_act(app, who, "appeal filed", view.appeal_id, None, after, repeated=not new, holders=[view.holder_id])
     return json_response(view, status=201 if new else 200)
 
 

@@ -4,6 +4,8 @@ without a verified identity can read but not act, and a stale appeal decision ch
 
 from __future__ import annotations
 
+import json
+
 from tests.integration.conftest import IDENTITY_CLAIM
 from tests.integration.test_appeals import listed
 from tests.people import application, resident_id
@@ -121,3 +123,25 @@ def test_a_stranger_cannot_claim_a_person_as_a_dependant_and_the_refusal_reveals
     # the real parent (the identity provider lists the child in their care) is not refused
     parent = system.resident("parent-2", wards=(unregistered,), identity=("resident_id", resident_id(seq="810")))
     assert parent("POST", "/v1/applications", application(unregistered) | {"dependant": True}).status == 200
+
+
+def test_appeal_filings_dependants_and_task_acknowledgements_are_on_the_trail(system):
+    kid = resident_id(born="20150101", seq="811")
+    parent = system.resident("parent-t", wards=(kid,), identity=("resident_id", resident_id(seq="812")))
+    assert parent("POST", "/v1/applications", application(kid, temperature=38.6) | {"dependant": True}).status == 200
+    me = system.resident("filer")
+    me("POST", "/v1/applications", application(resident_id(seq="813"), temperature=38.6))
+    filed = me("POST", "/v1/appeals", {"factor": "fever", "reason": "the thermometer was broken"}).json()
+    system.settle()
+    worker = {"sub": "worker-1", "scope": "community_worker", "areas": "330102"}
+    tasks = system.http("GET", "/admin/v1/tasks?area=330102&status=open", claims=worker).json()["items"]
+    assert tasks, "no task to acknowledge"
+    assert system.http("POST", f"/admin/v1/tasks/{tasks[0]['task_id']}/ack", claims=worker).status == 200
+    day = system.now.date().isoformat()
+    trail = system.http("GET", f"/admin/v1/audit?from={day}", claims={"sub": "a", "scope": "auditor"}).json()
+    acts = {(r["action"], r["actor"], r["target"]) for r in trail["records"]}
+    assert any(a[:2] == ("application for a dependant", "parent-t") and a[2] for a in acts), acts
+    assert ("appeal filed", "filer", filed["appeal_id"]) in acts
+    assert ("task acknowledged", "worker-1", tasks[0]["task_id"]) in acts
+    assert all(day["chain_intact"] for day in trail["days"])
+    assert kid not in json.dumps(trail)  # never an ID number

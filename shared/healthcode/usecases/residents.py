@@ -283,6 +283,10 @@ class Residents:
             logger.info("dependant applied for", extra={"guardian": sub, "holder_id": hid})
         return self.view(saved, now)
 
+    def holder_of(self, req: ApplicationRequest) -> str:
+        """The holder id a declaration is for (the keyed hash of its ID number): for the audit trail."""
+        return holder_id(self._keys.holder_key(), req.id_type, normalize_id_number(req.id_number))
+
     def history(self, sub: str, after: str | None, limit: int) -> HistoryView:
         """My colour changes, newest first: when, from what to what, why, the reasons then, the rules."""
         holder = self._holders.find_by_sub(sub)
