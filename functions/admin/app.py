@@ -15,7 +15,6 @@ from healthcode.api.callers import Caller, caller, check, claims_of
 from healthcode.api.params import Cursor, Day
 from healthcode.api.problems import documented
 from healthcode.api.resolver import build_resolver, json_response
-from healthcode.api.trail import record_act
 from healthcode.models import (
     AppealDecisionRequest,
     AppealsView,
@@ -66,7 +65,7 @@ AppealId = Annotated[str, Path(pattern=r"^ap-[0-9a-f]{24}$")]
 def audit(
     who: Caller, action: str, target: str, before: Any = None, after: Any = None, repeated: bool = False, **kw: Any
 ) -> None:
-    record_act(app, who, action, target, before, after, repeated, **kw)
+    services().record_act(who, app.current_event.request_context.request_id, action, target, before, after, repeated, **kw)
 
 
 @app.put(

@@ -14,7 +14,6 @@ from healthcode.api.callers import caller
 from healthcode.api.params import Cursor
 from healthcode.api.problems import documented, problem_page
 from healthcode.api.resolver import build_resolver, json_response
-from healthcode.api.trail import record_act
 from healthcode.errors import NotFound
 from healthcode.models import (
     AppealRequest,
@@ -53,7 +52,7 @@ def post_application(
     metrics.add_metric(name="Applications", unit=MetricUnit.Count, value=1)
     if body.dependant:  # an act on another person: on the trail (who applied, for whom, never the ID number)
         held = svc.residents.holder_of(body)
-        record_act(app, who, "application for a dependant", held, holders=[held])
+        svc.record_act(who, app.current_event.request_context.request_id, "application for a dependant", held, holders=[held])
     return json_response(view)
 
 
@@ -151,7 +150,8 @@ def post_appeal(body: AppealRequest):
     who = caller(app)
     view, new = services().appeals.file(who.sub, body, clock.now())
     after = {"factor": view.factor, "status": view.status}
-    record_act(app, who, "appeal filed", view.appeal_id, None, after, repeated=not new, holders=[view.holder_id])
+    request = app.current_event.request_context.request_id
+    services().record_act(who, request, "appeal filed", view.appeal_id, None, after, not new, [view.holder_id])
     return json_response(view, status=201 if new else 200)
 
 

@@ -122,6 +122,27 @@ class Services:
 
         return SqsRecomputeQueue(self.clients.get("sqs"), self.settings.recompute_queue_url)
 
+    def record_act(
+        self,
+        who: Caller,
+        request_id: str | None,
+        action: str,
+        target: str,
+        before: Any = None,
+        after: Any = None,
+        repeated: bool = False,
+        holders: list[str] | None = None,
+    ) -> None:
+        """Append an act to the audit trail: who (the account and its roles), the request it came in.
+        An act sent again (``repeated``: it changed nothing this time) is recorded too, marked so: its
+        first record may be the one that was lost (the act done, its append failed), so a record may
+        appear twice, never be missing."""
+        from healthcode import clock
+        from healthcode.usecases.audit import Actor
+
+        actor = Actor(who.sub, tuple(sorted(who.scopes)), request_id)
+        self.audit.record(actor, action + (" (repeated)" if repeated else ""), target, clock.now(), before, after, holders)
+
     def official(self, who: Caller) -> Official:
         """The official acting: the account and the person behind it (the keyed hash of the verified
         identity their token carries: the same as their own holder id), for dual control by person."""

@@ -266,7 +266,7 @@ def test_the_audit_trail_is_append_only_for_every_function_and_kept():
         on_audit = {a for a, resources in _actions(logical).items() if "AuditTable" in " ".join(resources)}
         assert on_audit <= {"dynamodb:PutItem", "dynamodb:Query", "dynamodb:GetItem"}, (logical, on_audit)
         writers += [logical] if "dynamodb:PutItem" in on_audit else []
-    assert sorted(writers) == ["AdminFunction", "RotateKeysFunction"]
+    assert sorted(writers) == ["AdminFunction", "ApplyFunction", "RotateKeysFunction"]
 
 
 def test_stream_sources_never_keep_the_dangerous_defaults_and_only_the_publisher_writes_history_and_events():
