@@ -51,7 +51,7 @@ from healthcode_local.template import Template
 HERE = Path(__file__).resolve().parent
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 NOW = datetime(2020, 2, 17, 9, 0, tzinfo=SHANGHAI)
-SERVICES = ("dynamodb", "dynamodbstreams", "sqs", "events", "secretsmanager", "ssm", "kms")
+SERVICES = ("dynamodb", "dynamodbstreams", "sqs", "events", "secretsmanager", "ssm", "kms", "s3")
 PRICE_RRU = 0.125 / 1e6  # USD per on-demand read request unit (us-east-1, 2025)
 PRICE_WRU = 0.625 / 1e6  # USD per on-demand write request unit
 

@@ -19,6 +19,7 @@ from healthcode.api.resolver import build_resolver, json_response
 from healthcode.models import (
     AreaScansView,
     AreasView,
+    AuditDigestsView,
     CheckpointScansView,
     IndexView,
     MapView,
@@ -133,6 +134,18 @@ def get_map_svg(
 ) -> Response[str]:
     svg = services().statistics.map_svg(region, as_of, clock.now())
     return Response(status_code=200, content_type="image/svg+xml; charset=utf-8", body=svg, headers=PUBLIC_CACHE)
+
+
+@app.get(
+    "/v1/audit/digests",
+    summary="The audit trail's signed hourly digests and the key that verifies them, so anyone can check it only grew (public)",
+    responses=documented(200, AuditDigestsView, 422),
+)
+def get_audit_digests(
+    from_: Annotated[Day, Query(alias="from", description="first day (Asia/Shanghai)")],
+    to: Annotated[Day | None, Query(description="last day (default: from); at most 31 days")] = None,
+):
+    return json_response(services().audit.published_digests(from_, to or from_))
 
 
 @app.get(

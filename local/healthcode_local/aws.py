@@ -107,9 +107,23 @@ def provision(
         attrs[f"{logical}.Arn"] = f"arn:aws:events:{REGION}:{ACCOUNT}:rule/{bus}/{logical}"
 
     for logical, p in t.of_type("AWS::KMS::Key").items():
-        key = clients["kms"].create_key(Description=resolver.resolve(p.get("Description", logical)))["KeyMetadata"]
+        spec = {k: p[k] for k in ("KeySpec", "KeyUsage") if k in p}
+        key = clients["kms"].create_key(Description=resolver.resolve(p.get("Description", logical)), **spec)["KeyMetadata"]
         refs[logical] = key["KeyId"]
         attrs[f"{logical}.Arn"] = key["Arn"]
+
+    for logical, p in t.of_type("AWS::S3::Bucket").items():
+        if not p.get("ObjectLockEnabled"):
+            continue  # the pages' bucket: served from web/ here, never provisioned
+        name = f"healthcode-{logical.lower()}"
+        s3 = clients["s3"]
+        s3.create_bucket(Bucket=name, ObjectLockEnabledForBucket=True)
+        rule = resolver.resolve(p["ObjectLockConfiguration"])
+        retention = rule["Rule"]["DefaultRetention"]
+        retention["Days"] = int(retention["Days"])  # a parameter resolves to a string
+        s3.put_object_lock_configuration(Bucket=name, ObjectLockConfiguration=rule)
+        refs[logical] = name
+        attrs[f"{logical}.Arn"] = f"arn:aws:s3:::{name}"
 
     for logical, p in t.of_type("AWS::SecretsManager::Secret").items():
         kwargs: dict[str, Any] = {"Name": logical}

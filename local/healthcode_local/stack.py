@@ -39,7 +39,7 @@ from healthcode_local.system import HttpResult, LocalSystem
 from healthcode_local.template import Template
 
 log = logging.getLogger("hc-local")  # not under "healthcode": that is the handlers' Powertools logger
-SERVICES = ("dynamodb", "dynamodbstreams", "sqs", "events", "secretsmanager", "ssm", "kms")
+SERVICES = ("dynamodb", "dynamodbstreams", "sqs", "events", "secretsmanager", "ssm", "kms", "s3")
 DEV_TOKEN_TTL = timedelta(hours=12)
 
 

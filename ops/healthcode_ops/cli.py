@@ -14,6 +14,7 @@ import re
 import sys
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Annotated, Any
 
 import requests
@@ -603,9 +604,15 @@ def areas_checkpoint(
 def audit_verify(
     ctx: typer.Context,
     day: Annotated[str, typer.Option(help="The day, YYYY-MM-DD (Asia/Shanghai).")],
+    public_key: Annotated[
+        Path | None,
+        typer.Option(help="The digests' verifying key (PEM) you keep; default: the one published beside them."),
+    ] = None,
 ) -> None:
-    """Recompute a day's hash chain here from the records (not trusting the API's verdict); exit 1 on a gap or an edit."""
-    from healthcode.auditchain import verify
+    """Recompute a day's hash chain here from the records (not trusting the API's verdict) and check them
+    against the signed hourly digests (GET /v1/audit/digests) with the public key alone: an edited (even
+    rehashed), inserted or deleted record, the last one included, fails. Exit 1 naming the period."""
+    from healthcode.auditchain import check_digests, verify, written_before
 
     c = _ctx(ctx)
     if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", day):
@@ -618,13 +625,46 @@ def audit_verify(
     stored = r.json()["days"][0]["records"]
     if stored != len(records):
         problems.append(f"{stored} records stored, {len(records)} readable")
-    report = {"day": day, "records": len(records), "intact": not problems, "problems": problems}
+    published = c.client.call("GET", f"/v1/audit/digests?from={day}")
+    if not published.ok:
+        c.answer(published)
+    signed = published.json()
+    pem = public_key.read_text() if public_key else signed["public_key_pem"]
+    digests = signed["digests"]
+    if digests:
+        problems += check_digests(records, digests, _signature_check(pem), written_before)
+    covered = digests[-1]["period"] if digests else None
+    report = {"day": day, "records": len(records), "digests": len(digests), "signed_to": covered}
+    report |= {"intact": not problems, "problems": problems}
+    note = f", signed to {covered}:59" if covered else ", no signed digest yet"
     c.emit(
         report,
-        f"{day}: {len(records)} records, " + ("intact" if not problems else "BROKEN\n  " + "\n  ".join(problems)),
+        f"{day}: {len(records)} records{note}, "
+        + ("intact" if not problems else "BROKEN\n  " + "\n  ".join(problems)),
     )
     if problems:
         raise typer.Exit(ExitCode.REFUSED)
+
+
+def _signature_check(pem: str) -> Any:
+    """bytes, base64 signature -> whether the ECDSA P-256 SHA-256 signature verifies with ``pem``."""
+    import base64
+
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.hazmat.primitives.serialization import load_pem_public_key
+
+    key = load_pem_public_key(pem.encode())
+
+    def ok(message: bytes, signature: str) -> bool:
+        try:
+            key.verify(base64.b64decode(signature), message, ec.ECDSA(hashes.SHA256()))  # type: ignore[union-attr,call-arg]
+        except (InvalidSignature, ValueError, TypeError):
+            return False
+        return True
+
+    return ok
 
 
 # ----------------------------------------------------------------------------- partners

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from datetime import datetime
 from typing import Any
 
 GENESIS = "0" * 64
@@ -36,3 +37,76 @@ def verify(records: list[dict[str, Any]], day: str) -> list[str]:
             problems.append(f"record {seq}: its content was changed after it was written")
         previous = str(record.get("hash"))
     return problems
+
+
+# ------------------------------------------------------------------ signed digests (CloudTrail's way)
+#
+# Every hour a digest states, for the day's chain up to the end of that hour, how many records there
+# are and the hash of the last one, with the signature of the digest before it; it is signed with a KMS
+# key only the digest function may use, and kept in a bucket under Object Lock (compliance mode), where
+# the writer cannot change it. Anyone with the public key can then check that the trail only grew: an
+# edited (even rehashed), inserted or deleted record — the last one included — no longer matches.
+
+
+def digest_document(
+    day: str, hour: int, records: list[dict[str, Any]], previous_signature: str | None, key_id: str
+) -> dict[str, Any]:
+    """The digest of ``day``'s chain up to the end of ``hour`` (Asia/Shanghai), from the day's records
+    written before then (in order)."""
+    return {
+        "period": f"{day}T{hour:02d}",
+        "day": day,
+        "records": len(records),
+        "last_hash": records[-1]["hash"] if records else GENESIS,
+        "previous_signature": previous_signature,
+        "key_id": key_id,
+    }
+
+
+def canonical(document: dict[str, Any]) -> bytes:
+    """The bytes a digest's signature covers: its canonical JSON without the signature."""
+    body = {k: v for k, v in document.items() if k != "signature"}
+    return json.dumps(body, sort_keys=True, separators=(",", ":")).encode()
+
+
+def check_digests(
+    records: list[dict[str, Any]], digests: list[dict[str, Any]], signature_ok: Any, before: Any
+) -> list[str]:
+    """What is wrong with a day's ``records`` against its signed ``digests`` (in period order):
+    ``signature_ok(bytes, signature) -> bool`` checks with the public key; ``before(record, period) ->
+    bool`` says whether a record was written before the end of a period. Empty: the trail only grew."""
+    problems: list[str] = []
+    previous: str | None = None
+    for i, d in enumerate(digests):
+        period = d.get("period", "?")
+        if not signature_ok(canonical(d), d.get("signature", "")):
+            problems.append(f"digest {period}: its signature does not verify with the public key")
+        if i and d.get("previous_signature") != previous:
+            problems.append(f"digest {period}: does not follow the digest before it (one is missing or replaced)")
+        previous = d.get("signature")
+        covered = [r for r in records if before(r, period)]
+        if len(covered) != d.get("records"):
+            problems.append(
+                f"digest {period}: {d.get('records')} records signed, {len(covered)} found "
+                "(a record was deleted or inserted)"
+            )
+        last = covered[-1].get("hash") if covered else GENESIS
+        if last != d.get("last_hash") or (covered and covered[-1].get("hash") != digest(covered[-1])):
+            problems.append(f"digest {period}: the last record signed was changed (even if its hash was recomputed)")
+    return problems
+
+
+def period_end(period: str) -> datetime:
+    """The end of a digest's period (``YYYY-MM-DDTHH``, Asia/Shanghai) as an aware datetime."""
+    from datetime import timedelta
+    from zoneinfo import ZoneInfo
+
+    start = datetime.strptime(period, "%Y-%m-%dT%H").replace(tzinfo=ZoneInfo("Asia/Shanghai"))
+    return start + timedelta(hours=1)
+
+
+def written_before(record: dict[str, Any], period: str) -> bool:
+    try:
+        return datetime.fromisoformat(str(record.get("at"))) < period_end(period)
+    except ValueError:
+        return True  # a record whose time was mangled counts everywhere: the counts then disagree

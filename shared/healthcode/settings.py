@@ -24,6 +24,8 @@ class Settings(BaseModel):
     nonces_table: str = Field("", alias="NONCES_TABLE")
     partner_secret_prefix: str = Field("healthcode/partners/", alias="PARTNER_SECRET_PREFIX")
     recompute_queue_url: str = Field("", alias="RECOMPUTE_QUEUE_URL")
+    audit_digest_bucket: str = Field("", alias="AUDIT_DIGEST_BUCKET")  # signed digests, under Object Lock
+    audit_digest_key: str = Field("", alias="AUDIT_DIGEST_KEY_ID")  # the KMS key that signs them
     # the redrive sweep's lanes: each dead-letter queue and where its messages are done again
     change_dead_letters_url: str = Field("", alias="CHANGE_DEAD_LETTERS_URL")
     change_replay_url: str = Field("", alias="CHANGE_REPLAY_QUEUE_URL")

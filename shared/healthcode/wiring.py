@@ -214,7 +214,17 @@ class Services:
         from healthcode.adapters.audit import DynamoAudit
         from healthcode.usecases.audit import AuditTrail
 
-        return AuditTrail(DynamoAudit(self.clients.get("dynamodb"), self.settings.table("audit")))
+        s = self.settings
+        if not (s.audit_digest_bucket and s.audit_digest_key):
+            return AuditTrail(DynamoAudit(self.clients.get("dynamodb"), s.table("audit")))
+        from healthcode.adapters.digests import KmsDigestSigner, S3Digests
+        from healthcode.lazy import Lazy
+
+        return AuditTrail(
+            DynamoAudit(self.clients.get("dynamodb"), s.table("audit")),
+            S3Digests(Lazy(lambda: self.clients.get("s3")), s.audit_digest_bucket),
+            KmsDigestSigner(Lazy(lambda: self.clients.get("kms")), s.audit_digest_key),
+        )
 
     @cached_property
     def history(self) -> DynamoHistory:

@@ -22,6 +22,7 @@ PUBLIC = (
     "/v1/index",
     "/v1/index/formula",
     "/v1/map/rule",
+    "/v1/audit/digests",
 )
 
 

@@ -58,6 +58,7 @@ def test_every_handler_in_the_template_resolves_to_a_callable():
         "RefreshPartnerKeysFunction",
         "StatsFunction",
         "RedriveFunction",
+        "AuditDigestFunction",
     }
     for spec in T.functions.values():
         assert spec.module_path.is_file(), spec.module_path
@@ -95,6 +96,7 @@ def test_public_routes_are_exactly_the_published_documents_and_the_map():
         "/v1/rulesets",
         "/v1/rulesets/current",
         "/v1/rulesets/schema",
+        "/v1/audit/digests",
     }
 
 
@@ -313,3 +315,16 @@ def test_every_dead_letter_queue_of_a_consumer_is_swept_back_to_where_it_is_done
     }
     sweep = redrive["Events"]["EveryTenMinutes"]["Properties"]
     assert sweep["ScheduleExpression"] == "rate(10 minutes)"  # within the hour once the fault clears
+
+
+def test_the_audit_digests_are_signed_by_one_function_and_locked_where_nobody_can_change_them():
+    bucket = T.of_type("AWS::S3::Bucket")["AuditDigestBucket"]
+    lock = bucket["ObjectLockConfiguration"]
+    assert bucket["ObjectLockEnabled"] is True and lock["Rule"]["DefaultRetention"]["Mode"] == "COMPLIANCE"
+    assert int(T.parameter_defaults()["AuditDigestRetentionDays"]) >= 365 * 7
+    key = T.of_type("AWS::KMS::Key")["AuditDigestKey"]
+    assert (key["KeySpec"], key["KeyUsage"]) == ("ECC_NIST_P256", "SIGN_VERIFY")
+    signers = [f for f in T.functions if "kms:Sign" in _actions(f)]
+    writers = [f for f in T.functions if "s3:PutObject" in _actions(f) and any("AuditDigest" in r for r in _actions(f)["s3:PutObject"])]
+    assert signers == ["AuditDigestFunction"] and writers == ["AuditDigestFunction"]
+    assert not any("s3:DeleteObject" in _actions(f) for f in T.functions)

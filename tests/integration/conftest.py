@@ -21,7 +21,7 @@ from healthcode_local.system import LocalSystem
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 IDENTITY_CLAIM = "verified_id"
-SERVICES = ("dynamodb", "dynamodbstreams", "sqs", "events", "secretsmanager", "ssm", "kms")
+SERVICES = ("dynamodb", "dynamodbstreams", "sqs", "events", "secretsmanager", "ssm", "kms", "s3")
 
 
 class SharedAws:
@@ -82,6 +82,10 @@ class SharedAws:
             queue._messages = []
             queue._pending_messages = set()
             queue.deleted_messages = set()
+        from moto.s3.models import s3_backends
+
+        for bucket in s3_backends[ACCOUNT]["aws"].buckets.values():  # the digests: locked for the API, not here
+            bucket.keys.clear()
         sm = self._clients["secretsmanager"]
         for s in _secrets(sm):
             if s["ARN"] not in self._secrets:

@@ -82,6 +82,19 @@ class DeadLetterStore(Protocol):
     def delete(self, queue_url: str, receipt: str) -> None: ...
 
 
+class DigestStore(Protocol):
+    def put(self, document: dict[str, Any]) -> None: ...
+    def get(self, period: str) -> dict[str, Any] | None: ...
+    def of_day(self, day: str) -> list[dict[str, Any]]: ...
+
+
+class DigestSigner(Protocol):
+    key_id: str
+
+    def sign(self, document: dict[str, Any]) -> str: ...
+    def public_key_pem(self) -> str: ...
+
+
 class StreamReader(Protocol):
     def read(self, info: dict[str, Any]) -> list[str] | None:
         """The records a stream on-failure message points at, as Lambda delivers them (JSON); None

@@ -121,6 +121,8 @@ _WHERE: dict[str, str] = {
     "AuditDayView": "accountability",
     "AuditRecordView": "accountability",
     "AuditView": "accountability",
+    "AuditDigestView": "accountability",
+    "AuditDigestsView": "accountability",
     "ColorChangeView": "accountability",
     "Correction": "accountability",
     "HistoryView": "accountability",

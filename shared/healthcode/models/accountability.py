@@ -55,6 +55,23 @@ class AuditDayView(_Response):
     problems: list[str]
 
 
+class AuditDigestView(_Response):
+    period: str = Field(description="the hour it covers, YYYY-MM-DDTHH (Asia/Shanghai): the day's chain up to its end")
+    day: str
+    records: int = Field(description="how many records the day's chain had at the end of the hour")
+    last_hash: str = Field(description="the hash of the last of them (the genesis value when none)")
+    previous_signature: str | None = Field(description="the signature of the digest before it")
+    key_id: str
+    signature: str = Field(description="ECDSA P-256 SHA-256 (DER, base64) over the canonical JSON without it")
+
+
+class AuditDigestsView(_Response):
+    public_key_pem: str = Field(description="the key that verifies every signature (SubjectPublicKeyInfo, PEM)")
+    key_id: str
+    algorithm: Literal["ECDSA_SHA_256"]
+    digests: list[AuditDigestView]
+
+
 class AuditView(_Response):
     records: list[AuditRecordView]
     days: list[AuditDayView] = Field(description="each day's hash chain, verified as read (over all its records)")

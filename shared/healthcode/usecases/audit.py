@@ -11,12 +11,12 @@ from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
 
-from healthcode.auditchain import verify
+from healthcode.auditchain import digest_document, verify
 from healthcode.errors import FieldError, InvalidInput
-from healthcode.models import AuditDayView, AuditRecordView, AuditView
+from healthcode.models import AuditDayView, AuditDigestsView, AuditDigestView, AuditRecordView, AuditView
 
 if TYPE_CHECKING:
-    from healthcode.adapters.base import AuditLog
+    from healthcode.adapters.base import AuditLog, DigestSigner, DigestStore
 
 ZONE = ZoneInfo("Asia/Shanghai")  # the trail's days are the authority's days
 MAX_DAYS = 31
@@ -30,8 +30,12 @@ class Actor:
 
 
 class AuditTrail:
-    def __init__(self, log: AuditLog) -> None:
+    def __init__(self, log: AuditLog, digests: DigestStore | None = None, signer: DigestSigner | None = None) -> None:
+        """``digests`` and ``signer``: where the signed hourly digests are kept and what signs them
+        (None: this environment neither writes nor publishes digests)."""
         self._log = log
+        self._digests = digests
+        self._signer = signer
 
     def record(
         self,
@@ -79,3 +83,59 @@ class AuditTrail:
                         continue
             day += timedelta(days=1)
         return AuditView(records=records, days=days)
+
+    # ---------------------------------------------------------------- signed digests
+    def digest(self, now: datetime, catch_up_hours: int = 48) -> list[str]:
+        """Sign a digest for every complete hour since the last one (at most ``catch_up_hours`` back: a
+        failed run is made good by the next); returns the periods signed. Each digest covers its day's
+        chain up to the end of its hour and carries the previous digest's signature."""
+        if self._digests is None or self._signer is None:
+            return []
+        hour = now.astimezone(ZONE).replace(minute=0, second=0, microsecond=0) - timedelta(hours=1)
+        periods = [hour - timedelta(hours=n) for n in range(catch_up_hours)]
+        missing: list[datetime] = []
+        previous: dict[str, Any] | None = None
+        for start in periods:  # newest first, back to the last digest found
+            found = self._digests.get(_period(start))
+            if found is not None:
+                previous = found
+                break
+            missing.append(start)
+        signed = []
+        days: dict[str, list[dict[str, Any]]] = {}
+        for start in reversed(missing):
+            day = start.date().isoformat()
+            if day not in days:
+                days[day] = self._log.day(day)
+            end = start + timedelta(hours=1)
+            upto = [r for r in days[day] if datetime.fromisoformat(str(r["at"])) < end]
+            doc = digest_document(
+                day, start.hour, upto, previous["signature"] if previous else None, self._signer.key_id
+            )
+            doc["signature"] = self._signer.sign(doc)
+            self._digests.put(doc)
+            previous = doc
+            signed.append(doc["period"])
+        return signed
+
+    def published_digests(self, first: date, last: date) -> AuditDigestsView:
+        """The signed digests of the days (no personal data: counts, hashes, signatures) and the key
+        that verifies them: anyone can check that the trail only grew."""
+        if last < first or (last - first).days >= MAX_DAYS:
+            raise InvalidInput(
+                "The period cannot be read.", [FieldError("to", f"on or after from, at most {MAX_DAYS} days")]
+            )
+        if self._digests is None or self._signer is None:
+            return AuditDigestsView(public_key_pem="", key_id="", algorithm="ECDSA_SHA_256", digests=[])
+        out: list[AuditDigestView] = []
+        day = first
+        while day <= last:
+            out += [AuditDigestView.model_validate(d) for d in self._digests.of_day(day.isoformat())]
+            day += timedelta(days=1)
+        return AuditDigestsView(
+            public_key_pem=self._signer.public_key_pem(), key_id=self._signer.key_id, algorithm="ECDSA_SHA_256", digests=out
+        )
+
+
+def _period(start: datetime) -> str:
+    return f"{start.date().isoformat()}T{start.hour:02d}"
