@@ -26,6 +26,8 @@ from healthcode.models import (
     CaseListView,
     CheckpointPlaceRequest,
     CheckpointPlaceView,
+    ColourCheckRequest,
+    ColourCheckView,
     DeliveriesView,
     OverrideRequest,
     OverridesView,
@@ -369,6 +371,36 @@ def get_audit(
     holder: Annotated[str | None, Query(max_length=64)] = None,
 ):
     return json_response(services().audit.read(from_, to or from_, actor, holder))
+
+
+@app.post(
+    "/admin/v1/audit/colour-checks",
+    summary="Start a check of every holder's colour against their facts, the rules and the trail (role auditor)",
+    responses=documented(202, ColourCheckView, 401, 403, 413, 415, 422),
+)
+def start_colour_check(body: ColourCheckRequest):
+    who = caller(app)
+    started = services().colour_checks.start(who.sub, clock.now())
+    audit(who, "colour check started", started["check_id"], None, {"reason": body.reason})
+    return json_response(ColourCheckView.model_validate(started), status=202)
+
+
+@app.get(
+    "/admin/v1/audit/colour-checks/latest",
+    summary="The latest colour check: holders whose stored colour nothing on the trail explains (role auditor)",
+    responses=documented(200, ColourCheckView, 401, 403, 404),
+)
+def latest_colour_check():
+    return json_response(ColourCheckView.model_validate(services().colour_checks.latest()))
+
+
+@app.get(
+    "/admin/v1/audit/colour-checks/<check_id>",
+    summary="One colour check, running or done (role auditor)",
+    responses=documented(200, ColourCheckView, 401, 403, 404, 422),
+)
+def get_colour_check(check_id: Annotated[str, Path(pattern=r"^cc-\d{8}T\d{6}-[0-9a-f]{8}$")]):
+    return json_response(ColourCheckView.model_validate(services().colour_checks.get(check_id)))
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

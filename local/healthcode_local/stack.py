@@ -317,6 +317,7 @@ class LocalStack:
                     + self.system.deliver_queue(max_batches=10)
                     + self.system.deliver_notifications(max_batches=10)
                     + self.system.deliver_replays(max_batches=10)
+                    + self.system.deliver_colour_checks(max_batches=10)
                 )
             if not moved:
                 break

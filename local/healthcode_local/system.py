@@ -167,6 +167,10 @@ class LocalSystem:
         """Deliver what the bus routed to the notify queue (colour and level changes)."""
         return self.deliver_queue(max_batches, function="NotifyFunction")
 
+    def deliver_colour_checks(self, max_batches: int = 100) -> int:
+        """Deliver a colour check's segments (and continuations) to the function that checks them."""
+        return self.deliver_queue(max_batches, function="ColourCheckFunction")
+
     def deliver_replays(self, max_batches: int = 100) -> int:
         """Deliver the stream records the redrive sweep put back on the replay queue to the publisher."""
         return self.deliver_queue(max_batches, function="PublishFunction", source="Replays")
@@ -312,7 +316,11 @@ class LocalSystem:
         total = 0
         for _ in range(rounds):
             moved = (
-                self.deliver_streams() + self.deliver_queue() + self.deliver_notifications() + self.deliver_replays()
+                self.deliver_streams()
+                + self.deliver_queue()
+                + self.deliver_notifications()
+                + self.deliver_replays()
+                + self.deliver_colour_checks()
             )
             total += moved
             if not moved:

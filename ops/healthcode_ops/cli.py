@@ -646,6 +646,45 @@ def audit_verify(
         raise typer.Exit(ExitCode.REFUSED)
 
 
+@audit_app.command("colours")
+def audit_colours(
+    ctx: typer.Context,
+    wait: Annotated[bool, typer.Option(help="Start a new check and follow it to its end (else: the latest).")] = False,
+    reason: Annotated[str, typer.Option(help="Why the check is run now (on the audit trail).")] = "on demand by an auditor",
+    timeout: Annotated[float, typer.Option(help="Seconds to wait at most.")] = 600.0,
+) -> None:
+    """Every holder's stored colour against their facts, the rules and the trail: list the colours nothing
+    explains (written around the door). Exit 1 when there is one. Role auditor; repairs nothing."""
+    c = _ctx(ctx)
+    as_auditor = {"sub": "auditor", "roles": ("auditor",)}
+    if wait:
+        started = c.client.call("POST", "/admin/v1/audit/colour-checks", {"reason": reason}, **as_auditor)  # type: ignore[arg-type]
+        if started.status_code != 202:
+            c.answer(started)
+        path = f"/admin/v1/audit/colour-checks/{started.json()['check_id']}"
+    else:
+        path = "/admin/v1/audit/colour-checks/latest"
+    deadline = time.monotonic() + timeout
+    while True:
+        r = c.client.call("GET", path, **as_auditor)  # type: ignore[arg-type]
+        if not r.ok:
+            c.answer(r)
+        check = r.json()
+        if not wait or check["status"] == "done":
+            break
+        if time.monotonic() > deadline:
+            raise CliError(f"the check {check['check_id']} was still running after {timeout:.0f} s", ExitCode.STILL_RUNNING)
+        time.sleep(1)
+    lines = [f"{f['holder_id']}: " + "; ".join(f["problems"]) for f in check["findings"]]
+    c.emit(
+        check,
+        f"{check['check_id']} ({check['status']}): {check['checked']} holders checked, "
+        f"{check['unexplained']} colours nothing on the trail explains" + ("\n  " + "\n  ".join(lines) if lines else ""),
+    )
+    if check["unexplained"]:
+        raise typer.Exit(ExitCode.REFUSED)
+
+
 def _signature_check(pem: str) -> Any:
     """bytes, base64 signature -> whether the ECDSA P-256 SHA-256 signature verifies with ``pem``."""
     import base64

@@ -31,6 +31,8 @@ class Settings(BaseModel):
     change_replay_url: str = Field("", alias="CHANGE_REPLAY_QUEUE_URL")
     recompute_dead_letters_url: str = Field("", alias="RECOMPUTE_DEAD_LETTERS_URL")
     notify_queue_url: str = Field("", alias="NOTIFY_QUEUE_URL")
+    colour_check_queue_url: str = Field("", alias="COLOUR_CHECK_QUEUE_URL")
+    colour_check_dead_letters_url: str = Field("", alias="COLOUR_CHECK_DEAD_LETTERS_URL")
     notify_dead_letters_url: str = Field("", alias="NOTIFY_DEAD_LETTERS_URL")
     event_bus_name: str = Field("", alias="EVENT_BUS_NAME")
     signing_key_secret: str = Field("", alias="SIGNING_KEY_SECRET")

@@ -45,6 +45,7 @@ if TYPE_CHECKING:
     from healthcode.usecases.changes import Changes
     from healthcode.usecases.checkpoints import Checkpoints
     from healthcode.usecases.codecheck import CodeCheck
+    from healthcode.usecases.colourcheck import ColourChecks
     from healthcode.usecases.consequences import Consequences
     from healthcode.usecases.notify import DeliveryLogView, Inboxes, Notifier, Offices
     from healthcode.usecases.overrides import Overrides
@@ -152,6 +153,16 @@ class Services:
         return Official(who.sub, person, who.scopes)
 
     @cached_property
+    def colour_checks(self) -> ColourChecks:
+        from healthcode.adapters.colourchecks import DynamoColourChecks, SqsSegments
+        from healthcode.usecases.colourcheck import ColourChecks
+
+        s = self.settings
+        store = DynamoColourChecks(self.clients.get("dynamodb"), s.runs_table)
+        queue = SqsSegments(self.clients.get("sqs"), s.colour_check_queue_url)
+        return ColourChecks(self.holders, self.recolor, self.override_store, store, queue.send, s.full_run_segments)
+
+    @cached_property
     def redrive(self) -> Redrive:
         from healthcode.adapters.redrive import SqsDeadLetters, StreamRecords
         from healthcode.usecases.redrive import Lane, Redrive
@@ -161,6 +172,7 @@ class Services:
             Lane("changes", s.change_dead_letters_url, s.change_replay_url),
             Lane("rescoring", s.recompute_dead_letters_url, s.recompute_queue_url),
             Lane("notifications", s.notify_dead_letters_url, s.notify_queue_url),
+            Lane("colour checks", s.colour_check_dead_letters_url, s.colour_check_queue_url),
         ]
         sqs = self.clients.get("sqs")
         return Redrive(SqsDeadLetters(sqs), StreamRecords(self.clients.get("dynamodbstreams")), lanes)

@@ -101,3 +101,37 @@ def test_the_signed_digests_catch_an_edited_deleted_or_inserted_last_record(stac
     )
     slipped = verify(stack)
     assert slipped.returncode == 1 and "deleted or inserted" in slipped.stdout, slipped.stdout
+
+
+def test_a_colour_written_straight_into_the_table_is_reported_by_the_colour_check(stack):
+    from tests.people import application, resident_id
+
+    r = stack.call("POST", "/v1/applications", application(resident_id("410105", seq="931")), sub="cc-depositor")
+    assert r.status_code == 200 and r.json()["color"] == "green"
+    db = boto3.client(
+        "dynamodb", endpoint_url=stack.aws, region_name="us-east-1", aws_access_key_id="l", aws_secret_access_key="l"
+    )
+    table = next(t for t in db.list_tables()["TableNames"] if "HoldersTable" in t)
+    code_id = json.loads(base64.urlsafe_b64decode(r.json()["token"]["value"].split(".")[1] + "=="))["cid"]
+    (item,) = db.query(
+        TableName=table,
+        IndexName="by_code",
+        KeyConditionExpression="code_id = :c",
+        ExpressionAttributeValues={":c": {"S": code_id}},
+    )["Items"]
+    item = db.get_item(TableName=table, Key={"holder_id": item["holder_id"]})["Item"]
+    doc = json.loads(item["doc"]["S"]) | {"color": "red"}
+    db.put_item(TableName=table, Item=item | {"doc": {"S": json.dumps(doc)}, "color": {"S": "red"}})
+
+    out = subprocess.run(
+        [sys.executable, "-m", "healthcode_ops", "--url", stack.base, "--json", "audit", "colours", "--wait"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert out.returncode == 1, out.stdout + out.stderr
+    report = json.loads(out.stdout)
+    mine = [f for f in report["findings"] if f["holder_id"] == item["holder_id"]["S"]]
+    assert mine and (mine[0]["stored"], mine[0]["expected"]) == ("red", ["green"]), report
+    latest = stack.call("GET", "/admin/v1/audit/colour-checks/latest", sub="cc-auditor", roles=("auditor",)).json()
+    assert latest["check_id"] == report["check_id"] and latest["unexplained"] >= 1

@@ -59,6 +59,7 @@ def test_every_handler_in_the_template_resolves_to_a_callable():
         "StatsFunction",
         "RedriveFunction",
         "AuditDigestFunction",
+        "ColourCheckFunction",
     }
     for spec in T.functions.values():
         assert spec.module_path.is_file(), spec.module_path
@@ -149,12 +150,15 @@ def test_the_surge_plan_is_in_the_template_not_only_on_paper():
     assert T.parameter_defaults()["FullRunSegments"] == "64"
 
 
-def test_least_privilege_only_full_runs_may_scan_holders_and_nobody_deletes_them():
+def test_least_privilege_only_full_runs_and_colour_checks_may_scan_holders_and_nobody_deletes_them():
     for logical in T.functions:
         for action, resources in _actions(logical).items():
             if "HoldersTable" in " ".join(resources):
                 assert action not in {"dynamodb:DeleteItem", "dynamodb:*"}, (logical, action)
-                assert action != "dynamodb:Scan" or logical == "RecomputeFunction", (logical, action)
+                assert action != "dynamodb:Scan" or logical in ("RecomputeFunction", "ColourCheckFunction"), logical
+    # the colour check reads holders and writes none: it reports, an auditor's report is the evidence
+    checks = _actions("ColourCheckFunction")
+    assert not any("HoldersTable" in " ".join(r) for a, r in checks.items() if a != "dynamodb:Scan")
 
 
 def test_queues_and_schedules_never_keep_the_dangerous_defaults():
@@ -245,8 +249,8 @@ def test_routes_that_need_a_scope_declare_it_to_the_gateways_jwt_authorizer():
             assert route.scopes == ("community_worker", "health_admin"), route
         elif route.path.startswith("/admin/v1/tasks/"):
             assert route.scopes == ("community_worker",), route  # acknowledging is the office's act
-        elif route.path == "/admin/v1/audit":
-            assert route.scopes == ("auditor",), route  # reads the trail, can change nothing
+        elif route.path == "/admin/v1/audit" or route.path.startswith("/admin/v1/audit/"):
+            assert route.scopes == ("auditor",), route  # reads the trail and checks colours, can change nothing
         elif route.path == "/admin/v1/overrides" and route.method == "POST":
             assert route.scopes == ("health_admin",), route  # proposing is a health_admin's act
         elif route.path.startswith("/admin/v1/overrides"):
@@ -299,6 +303,7 @@ def test_every_dead_letter_queue_of_a_consumer_is_swept_back_to_where_it_is_done
         env["CHANGE_DEAD_LETTERS_URL"]["Ref"]: env["CHANGE_REPLAY_QUEUE_URL"]["Ref"],
         env["RECOMPUTE_DEAD_LETTERS_URL"]["Ref"]: env["RECOMPUTE_QUEUE_URL"]["Ref"],
         env["NOTIFY_DEAD_LETTERS_URL"]["Ref"]: env["NOTIFY_QUEUE_URL"]["Ref"],
+        env["COLOUR_CHECK_DEAD_LETTERS_URL"]["Ref"]: env["COLOUR_CHECK_QUEUE_URL"]["Ref"],
     }
     for logical, spec in T.functions.items():
         for source in spec.properties.get("Events", {}).values():

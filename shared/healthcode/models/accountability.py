@@ -55,6 +55,28 @@ class AuditDayView(_Response):
     problems: list[str]
 
 
+class ColourCheckRequest(_Request):
+    reason: Annotated[StrictStr, Field(min_length=5, max_length=500, description="why the check is run now (on the trail)")]
+
+
+class ColourFinding(_Response):
+    holder_id: str
+    stored: Color
+    expected: list[Color] = Field(description="what the holder's facts, the rules and the trail give")
+    problems: list[str]
+
+
+class ColourCheckView(_Response):
+    check_id: str
+    status: Literal["running", "done"]
+    by: str
+    started_at: datetime
+    finished_at: datetime | None = None
+    checked: int = Field(description="holders checked so far")
+    unexplained: int = Field(description="stored colours nothing on the trail explains (exact)")
+    findings: list[ColourFinding] = Field(description="the first 200 of them")
+
+
 class AuditDigestView(_Response):
     period: str = Field(description="the hour it covers, YYYY-MM-DDTHH (Asia/Shanghai): the day's chain up to its end")
     day: str
