@@ -320,15 +320,16 @@ def approve_override(override_id: OverrideId):
 
 @app.post(
     "/admin/v1/overrides/<override_id>/withdrawal",
-    summary="Withdraw an override (its proposer or an approver): its holders are rescored without it",
+    summary="Withdraw an override (its proposer or an approver; in force, a second person confirms): its holders are rescored without it",
     responses=documented(200, OverrideView, 401, 403, 404, 413, 415, 422, 503),
 )
 def withdraw_override(override_id: OverrideId):
     who = caller(app)
-    view, withdrawn = services().overrides.withdraw(override_id, services().official(who), clock.now())
+    view, changed = services().overrides.withdraw(override_id, services().official(who), clock.now())
     before = {"status": "in_force" if view.in_force_since else "awaiting_approval"}
-    after = {"status": view.status}
-    audit(who, "override withdrawn", override_id, before, after, repeated=not withdrawn, holders=view.holders)
+    after = {"status": view.status, "withdrawal_requested_by": view.withdrawal_requested_by}
+    act = "override withdrawn" if view.status == "withdrawn" else "override withdrawal asked (a second person confirms)"
+    audit(who, act, override_id, before, after, repeated=not changed, holders=view.holders)
     return json_response(view)
 
 

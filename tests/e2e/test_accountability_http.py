@@ -95,7 +95,9 @@ def test_the_zhengzhou_attempt_needs_two_approvals_and_a_director_and_every_act_
     wait_for(history_says_appeal, "the upheld appeal in the holder's history")
 
     # the approver withdraws the rest: everyone is green again
-    r = as_(B, stack, "POST", f"/admin/v1/overrides/{oid}/withdrawal")
+    r = as_(B, stack, "POST", f"/admin/v1/overrides/{oid}/withdrawal")  # in force: asked, a second person confirms
+    assert r.status_code == 200 and r.json()["status"] == "in_force" and r.json()["withdrawal_requested_by"] == B[0]
+    r = as_(A, stack, "POST", f"/admin/v1/overrides/{oid}/withdrawal")
     assert r.status_code == 200 and r.json()["status"] == "withdrawn"
     wait_for(lambda: set(colours(stack, subs)) == {"green"}, "every depositor's code is green again")
 
@@ -106,8 +108,10 @@ def test_the_zhengzhou_attempt_needs_two_approvals_and_a_director_and_every_act_
         ("override proposed", "zz-officer-a"),
         ("override approved", "zz-officer-b"),
         ("override approved", "zz-director"),
+        ("appeal filed", "zz-depositor-0"),
         ("appeal decided", "zz-officer-b"),
-        ("override withdrawn", "zz-officer-b"),
+        ("override withdrawal asked (a second person confirms)", "zz-officer-b"),
+        ("override withdrawn", "zz-officer-a"),
     ]
     assert len(mine[0]["holders"]) == 50 and all(n not in json.dumps(trail) for n in numbers)
     assert all(d["chain_intact"] for d in trail["days"])

@@ -74,6 +74,10 @@ ROUTES = [
     ("GET", f"/admin/v1/overrides/{OV}", None, DIRECTOR),
     ("POST", f"/admin/v1/overrides/{OV}/approval", None, DIRECTOR),
     ("POST", f"/admin/v1/overrides/{OV}/withdrawal", None, DIRECTOR),
+    # issues 29 and 30: a partner's reinstatement (health_admin); colour checks (the auditor's)
+    ("POST", "/admin/v1/partners/x1/reinstate", {"reason": "checked by phone"}, ADMIN),
+    ("POST", "/admin/v1/audit/colour-checks", {"reason": "authorization test"}, ("auditor",)),
+    ("GET", "/admin/v1/audit/colour-checks/latest", None, ("auditor",)),
 ]
 ROLES = ("resident", "checkpoint", "health_admin", "health_director", "auditor", "partner", "community_worker")
 

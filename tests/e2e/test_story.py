@@ -118,8 +118,10 @@ def test_the_daily_schedule_fires_once_when_the_dev_clock_passes_it(stack):
     )
     assert stack.call("POST", "/v1/applications", body, sub="sched").json()["color"] == "yellow"
     # once for the 13 days passed: the daily rescoring, the statistics' nightly reconciliation, and each
-    # rate(...) schedule once (the notify sweep, the statistics' sums, the key refresher)
-    every = ["Daily", "Nightly", "NotifyFunction", "StatsFunction", "RefreshPartnerKeysFunction"]
+    # rate(...) schedule once (the notify sweep, the statistics' sums, the key refresher, the redrive
+    # sweep, the audit digests); the nightly colour check
+    every = ["Daily", "Nightly", "NightlyColourCheck", "NotifyFunction", "StatsFunction", "RefreshPartnerKeysFunction"]
+    every += ["RedriveFunction", "AuditDigestFunction"]
     assert sorted(stack.set_clock("2020-03-14T00:04:00+08:00")) == sorted(every)
     assert stack.set_clock("2020-03-14T00:04:30+08:00") == []  # less than any period
     fired = stack.set_clock("2020-03-14T00:06:00+08:00")  # 00:05 Asia/Shanghai, and a minute and a half

@@ -106,7 +106,13 @@ def test_an_override_ends_after_its_last_day_and_a_withdrawal_ends_it_at_once(sy
     )
     assert outsider.status == 403
     w = system.http("POST", f"/admin/v1/overrides/{ov2['override_id']}/withdrawal", claims=B)  # the approver may
-    assert w.status == 200 and w.json()["status"] == "withdrawn" and w.json()["withdrawn_by"] == "officer-b"
+    # in force, a withdrawal lowers colours: the approver asks, a second person confirms
+    assert w.status == 200 and w.json()["status"] == "in_force" and w.json()["withdrawal_requested_by"] == "officer-b"
+    assert colour(system, "p611")["color"] == "yellow"
+    same = system.http("POST", f"/admin/v1/overrides/{ov2['override_id']}/withdrawal", claims=B)
+    assert same.status == 200 and same.json()["status"] == "in_force"  # asking again changes nothing
+    w = system.http("POST", f"/admin/v1/overrides/{ov2['override_id']}/withdrawal", claims=A)
+    assert w.status == 200 and w.json()["status"] == "withdrawn" and w.json()["withdrawn_by"] == "officer-a"
     system.settle()
     assert colour(system, "p611")["color"] == "green"
     causes = [h["cause"] for h in system.resident("p611")("GET", "/v1/codes/me/history").json()["items"]]

@@ -145,3 +145,23 @@ def test_appeal_filings_dependants_and_task_acknowledgements_are_on_the_trail(sy
     assert ("task acknowledged", "worker-1", tasks[0]["task_id"]) in acts
     assert all(day["chain_intact"] for day in trail["days"])
     assert kid not in json.dumps(trail)  # never an ID number
+
+
+def test_two_admins_splitting_a_bulk_act_still_need_the_director(system):
+    numbers = [resident_id(born="19850101", seq=f"{n:03d}") for n in range(30)]
+    for i, number in enumerate(numbers):
+        system.resident(f"depositor-{i}")("POST", "/v1/applications", application(number))
+
+    def proposal(part):
+        return {
+            "holders": [{"id_type": "resident_id", "id_number": n} for n in part],
+            "color": "red",
+            "reason": "depositors to be kept from the bank",
+            "until": system.now.date().isoformat(),
+        }
+
+    first = system.http("POST", "/admin/v1/overrides", proposal(numbers[:15]), claims=official("a1", LI))
+    second = system.http("POST", "/admin/v1/overrides", proposal(numbers[15:]), claims=official("a2", OTHER))
+    assert first.status == 202 and second.status == 202
+    assert first.json()["bulk"] is False  # 15 holders: under the threshold (20)
+    assert second.json()["bulk"] is True and "health_director" in second.json()["approvals_needed"]

@@ -127,11 +127,11 @@ class DynamoOverrides(_Records):
             counts.append(int(out.get("Item", {}).get("holders", {"N": "0"})["N"]))
         return counts[0], counts[1]
 
-    def create(self, rec: OverrideRecord, seen_this_hour: int) -> bool:
-        """Store a new override and count its holders against its proposer's hour, in one transaction.
-        False: it exists already (a retry). :class:`VersionConflict`: the proposer's count moved
-        since it was read (another proposal raced this one); read it again."""
-        counter = {self.key: _s(f"count#{rec.proposed_by}#{hour_of(rec.proposed_at)}")}
+    def create(self, rec: OverrideRecord, seen_this_hour: int, counter_of: str | None = None) -> bool:
+        """Store a new override and count its holders against the hour of ``counter_of`` (default: its
+        proposer), in one transaction. False: it exists already (a retry). :class:`VersionConflict`: the
+        count moved since it was read (another proposal raced this one); read it again."""
+        counter = {self.key: _s(f"count#{counter_of or rec.proposed_by}#{hour_of(rec.proposed_at)}")}
         expires = int((rec.proposed_at + timedelta(days=COUNTER_DAYS)).timestamp())
         try:
             transact(

@@ -133,6 +133,9 @@ class OverrideView(_Response):
     proposed_at: datetime
     approved_by: list[str] = []
     in_force_since: datetime | None = None
+    withdrawal_requested_by: str | None = Field(
+        default=None, description="in force, a withdrawal asked for by this account: a second person confirms it"
+    )
     withdrawn_by: str | None = None
     withdrawn_at: datetime | None = None
 
@@ -220,6 +223,8 @@ class OverrideRecord(_Stored):
     approvals: dict[str, str] = {}  # slot (health_admin | health_director) -> who approved
     approver_persons: list[str] = []
     in_force_since: datetime | None = None
+    withdrawal_requested_by: str | None = None
+    withdrawal_requested_person: str | None = None
     withdrawn_by: str | None = None
     withdrawn_at: datetime | None = None
     released: list[str] = []  # holders an upheld appeal took out of it

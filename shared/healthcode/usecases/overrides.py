@@ -1,6 +1,6 @@
 """Overrides under dual control: a health_admin proposes a colour for some holders (with a reason and
-an expiry); it has no effect until a different health_admin approves it, and a bulk one (more than the
-threshold of holders in an hour by one proposer) also needs a health_director. The proposer or an
+an expiry); it has no effect until a different person approves it, and a bulk one (more than the
+threshold of holders proposed in an hour, by everyone together) also needs a health_director. The proposer or an
 approver may withdraw it. In force, it is carried on each holder and applied by the pure rules
 (:func:`healthcode.scoring.rules.evaluate`): first among the reasons, never making a listed case green,
 gone the day after its last day. Written holders are rescored from the holders table's stream."""
@@ -40,6 +40,7 @@ logger = Logger(child=True)
 ADMIN = "health_admin"
 DIRECTOR = "health_director"
 ATTEMPTS = 5
+EVERYONE = "*"  # the hourly count of holders in proposals, whoever proposed them
 
 
 class Overrides:
@@ -111,7 +112,8 @@ class Overrides:
             existing = self._store.get(override_id)
             if existing is not None:
                 return self._view(existing, today), False
-            earlier, this_hour = self._store.proposed_since(by, now)
+            # bulk is counted across every proposer: two officials splitting one act still need the director
+            earlier, this_hour = self._store.proposed_since(EVERYONE, now)
             rec = OverrideRecord(
                 override_id=override_id,
                 status="awaiting_approval",
@@ -125,7 +127,7 @@ class Overrides:
                 proposer_person=person,
             )
             try:
-                created = self._store.create(rec, this_hour)
+                created = self._store.create(rec, this_hour, EVERYONE)
             except VersionConflict:
                 continue  # another proposal by the same person counted first: count again
             if created:
@@ -186,27 +188,38 @@ class Overrides:
         raise Unavailable("The override is being changed by someone else; try again.", retry_after=1)
 
     def withdraw(self, override_id: str, who: Official, now: datetime) -> tuple[OverrideView, bool]:
-        """Withdraw (the proposer or an approver, identified): awaiting, it never takes effect; in force,
-        its holders are rescored without it. Returns it and whether this call withdrew it."""
-        _identified(who, "withdraw an override")
+        """Withdraw. Awaiting approval (or past its last day) it never takes effect: its proposer or an
+        approver withdraws it alone. In force it changes colours, so it takes two people: its proposer or
+        an approver asks, a second person (another identity) confirms, and its holders are rescored
+        without it. Returns it and whether this call changed it."""
+        person = _identified(who, "withdraw an override")
         by = who.sub
         today = local_day(now, self._rulesets.at(now))
         for _ in range(ATTEMPTS):
             rec = self._get(override_id)
-            if by != rec.proposed_by and by not in rec.approvals.values():
-                raise Forbidden("Only the override's proposer or one of its approvers may withdraw it.")
             if rec.status == "withdrawn":
                 if rec.in_force_since is not None:
                     self._write_holders(rec, now, remove=True)  # a retry: finish what it started
                 return self._view(rec, today), False
+            in_force = rec.status == "in_force" and rec.until >= today
+            asked = rec.withdrawal_requested_person
+            if in_force and asked is not None and person != asked:
+                update: dict[str, object] = {"status": "withdrawn", "withdrawn_by": by, "withdrawn_at": now}
+            else:
+                if by != rec.proposed_by and by not in rec.approvals.values():
+                    raise Forbidden("Only the override's proposer or one of its approvers may withdraw it.")
+                if in_force and asked is not None:
+                    return self._view(rec, today), False  # asked already: a second person confirms
+                if in_force:
+                    update = {"withdrawal_requested_by": by, "withdrawal_requested_person": person}
+                else:
+                    update = {"status": "withdrawn", "withdrawn_by": by, "withdrawn_at": now}
             try:
-                saved = self._store.save(
-                    rec.model_copy(update={"status": "withdrawn", "withdrawn_by": by, "withdrawn_at": now})
-                )
+                saved = self._store.save(rec.model_copy(update=update))
             except VersionConflict:
                 continue
-            logger.info("override withdrawn", extra={"override_id": override_id})
-            if saved.in_force_since is not None:
+            logger.info("override withdrawal", extra={"override_id": override_id, "status": saved.status})
+            if saved.status == "withdrawn" and saved.in_force_since is not None:
                 self._write_holders(saved, now, remove=True)
             return self._view(saved, today), True
         raise Unavailable("The override is being changed by someone else; try again.", retry_after=1)
