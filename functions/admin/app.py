@@ -347,7 +347,7 @@ def list_appeals(
 
 @app.post(
     "/admin/v1/appeals/<appeal_id>/decision",
-    summary="Uphold an appeal (its correction rescores the holder at once) or reject it, with a reason the holder reads",
+    summary="Uphold an appeal (clearing a case or lowering a colour: a second person confirms) or reject it, with a reason the holder reads",
     responses=documented(200, AppealView, 400, 401, 403, 404, 409, 413, 415, 422, 503),
 )
 def decide_appeal(appeal_id: AppealId, body: AppealDecisionRequest):
@@ -356,7 +356,8 @@ def decide_appeal(appeal_id: AppealId, body: AppealDecisionRequest):
     after = {"status": view.status, "reason": view.decision_reason, "color_after": view.color_after}
     after |= {"correction": body.correction.model_dump(mode="json", exclude_none=True)} if body.correction else {}
     before = {"status": "open", "factor": view.factor}  # a decision always finds the appeal open
-    audit(who, "appeal decided", appeal_id, before, after, repeated=not decided, holders=[view.holder_id])
+    act = "appeal decided" if view.status != "open" else "appeal uphold proposed (a second person confirms)"
+    audit(who, act, appeal_id, before, after, repeated=not decided, holders=[view.holder_id])
     return json_response(view)
 
 

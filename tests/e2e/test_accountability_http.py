@@ -79,13 +79,11 @@ def test_the_zhengzhou_attempt_needs_two_approvals_and_a_director_and_every_act_
     r = stack.call("POST", "/v1/appeals", {"factor": "override", "reason": "I only asked for my savings"}, sub=subs[0])
     assert r.status_code == 201, r.text
     appeal = r.json()
-    decided = as_(
-        B,
-        stack,
-        "POST",
-        f"/admin/v1/appeals/{appeal['appeal_id']}/decision",
-        {"decision": "uphold", "reason": "no health ground for red"},
-    )
+    path = f"/admin/v1/appeals/{appeal['appeal_id']}/decision"
+    decision = {"decision": "uphold", "reason": "no health ground for red"}
+    proposed = as_(A, stack, "POST", path, decision)  # lowering a colour: one proposes, a second confirms
+    assert proposed.status_code == 200 and proposed.json()["status"] == "open", proposed.text
+    decided = as_(B, stack, "POST", path, decision)
     assert decided.status_code == 200 and decided.json()["color_after"] == "green", decided.text
 
     def history_says_appeal():
@@ -109,6 +107,7 @@ def test_the_zhengzhou_attempt_needs_two_approvals_and_a_director_and_every_act_
         ("override approved", "zz-officer-b"),
         ("override approved", "zz-director"),
         ("appeal filed", "zz-depositor-0"),
+        ("appeal uphold proposed (a second person confirms)", "zz-officer-a"),
         ("appeal decided", "zz-officer-b"),
         ("override withdrawal asked (a second person confirms)", "zz-officer-b"),
         ("override withdrawn", "zz-officer-a"),

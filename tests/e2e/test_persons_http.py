@@ -46,13 +46,16 @@ def test_one_official_with_two_accounts_cannot_bend_their_own_or_anothers_colour
     assert second.status_code == 403 and "proposer" in second.json()["detail"]
     assert stack.call("GET", "/v1/codes/me", sub="pp-holder").json()["color"] == "yellow"
 
-    # another person decides li's appeal; the case listed again afterwards, the old decision resent is a 409
+    # two other people decide li's appeal (clearing a case takes two); the case listed again afterwards, the
+    # old decision resent is a 409
     path = f"/admin/v1/appeals/{appeal['appeal_id']}/decision"
-    assert admin(stack, "pp-zhang", ZHANG, "POST", path, decision).status_code == 200
+    assert admin(stack, "pp-zhang", ZHANG, "POST", path, decision).json()["status"] == "open"
+    zhao = ("resident_id", resident_id("330106", born="19790304", seq="614"))
+    assert admin(stack, "pp-zhao", zhao, "POST", path, decision).status_code == 200
     assert stack.call("GET", "/v1/codes/me", sub=li_home, identity=LI).json()["color"] == "green"
     assert admin(stack, "pp-zhang", ZHANG, "POST", "/admin/v1/cases", case).status_code == 202
     stack.settle()
-    stale = admin(stack, "pp-zhang", ZHANG, "POST", path, decision)
+    stale = admin(stack, "pp-zhao", zhao, "POST", path, decision)
     assert stale.status_code == 409, stale.text
     assert stack.call("GET", "/v1/codes/me", sub=li_home, identity=LI).json()["color"] == "red"
 

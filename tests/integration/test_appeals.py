@@ -10,6 +10,15 @@ from datetime import timedelta
 from tests.people import application, resident_id
 
 B = {"sub": "officer-b", "scope": "health_admin"}
+C = {"sub": "officer-c", "scope": "health_admin"}
+
+
+def upheld_by_two(system, path, body, first=None, second=B):
+    """Upholding an appeal that clears a case or lowers a colour: one person proposes, another confirms."""
+    proposed = system.http("POST", path, body, claims=first or {"sub": "officer-1", "scope": "health_admin"})
+    assert proposed.status == 200 and proposed.json()["status"] == "open", proposed.body
+    assert proposed.json()["uphold_proposed_by"] is not None
+    return system.http("POST", path, body, claims=second)
 
 
 def listed(system, number, status="confirmed", **extra):
@@ -45,11 +54,13 @@ def test_an_upheld_appeal_turns_a_wrongly_listed_holder_green_with_the_reason_in
 
     open_ = system.admin("GET", "/admin/v1/appeals?status=open").json()
     assert [a["appeal_id"] for a in open_["items"]] == [appeal["appeal_id"]] and open_["overdue"] == 0
-    decided = system.admin(
-        "POST",
-        f"/admin/v1/appeals/{appeal['appeal_id']}/decision",
-        {"decision": "uphold", "reason": "wrong ID number on the hospital list"},
-    )
+    path = f"/admin/v1/appeals/{appeal['appeal_id']}/decision"
+    decision = {"decision": "uphold", "reason": "wrong ID number on the hospital list"}
+    proposed = system.admin("POST", path, decision)  # clearing a case: one person is not enough
+    assert proposed.json()["status"] == "open" and proposed.json()["uphold_proposed_by"] == "officer-1"
+    assert me("GET", "/v1/codes/me").json()["color"] == "red"
+    assert system.admin("POST", path, decision).json()["status"] == "open"  # the same person again: nothing
+    decided = system.http("POST", path, decision, claims=B)
     assert decided.status == 200, decided.body
     assert decided.json()["status"] == "upheld" and decided.json()["color_after"] == "green"
     assert me("GET", "/v1/codes/me").json()["color"] == "green"
@@ -64,11 +75,7 @@ def test_an_upheld_appeal_turns_a_wrongly_listed_holder_green_with_the_reason_in
         "POST", f"/admin/v1/appeals/{appeal['appeal_id']}/decision", {"decision": "reject", "reason": "changed my mind"}
     )
     assert again.status == 409
-    retry = system.admin(
-        "POST",
-        f"/admin/v1/appeals/{appeal['appeal_id']}/decision",
-        {"decision": "uphold", "reason": "wrong ID number on the hospital list"},
-    )
+    retry = system.http("POST", path, decision, claims=B)
     assert retry.status == 200
     # with the decision made, the same factor can be appealed again (nothing to appeal now: green)
     assert me("POST", "/v1/appeals", {"factor": "case", "reason": "just checking again"}).status == 422
@@ -123,9 +130,8 @@ def test_a_mistaken_stay_is_removed_by_naming_it(system):
     nothing = system.admin("POST", url, {"decision": "uphold", "reason": "typo", "correction": {"region": "110101"}})
     assert nothing.status == 422
     assert me("GET", "/v1/appeals/mine").json()["items"][0]["status"] == "open"  # nothing stored by the refusals
-    ok = system.admin(
-        "POST", url, {"decision": "uphold", "reason": "typo in the declaration", "correction": {"region": "420106"}}
-    )
+    fix = {"decision": "uphold", "reason": "typo in the declaration", "correction": {"region": "420106"}}
+    ok = upheld_by_two(system, url, fix)
     assert ok.json()["color_after"] == "green"
     code = me("GET", "/v1/codes/me").json()
     assert code["color"] == "green" and "420106" not in str(code["reasons"])
@@ -192,11 +198,12 @@ def test_an_upheld_appeal_against_an_override_takes_the_holder_out_of_it(system)
     assert me("GET", "/v1/codes/me").json()["color"] == "red"
     a = me("POST", "/v1/appeals", {"factor": "override", "reason": "I am a depositor, not a health risk"}).json()
     assert a["reasons_then"][0]["detail"].startswith("override by the health authority: protest at the bank")
-    r = system.http(
-        "POST",
+    r = upheld_by_two(
+        system,
         f"/admin/v1/appeals/{a['appeal_id']}/decision",
         {"decision": "uphold", "reason": "no health ground"},
-        claims=B,
+        first=B,
+        second=C,
     )
     assert r.json()["color_after"] == "green"
     # a retried approval of the override cannot put the holder back under it
@@ -218,8 +225,8 @@ def test_a_guardian_appeals_for_a_dependant_and_nobody_else_can(system):
     r = grandma("POST", "/v1/appeals", body)
     assert r.status == 201 and r.json()["masked_name"] == dep["masked_name"]
     assert stranger("GET", "/v1/appeals/mine").json()["items"] == []
-    decided = system.admin(
-        "POST",
+    decided = upheld_by_two(
+        system,
         f"/admin/v1/appeals/{r.json()['appeal_id']}/decision",
         {"decision": "uphold", "reason": "device fault confirmed"},
     )

@@ -199,6 +199,9 @@ class AppealView(_Response):
     decided_by: str | None = None
     decision_reason: str | None = None
     color_after: Color | None = Field(default=None, description="upheld: the colour after the correction")
+    uphold_proposed_by: str | None = Field(
+        default=None, description="open: upholding it lowers a colour or clears a case; a second person confirms"
+    )
 
 
 class AppealsView(_Response):
@@ -247,6 +250,8 @@ class AppealRecord(_Stored):
     decided_at: datetime | None = None
     decided_by: str | None = None
     decided_by_person: str | None = None
+    uphold_proposed_by: str | None = None
+    uphold_proposed_person: str | None = None
     decision_reason: str | None = None
     correction: dict[str, Any] | None = None
     corrected: bool = False  # an upheld appeal's correction was written (a resend never writes it again)

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 
 logger = Logger(child=True)
 ATTEMPTS = 5
+RANK = {"green": 0, "yellow": 1, "red": 2}
 # the appealed factor -> the reason factors of a code it covers
 REASON_FACTORS: dict[str, tuple[str, ...]] = {
     "case": ("confirmed", "suspected"),
@@ -148,10 +149,26 @@ class Appeals:
             correction: dict[str, Any] | None = None
             if req.decision == "uphold":
                 fix = req.correction or Correction()
-                problem = _correction_problem(rec.factor, fix, h, self._rulesets.at(now).fever_temperature)
+                fever_at = self._rulesets.at(now).fever_temperature
+                problem = _correction_problem(rec.factor, fix, h, fever_at)
                 if problem:
                     raise InvalidInput("The correction removes nothing.", [problem])
                 correction = fix.model_dump(mode="json", exclude_none=True)
+                corrected = _remover(rec.factor, fix, now, fever_at)(h)
+                lowers = rec.factor == "case" or (
+                    corrected is not None and RANK[self._recolor.assess(corrected, now).color.value] < RANK[h.color.value]
+                )
+                if lowers and rec.uphold_proposed_person in (None, person):
+                    # clearing a case or lowering a colour takes two people: this one proposes it
+                    if rec.uphold_proposed_person == person:
+                        return self._view(rec, now), False  # proposed already: a second person confirms
+                    asked = rec.model_copy(update={"uphold_proposed_by": by.sub, "uphold_proposed_person": person})
+                    try:
+                        saved = self._store.save(asked)
+                    except VersionConflict:
+                        continue
+                    logger.info("appeal uphold proposed", extra={"appeal_id": appeal_id})
+                    return self._view(saved, now), True
             decided = rec.model_copy(
                 update={
                     "status": "upheld" if req.decision == "uphold" else "rejected",
