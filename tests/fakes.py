@@ -256,6 +256,9 @@ class FakeRulesets:
     def versions(self, force: bool = False) -> list[Ruleset]:
         return sorted([load_ruleset("v1"), *self.published.values()], key=lambda r: r.effective_from)
 
+    def withdrawn(self, version: str) -> bool:
+        return False
+
     def publish(self, ruleset: Ruleset) -> None:
         if ruleset.version in self.published or ruleset.version == "v1":
             raise Conflict(f"Ruleset version {ruleset.version} exists already; versions are never replaced.")

@@ -41,6 +41,7 @@ from healthcode.models import (
     RescoringView,
     RulesetPublishRequest,
     RulesetView,
+    RulesetWithdrawalView,
     RunView,
     TasksView,
     TaskView,
@@ -171,6 +172,19 @@ def approve_ruleset(version: Annotated[str, Path(max_length=64)]):
     view = services().authority.approve_ruleset(version, who.sub)
     audit(who, "emergency ruleset approved", version, None, view.model_dump(mode="json"))
     return json_response(view, status=201)
+
+
+@app.delete(
+    "/admin/v1/rulesets/<version>",
+    summary="Withdraw an announced ruleset before it applies: one person asks, a second confirms with the same request",
+    responses=documented(200, RulesetWithdrawalView, 401, 403, 404, 409, 422),
+)
+def withdraw_ruleset(version: Annotated[str, Path(pattern=r"^v[0-9]{1,6}$")]):
+    who = caller(app)
+    outcome = services().authority.withdraw_ruleset(version, services().official(who), clock.now())
+    act = "ruleset withdrawn" if outcome["status"] == "withdrawn" else "ruleset withdrawal asked (a second person confirms)"
+    audit(who, act, version, {"status": "announced"}, outcome)
+    return json_response(RulesetWithdrawalView.model_validate(outcome))
 
 
 @app.put(

@@ -78,6 +78,7 @@ ROUTES = [
     ("POST", "/admin/v1/partners/x1/reinstate", {"reason": "checked by phone"}, ADMIN),
     ("POST", "/admin/v1/audit/colour-checks", {"reason": "authorization test"}, ("auditor",)),
     ("GET", "/admin/v1/audit/colour-checks/latest", None, ("auditor",)),
+    ("DELETE", "/admin/v1/rulesets/v99999", None, ADMIN),
 ]
 ROLES = ("resident", "checkpoint", "health_admin", "health_director", "auditor", "partner", "community_worker")
 

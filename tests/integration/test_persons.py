@@ -169,3 +169,33 @@ def test_two_admins_splitting_a_bulk_act_still_need_the_director(system):
     assert first.status == 202 and second.status == 202
     assert first.json()["bulk"] is False  # 15 holders: under the threshold (20)
     assert second.json()["bulk"] is True and "health_director" in second.json()["approvals_needed"]
+
+
+def test_an_announced_ruleset_is_withdrawn_before_it_applies_by_two_people_on_the_trail(system):
+    from datetime import timedelta
+
+    from healthcode.scoring.ruleset import load_ruleset
+
+    ahead = (system.now + timedelta(days=3)).isoformat()
+    doc = load_ruleset("v1").document | {"version": "v5", "effective_from": ahead, "description": "stricter"}
+    assert system.admin("POST", "/admin/v1/rulesets", {"document": doc}).status in (200, 201)
+    asked = system.http("DELETE", "/admin/v1/rulesets/v5", claims=official("li-work", LI))
+    assert asked.status == 200 and asked.json()["status"] == "withdrawal asked"
+    same = system.http("DELETE", "/admin/v1/rulesets/v5", claims=official("li-second", LI))
+    assert same.json()["status"] == "withdrawal asked"  # the same person's other account: not a second person
+    assert "v5" in [v["version"] for v in system.http("GET", "/v1/rulesets").json()["items"]]
+    done = system.http("DELETE", "/admin/v1/rulesets/v5", claims=official("zhang", resident_id(seq="803")))
+    assert done.status == 200 and done.json() == {
+        "version": "v5",
+        "status": "withdrawn",
+        "asked_by": "li-work",
+        "confirmed_by": "zhang",
+    }
+    assert "v5" not in [v["version"] for v in system.http("GET", "/v1/rulesets").json()["items"]]
+    assert system.admin("POST", "/admin/v1/rulesets", {"document": doc}).status == 409  # its number stays used
+    assert system.http("DELETE", "/admin/v1/rulesets/v1", claims=official("zhang", resident_id(seq="803"))).status == 409
+    day = system.now.date().isoformat()
+    trail = system.http("GET", f"/admin/v1/audit?from={day}", claims={"sub": "a", "scope": "auditor"}).json()
+    acts = [(r["action"], r["actor"]) for r in trail["records"] if r["target"] == "v5"]
+    assert ("ruleset withdrawn", "zhang") in acts
+    assert ("ruleset withdrawal asked (a second person confirms)", "li-work") in acts

@@ -16,6 +16,8 @@ if TYPE_CHECKING:
 
 PATH = "rulesets"
 PENDING = "pending-rulesets"  # emergency publications awaiting a second approval (never read as in force)
+WITHDRAWING = "withdrawing-rulesets"  # an announced version one person asked to withdraw: a second confirms
+WITHDRAWN = "withdrawn-rulesets"  # announced versions withdrawn before they applied (their numbers stay used)
 
 
 class TableProvider(BaseProvider):
@@ -108,6 +110,52 @@ class DynamoRulesets:
             )
         except self._db.exceptions.ConditionalCheckFailedException as exc:
             raise Conflict(f"Ruleset version {ruleset.version} is already awaiting approval.") from exc
+
+    def ask_withdrawal(self, version: str, by: str, person: str, at: datetime) -> dict[str, Any]:
+        """Record one person's request to withdraw an announced version; the request already there if any."""
+        assert self._db is not None
+        doc = {"by": by, "person": person, "at": at.isoformat()}
+        try:
+            self._db.put_item(
+                TableName=self._table,
+                Item={"id": {"S": WITHDRAWING}, "sk": {"S": version}, "value": {"S": json.dumps(doc)}},
+                ConditionExpression="attribute_not_exists(sk)",
+            )
+        except self._db.exceptions.ConditionalCheckFailedException:
+            item = self._db.get_item(
+                TableName=self._table, Key={"id": {"S": WITHDRAWING}, "sk": {"S": version}}, ConsistentRead=True
+            )["Item"]
+            return dict(json.loads(item["value"]["S"]))
+        return doc
+
+    def withdraw(self, ruleset: Ruleset, asked: dict[str, Any], by: str, at: datetime) -> None:
+        """Take an announced version out of the published ones, in one transaction with the record of who
+        asked and who confirmed (its number is never used again)."""
+        assert self._db is not None
+        doc = {"document": ruleset.document, "asked": asked, "confirmed_by": by, "at": at.isoformat()}
+        key = {"id": {"S": PATH}, "sk": {"S": ruleset.version}}
+        self._db.transact_write_items(
+            TransactItems=[
+                {"Delete": {"TableName": self._table, "Key": key, "ConditionExpression": "attribute_exists(sk)"}},
+                {
+                    "Put": {
+                        "TableName": self._table,
+                        "Item": {"id": {"S": WITHDRAWN}, "sk": {"S": ruleset.version}, "value": {"S": json.dumps(doc)}},
+                    }
+                },
+                {"Delete": {"TableName": self._table, "Key": {"id": {"S": WITHDRAWING}, "sk": {"S": ruleset.version}}}},
+            ]
+        )
+        if self._provider is not None:
+            self.versions(force=True)  # this environment's cache forgets it at once
+
+    def withdrawn(self, version: str) -> bool:
+        if self._db is None:
+            return False
+        item = self._db.get_item(
+            TableName=self._table, Key={"id": {"S": WITHDRAWN}, "sk": {"S": version}}, ConsistentRead=True
+        ).get("Item")
+        return item is not None
 
     def proposed(self, version: str) -> dict[str, Any] | None:
         """An emergency publication awaiting approval: its document, who proposed it and why."""

@@ -66,6 +66,7 @@ _WHERE: dict[str, str] = {
     "RulesetListing": "rulesets",
     "RulesetPublishRequest": "rulesets",
     "RulesetView": "rulesets",
+    "RulesetWithdrawalView": "rulesets",
     "RulesetsView": "rulesets",
     "ContactReport": "partner",
     "ContactReportsView": "partner",

@@ -17,6 +17,13 @@ class RulesetPublishRequest(_Request):
     reason: Annotated[StrictStr, Field(min_length=1, max_length=500)] | None = None
 
 
+class RulesetWithdrawalView(_Response):
+    version: str
+    status: Literal["withdrawal asked", "withdrawn"]
+    asked_by: str | None = None
+    confirmed_by: str | None = None
+
+
 class RulesetView(_Response):
     version: str
     effective_from: datetime

@@ -28,6 +28,7 @@ from healthcode.usecases.validation import check_cases
 
 if TYPE_CHECKING:
     from healthcode.adapters.base import RecomputeQueue, RulesetStore, RunLog
+    from healthcode.identity import Official
     from healthcode.usecases.changes import Changes
 
 logger = Logger(child=True)
@@ -113,6 +114,8 @@ class Authority:
         as a retry, another document under it is a conflict.
         """
         ruleset = checked_ruleset(req.document)
+        if self._rulesets.withdrawn(ruleset.version):
+            raise Conflict(f"Ruleset version {ruleset.version} was withdrawn; versions are never reused.")
         stored = next((r for r in self._rulesets.versions(force=True) if r.version == ruleset.version), None)
         if stored is not None:
             if stored.document != ruleset.document:
@@ -157,6 +160,26 @@ class Authority:
         if not any(r.version == version for r in self._rulesets.versions(force=True)):
             self._publish(ruleset, by)
         return RulesetView(version=version, effective_from=ruleset.effective_from, emergency=True)
+
+    def withdraw_ruleset(self, version: str, who: Official, now: datetime) -> dict[str, Any]:
+        """Withdraw an announced version before it applies: two people (identified, different persons).
+        The first request asks; a second person's confirms, and the version is no longer published (its
+        number stays used). Returns ``{"version", "status": "withdrawal asked" | "withdrawn", ...}``."""
+        if who.person is None:
+            raise Forbidden("Your account carries no verified identity: an official must be identified to withdraw rules.")
+        if self._rulesets.withdrawn(version):
+            return {"version": version, "status": "withdrawn"}
+        ruleset = next((r for r in self._rulesets.versions(force=True) if r.version == version), None)
+        if ruleset is None:
+            raise NotFound(f"No published ruleset {version}.")
+        if ruleset.effective_from <= now:
+            raise Conflict(f"Ruleset {version} applies since {ruleset.effective_from.isoformat()}: publish a new version instead.")
+        asked = self._rulesets.ask_withdrawal(version, who.sub, who.person, now)
+        if asked["person"] == who.person:
+            return {"version": version, "status": "withdrawal asked", "asked_by": asked["by"]}
+        self._rulesets.withdraw(ruleset, asked, who.sub, now)
+        logger.info("ruleset withdrawn", extra={"version": version})
+        return {"version": version, "status": "withdrawn", "asked_by": asked["by"], "confirmed_by": who.sub}
 
     def _publish(self, ruleset: Ruleset, by: str) -> None:
         try:
