@@ -95,3 +95,18 @@ def test_a_ruleset_scoring_confirmed_cases_0_or_raising_thresholds_out_of_reach_
         authority(w).publish_ruleset(RulesetPublishRequest(document=out_of_reach), "officer", NOW)
     assert {e.field for e in refused.value.errors} >= {"document.factors.contact", "document.factors.fever"}
     assert w.rulesets.published == {}
+
+
+def test_publishing_lists_the_worked_timelines_whose_colour_the_new_rules_change():
+    from healthcode.models import RulesetPublishRequest
+    from tests.unit.test_usecases import authority
+
+    w = World()
+    ahead = (NOW + timedelta(days=3)).isoformat()
+    milder = copy.deepcopy(load_ruleset("v1").document) | {"version": "v2", "effective_from": ahead}
+    milder["factors"]["contact"]["close_contact"] = 50  # a close contact yellow, not red
+    view = authority(w).publish_ruleset(RulesetPublishRequest(document=milder), "officer", NOW)
+    assert view.timelines_changed, view
+    assert any(t.startswith("close contact on day -3: day 0 red → yellow") for t in view.timelines_changed)
+    same = copy.deepcopy(load_ruleset("v1").document) | {"version": "v3", "effective_from": ahead, "description": "x"}
+    assert authority(w).publish_ruleset(RulesetPublishRequest(document=same), "officer", NOW).timelines_changed == []

@@ -28,6 +28,9 @@ class RulesetView(_Response):
     version: str
     effective_from: datetime
     status: Literal["published", "awaiting approval"] = "published"
+    timelines_changed: list[str] = Field(
+        default=[], description="product.md's worked timelines whose colour differs from the rules in force"
+    )
     emergency: bool = False
 
 

@@ -101,3 +101,33 @@ def dry_run(rules: Ruleset) -> list[str]:
         except Exception as exc:  # any failure means: this ruleset cannot score real holders
             failures.append(f"{name}: {type(exc).__name__}: {exc}")
     return failures
+
+
+def timeline_changes(before: Ruleset, after: Ruleset) -> list[str]:
+    """Every worked timeline of product.md whose colour on some day differs between ``before`` and
+    ``after`` (scored day by day as :func:`dry_run` does): what a new ruleset changes, in words."""
+    changed = []
+    for name, (facts, levels) in TIMELINES.items():
+        colours = []
+        for rules in (before, after):
+            state, checkins, days = State(), tuple[Checkin, ...](), []
+            try:
+                for day in range(0, 21):
+                    if day:
+                        checkins = (*checkins, Checkin(_d(day), 36.5))
+                    now = datetime.combine(_d(day), time(12), tzinfo=rules.zone)
+                    facts_today = Facts(facts.stays, facts.contacts, facts.reports, checkins, facts.case)
+                    a = evaluate(facts_today, state, levels, rules, now)
+                    state = a.state
+                    days.append(a.color.value)
+            except Exception:  # the dry run reports it
+                days = []
+            colours.append(days)
+        differ = [d for d, (x, y) in enumerate(zip(*colours, strict=False)) if x != y]
+        if differ:
+            d = differ[0]
+            changed.append(
+                f"{name}: day {d} {colours[0][d]} → {colours[1][d]}"
+                + (f" (and {len(differ) - 1} more days)" if len(differ) > 1 else "")
+            )
+    return changed

@@ -21,7 +21,7 @@ from healthcode.models import (
     RulesetView,
     RunView,
 )
-from healthcode.scoring.checks import broken_promises, dry_run, problems
+from healthcode.scoring.checks import broken_promises, dry_run, problems, timeline_changes
 from healthcode.scoring.rules import local_day
 from healthcode.scoring.ruleset import Ruleset, ruleset_schema
 from healthcode.usecases.validation import check_cases
@@ -146,7 +146,8 @@ class Authority:
                 ],
             )
         self._publish(ruleset, by)
-        return RulesetView(version=ruleset.version, effective_from=ruleset.effective_from)
+        changes = timeline_changes(self._rulesets.at(ruleset.effective_from - timedelta(seconds=1)), ruleset)
+        return RulesetView(version=ruleset.version, effective_from=ruleset.effective_from, timelines_changed=changes)
 
     def approve_ruleset(self, version: str, by: str) -> RulesetView:
         """A second health_admin approves an emergency publication: it is published (and in force at
