@@ -15,6 +15,7 @@ from healthcode.api.callers import Caller, caller, check, claims_of
 from healthcode.api.params import Cursor, Day
 from healthcode.api.problems import documented
 from healthcode.api.resolver import build_resolver, json_response
+from healthcode.errors import Forbidden
 from healthcode.models import (
     AppealDecisionRequest,
     AppealsView,
@@ -156,7 +157,7 @@ def get_rescoring_run(run_id: Annotated[str, Path(max_length=128)]):
 )
 def post_ruleset(body: RulesetPublishRequest):
     who = caller(app)
-    view = services().authority.publish_ruleset(body, who.sub, clock.now())
+    view = services().authority.publish_ruleset(body, who.sub, clock.now(), services().official(who).person)
     action = "emergency ruleset proposed" if view.status == "awaiting approval" else "ruleset published"
     audit(who, action, view.version, None, view.model_dump(mode="json") | {"reason": body.reason})
     return json_response(view, status=201 if view.status == "published" else 202)
@@ -169,7 +170,10 @@ def post_ruleset(body: RulesetPublishRequest):
 )
 def approve_ruleset(version: Annotated[str, Path(max_length=64)]):
     who = caller(app)
-    view = services().authority.approve_ruleset(version, who.sub)
+    official = services().official(who)
+    if official.person is None:
+        raise Forbidden("Your account carries no verified identity: an official must be identified to approve rules.")
+    view = services().authority.approve_ruleset(version, who.sub, official.person)
     audit(who, "emergency ruleset approved", version, None, view.model_dump(mode="json"))
     return json_response(view, status=201)
 

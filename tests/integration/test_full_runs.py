@@ -57,6 +57,14 @@ def test_rules_are_announced_ahead_and_an_emergency_needs_a_reason_and_a_second_
     r = system.admin("POST", "/admin/v1/rulesets", {"document": soon, "emergency": True, "reason": "outbreak"})
     assert r.status == 202
     assert system.admin("POST", "/admin/v1/rulesets/v2/approval").status == 403  # not by its proposer
+    # nor by the proposer's other account (the identity provider asserts the same person behind both)
+    from healthcode_local.demo_data import official_identity
+
+    same = official_identity("officer-1")
+    alias = {"sub": "officer-1-laptop", "scope": "health_admin", "verified_id": f"resident_id:{same['id_number']}"}
+    assert system.http("POST", "/admin/v1/rulesets/v2/approval", claims=alias).status == 403
+    anonymous = {"sub": "temp", "scope": "health_admin", "verified_id": None}
+    assert system.http("POST", "/admin/v1/rulesets/v2/approval", claims=anonymous).status == 403
     system.at(system.now + timedelta(days=2))
     assert system.http("GET", "/v1/rulesets/current").json()["version"] == "v1"  # unapproved: never in force
     second = {"sub": "officer-2", "scope": "health_admin"}

@@ -92,12 +92,18 @@ class DynamoRulesets:
         except self._db.exceptions.ConditionalCheckFailedException as exc:
             raise Conflict(f"Ruleset version {ruleset.version} exists already; versions are never replaced.") from exc
 
-    def propose(self, ruleset: Ruleset, by: str, reason: str, at: datetime) -> None:
+    def propose(self, ruleset: Ruleset, by: str, reason: str, at: datetime, person: str | None = None) -> None:
         """Keep an emergency publication until a second person approves it (:class:`Conflict` if that
         version is already proposed)."""
         if self._db is None:
             raise RuntimeError("no rulesets table configured")
-        doc = {"document": ruleset.document, "proposed_by": by, "reason": reason, "at": at.isoformat()}
+        doc = {
+            "document": ruleset.document,
+            "proposed_by": by,
+            "proposed_person": person,
+            "reason": reason,
+            "at": at.isoformat(),
+        }
         try:
             self._db.put_item(
                 TableName=self._table,

@@ -104,7 +104,9 @@ class Authority:
             finished=run["segments_done"] >= run["segments_total"],
         )
 
-    def publish_ruleset(self, req: RulesetPublishRequest, by: str, now: datetime) -> RulesetView:
+    def publish_ruleset(
+        self, req: RulesetPublishRequest, by: str, now: datetime, person: str | None = None
+    ) -> RulesetView:
         """Publish a new ruleset version; it takes effect at its ``effective_from`` (a full run follows).
 
         The document must match the published schema (``GET /v1/rulesets/schema``), its numbers must
@@ -126,7 +128,7 @@ class Authority:
                 raise InvalidInput("An emergency needs its reason.", [FieldError("reason", "required with emergency")])
             proposed = self._rulesets.proposed(ruleset.version)
             if proposed is None:
-                self._rulesets.propose(ruleset, by, req.reason, now)
+                self._rulesets.propose(ruleset, by, req.reason, now, person)
             elif proposed["document"] != ruleset.document or proposed["proposed_by"] != by:
                 raise Conflict(f"Ruleset version {ruleset.version} is already awaiting approval.")
             logger.info("emergency ruleset proposed", extra={"version": ruleset.version, "by": by})
@@ -149,13 +151,14 @@ class Authority:
         changes = timeline_changes(self._rulesets.at(ruleset.effective_from - timedelta(seconds=1)), ruleset)
         return RulesetView(version=ruleset.version, effective_from=ruleset.effective_from, timelines_changed=changes)
 
-    def approve_ruleset(self, version: str, by: str) -> RulesetView:
-        """A second health_admin approves an emergency publication: it is published (and in force at
-        its time). The proposer cannot approve their own."""
+    def approve_ruleset(self, version: str, by: str, person: str | None = None) -> RulesetView:
+        """A second person approves an emergency publication: it is published (and in force at its
+        time). The proposer cannot approve their own, with any of their accounts."""
         proposed = self._rulesets.proposed(version)
         if proposed is None:
             raise NotFound(f"No emergency ruleset {version} awaits approval.")
-        if proposed["proposed_by"] == by:
+        same_person = person is not None and proposed.get("proposed_person") == person
+        if proposed["proposed_by"] == by or same_person:
             raise Forbidden("A second health_admin must approve an emergency ruleset, not its proposer.")
         ruleset = checked_ruleset(proposed["document"])
         if not any(r.version == version for r in self._rulesets.versions(force=True)):
