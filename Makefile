@@ -15,7 +15,7 @@ run: bootstrap
 test: bootstrap
 	.venv/bin/ruff check shared functions local ops tests benchmarks
 	.venv/bin/mypy
-	$(PY) -m pytest -n 3 --dist load --durations=15
+	$(PY) -m pytest -n 2 --dist load --durations=15
 
 # the inner loop: lint, the type checker, the unit tests on fakes (no socket), in well under a minute
 check: bootstrap
