@@ -86,18 +86,26 @@ TIMELINES: dict[str, tuple[Facts, dict[str, int]]] = {
 }
 
 
+def _colours(rules: Ruleset, facts: Facts, levels: dict[str, int]) -> list[str]:
+    """A worked timeline's colour on each of days 0..20 under ``rules``, with daily clean check-ins."""
+    state, checkins, out = State(), tuple[Checkin, ...](), []
+    for day in range(0, 21):
+        if day:
+            checkins = (*checkins, Checkin(_d(day), 36.5))
+        now = datetime.combine(_d(day), time(12), tzinfo=rules.zone)
+        facts_today = Facts(facts.stays, facts.contacts, facts.reports, checkins, facts.case)
+        a = evaluate(facts_today, state, levels, rules, now)
+        state = a.state
+        out.append(a.color.value)
+    return out
+
+
 def dry_run(rules: Ruleset) -> list[str]:
     """Score every worked timeline day by day under ``rules``; returns what failed (empty: all scored)."""
     failures = []
     for name, (facts, levels) in TIMELINES.items():
-        state, checkins = State(), tuple[Checkin, ...]()
         try:
-            for day in range(0, 21):
-                if day:
-                    checkins = (*checkins, Checkin(_d(day), 36.5))
-                now = datetime.combine(_d(day), time(12), tzinfo=rules.zone)
-                facts_today = Facts(facts.stays, facts.contacts, facts.reports, checkins, facts.case)
-                state = evaluate(facts_today, state, levels, rules, now).state
+            _colours(rules, facts, levels)
         except Exception as exc:  # any failure means: this ruleset cannot score real holders
             failures.append(f"{name}: {type(exc).__name__}: {exc}")
     return failures
@@ -108,26 +116,13 @@ def timeline_changes(before: Ruleset, after: Ruleset) -> list[str]:
     ``after`` (scored day by day as :func:`dry_run` does): what a new ruleset changes, in words."""
     changed = []
     for name, (facts, levels) in TIMELINES.items():
-        colours = []
-        for rules in (before, after):
-            state, checkins, days = State(), tuple[Checkin, ...](), []
-            try:
-                for day in range(0, 21):
-                    if day:
-                        checkins = (*checkins, Checkin(_d(day), 36.5))
-                    now = datetime.combine(_d(day), time(12), tzinfo=rules.zone)
-                    facts_today = Facts(facts.stays, facts.contacts, facts.reports, checkins, facts.case)
-                    a = evaluate(facts_today, state, levels, rules, now)
-                    state = a.state
-                    days.append(a.color.value)
-            except Exception:  # the dry run reports it
-                days = []
-            colours.append(days)
-        differ = [d for d, (x, y) in enumerate(zip(*colours, strict=False)) if x != y]
+        try:
+            was, will = _colours(before, facts, levels), _colours(after, facts, levels)
+        except Exception:  # the dry run reports it
+            continue
+        differ = [d for d, (x, y) in enumerate(zip(was, will, strict=True)) if x != y]
         if differ:
             d = differ[0]
-            changed.append(
-                f"{name}: day {d} {colours[0][d]} → {colours[1][d]}"
-                + (f" (and {len(differ) - 1} more days)" if len(differ) > 1 else "")
-            )
+            more = f" (and {len(differ) - 1} more days)" if len(differ) > 1 else ""
+            changed.append(f"{name}: day {d} {was[d]} → {will[d]}{more}")
     return changed
