@@ -264,12 +264,19 @@ def run_path(aws: SharedAws, name: str, fail_at: int | None) -> tuple[dict[str, 
         settle(system)
         return snapshot(system, injector), injector.calls
     finally:
-        for c in p.clients.values():
-            for event, hook in HOOKS:
-                c.meta.events.unregister(event, getattr(injector, hook))
-        wiring.use(None)
-        clock.set_source(lambda: datetime.now(SHANGHAI))
-        aws.done()
+        tear_down(aws, p, injector)
+
+
+def tear_down(aws: SharedAws, p: Provisioned, injector: Injector, *more: tuple[str, Any]) -> None:
+    """Take the hooks off (the injector's, and ``more``: (event, handler)) and hand the moto back."""
+    for c in p.clients.values():
+        for event, hook in HOOKS:
+            c.meta.events.unregister(event, getattr(injector, hook))
+        for event, handler in more:
+            c.meta.events.unregister(event, handler)
+    wiring.use(None)
+    clock.set_source(lambda: datetime.now(SHANGHAI))
+    aws.done()
 
 
 @pytest.mark.heavy
@@ -392,13 +399,7 @@ def outlasting(aws: SharedAws, path: str, outage: Outage | None) -> tuple[dict[s
         state["left on a dead-letter queue"] = {q: n for q, n in waiting(system).items() if n}
         return state, parked, fault.refused
     finally:
-        for c in p.clients.values():
-            c.meta.events.unregister("before-call", fault.before)
-            for event, hook in HOOKS:
-                c.meta.events.unregister(event, getattr(injector, hook))
-        wiring.use(None)
-        clock.set_source(lambda: datetime.now(SHANGHAI))
-        aws.done()
+        tear_down(aws, p, injector, ("before-call", fault.before))
 
 
 @pytest.mark.heavy

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 
-from healthcode.scoring.rules import Checkin, Contact, Facts, State, Stay, SymptomReport, evaluate
+from healthcode.scoring.rules import Checkin, Color, Contact, Facts, State, Stay, SymptomReport, evaluate, rank
 from healthcode.scoring.ruleset import Ruleset
 
 DAY0 = date(2020, 2, 12)
@@ -27,17 +27,16 @@ def problems(rules: Ruleset) -> list[tuple[str, str]]:
 
 
 # what the service promises whatever the ruleset (product.md): (where, the promise, facts, least colour)
-PROMISES: tuple[tuple[str, str, Facts, str], ...] = (
-    ("document.factors.case", "a confirmed case must be red", Facts(case="confirmed"), "red"),
-    ("document.factors.case", "a suspected case must be at least yellow", Facts(case="suspected"), "yellow"),
+PROMISES: tuple[tuple[str, str, Facts, Color], ...] = (
+    ("document.factors.case", "a confirmed case must be red", Facts(case="confirmed"), Color.RED),
+    ("document.factors.case", "a suspected case must be at least yellow", Facts(case="suspected"), Color.YELLOW),
     (
         "document.factors.contact",
         "a close contact (yesterday) must be at least yellow",
         Facts(contacts=(Contact("close_contact", DAY0 - timedelta(days=1)),)),
-        "yellow",
+        Color.YELLOW,
     ),
 )
-RANK = {"green": 0, "yellow": 1, "red": 2}
 
 
 def broken_promises(rules: Ruleset) -> list[tuple[str, str]]:
@@ -49,15 +48,16 @@ def broken_promises(rules: Ruleset) -> list[tuple[str, str]]:
         "document.factors.fever",
         "a fever (at the fever temperature, today) must be at least yellow",
         Facts(reports=(SymptomReport(DAY0, (), rules.fever_temperature),)),
-        "yellow",
+        Color.YELLOW,
     )
     for where, promise, facts, least in (*PROMISES, fever):
         try:
-            got = evaluate(facts, State(), {}, rules, now).color.value
+            got = evaluate(facts, State(), {}, rules, now).color
         except Exception as exc:  # the dry run reports it too
-            got = f"an error ({type(exc).__name__})"
-        if RANK.get(got, -1) < RANK[least]:
-            out.append((where, f"{promise}; under this ruleset it is {got}"))
+            out.append((where, f"{promise}; under this ruleset it is an error ({type(exc).__name__})"))
+            continue
+        if rank(got) < rank(least):
+            out.append((where, f"{promise}; under this ruleset it is {got.value}"))
     # a higher region level never scores less: one day's stay at each level, left today
     scores = []
     for level in range(1, 6):

@@ -23,6 +23,7 @@ from healthcode.models import (
     Correction,
     Holder,
 )
+from healthcode.scoring.rules import rank
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -32,7 +33,6 @@ if TYPE_CHECKING:
 
 logger = Logger(child=True)
 ATTEMPTS = 5
-RANK = {"green": 0, "yellow": 1, "red": 2}
 # the appealed factor -> the reason factors of a code it covers
 REASON_FACTORS: dict[str, tuple[str, ...]] = {
     "case": ("confirmed", "suspected"),
@@ -156,7 +156,7 @@ class Appeals:
                 correction = fix.model_dump(mode="json", exclude_none=True)
                 corrected = _remover(rec.factor, fix, now, fever_at)(h)
                 lowers = rec.factor == "case" or (
-                    corrected is not None and RANK[self._recolor.assess(corrected, now).color.value] < RANK[h.color.value]
+                    corrected is not None and rank(self._recolor.assess(corrected, now).color) < rank(h.color)
                 )
                 if lowers and rec.uphold_proposed_person in (None, person):
                     # clearing a case or lowering a colour takes two people: this one proposes it
