@@ -172,3 +172,19 @@ def test_green_eligible_on_is_exactly_the_first_green_day_under_daily_clean_chec
     simulated = first_green_under_daily_clean_check_ins(run, today)
     assert simulated is not None and d(simulated) == promised, (promised, simulated, a)
     assert promised >= d(today) and promised - d(today) <= timedelta(days=28)
+
+
+def test_a_quarantine_served_by_midnight_has_ended_even_when_the_day_s_first_evaluation_brings_new_risk():
+    """Found by the property above: fever on day 2 and coughs on days 1-7 put the holder in a red episode
+    from day 7; seven clean check-ins (days 8-14) meet its count once the day-0 stay leaves the window on
+    day 15, when its risks score yellow. A cough at the day-15 check-in is new risk. Evaluated at 00:05
+    the episode ends (green) and the cough alone is green; evaluated first at the check-in, the served
+    risks used to be added to the cough and the holder turned yellow."""
+    facts = Facts(stays=(Stay("330105", d(0), d(0)),))
+    levels = {"330102": 1, "330105": 3, "420111": 1}
+    events = [Event(day, "checkin", clean=8 <= day <= 14) for day in range(1, 16)]
+    events = sorted([*events, Event(2, "symptom")], key=lambda e: (e.day, e.kind != "checkin"))
+    daily = end_of_day_colours(facts, levels, events, "daily")
+    skipping = end_of_day_colours(facts, levels, events, "every_other")
+    assert daily[14] is skipping[14] is Color.RED
+    assert daily[15] is skipping[15] is Color.GREEN

@@ -422,6 +422,29 @@ def _first_green_day(
     return None
 
 
+def _covered(s: _Source, episode: Episode) -> bool:
+    return s.key in episode.covers and s.points <= episode.covers[s.key]
+
+
+def _served_before_today(
+    episode: Episode, und: list[_Source], checkins: tuple[Checkin, ...], today: date, rules: Ruleset
+) -> bool:
+    """Whether the episode ended at the start of today, before anything new was known today: its own
+    risks (not new ones) leave it at a colour whose count the check-ins up to yesterday met. Without
+    this, when the holder is next evaluated would decide the colour — a new risk arriving before the
+    first evaluation of the day would be added to risks the episode had already served (path
+    independence: product.md, "Settled details")."""
+    known = [s for s in und if _covered(s, episode)]
+    if len(known) == len(und) or any(s.ongoing for s in known):
+        return False  # nothing new: the evaluation below counts today too; or a stay goes on
+    color = _color(_total(known, rules)[0], rules)
+    required = rules.checkins_required.get(color.value)
+    if color is Color.GREEN or not required:
+        return False  # green: the episode ends without discharging (as below); no count: it cannot end so
+    _, done_on, _ = _count_checkins(checkins, episode.started_on, today - timedelta(days=1), required, rules)
+    return done_on is not None
+
+
 def evaluate(
     facts: Facts,
     state: State,
@@ -466,6 +489,12 @@ def evaluate(
         episode = None
 
     und = _undischarged(sources, discharged)
+    if episode is not None and not episode.is_case and _served_before_today(episode, und, checkins, today, rules):
+        # The episode's count was met by yesterday's check-ins at the colour its own risks score today:
+        # it ended at midnight, whenever this evaluation runs; new risk starts a new one from there.
+        _discharge(discharged, (s for s in und if _covered(s, episode)), today)
+        und = _undischarged(sources, discharged)
+        episode = None
     score, reasons = _total(und, rules)
     color = _color(score, rules)
     exposed = any(s.ongoing for s in und)  # a stay still going on: the episode cannot end
