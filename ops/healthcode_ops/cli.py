@@ -610,9 +610,12 @@ def audit_verify(
     ] = None,
 ) -> None:
     """Recompute a day's hash chain here from the records (not trusting the API's verdict) and check them
-    against the signed hourly digests (GET /v1/audit/digests) with the public key alone: an edited (even
-    rehashed), inserted or deleted record, the last one included, fails. Exit 1 naming the period."""
-    from healthcode.auditchain import check_digests, verify, written_before
+    against the signed hourly digests and, once the day is over, its daily digest (GET /v1/audit/digests)
+    with the public key alone: an edited (even rehashed), inserted or deleted record, the last one
+    included, fails, as does a replaced hourly digest. Exit 1 naming the period."""
+    from datetime import date, timedelta
+
+    from healthcode.auditchain import check_daily, check_digests, verify, written_before
 
     c = _ctx(ctx)
     if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", day):
@@ -625,18 +628,23 @@ def audit_verify(
     stored = r.json()["days"][0]["records"]
     if stored != len(records):
         problems.append(f"{stored} records stored, {len(records)} readable")
-    published = c.client.call("GET", f"/v1/audit/digests?from={day}")
+    before = (date.fromisoformat(day) - timedelta(days=1)).isoformat()
+    published = c.client.call("GET", f"/v1/audit/digests?from={before}&to={day}")
     if not published.ok:
         c.answer(published)
     signed = published.json()
     pem = public_key.read_text() if public_key else signed["public_key_pem"]
-    digests = signed["digests"]
+    digests = [d for d in signed["digests"] if d["day"] == day]
     if digests:
         problems += check_digests(records, digests, _signature_check(pem), written_before)
+    whole = {d["day"]: d for d in signed.get("daily", [])}
+    if day in whole:
+        problems += check_daily(records, digests, whole[day], whole.get(before), _signature_check(pem))
     covered = digests[-1]["period"] if digests else None
     report = {"day": day, "records": len(records), "digests": len(digests), "signed_to": covered}
-    report |= {"intact": not problems, "problems": problems}
+    report |= {"day_signed": day in whole, "intact": not problems, "problems": problems}
     note = f", signed to {covered}:59" if covered else ", no signed digest yet"
+    note += " and as a whole day" if day in whole else ""
     c.emit(
         report,
         f"{day}: {len(records)} records{note}, "

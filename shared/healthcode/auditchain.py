@@ -63,6 +63,57 @@ def digest_document(
     }
 
 
+def daily_document(
+    day: str, records: list[dict[str, Any]], hourly: list[dict[str, Any]], previous_signature: str | None, key_id: str
+) -> dict[str, Any]:
+    """The digest of a whole ``day`` (signed once its last hour is): every record of the day, the
+    signatures of its hourly digests (hashed), and the previous day's digest's signature — a chain of
+    days, so a day whose hourly digests were all replaced still breaks the chain."""
+    return {
+        "period": day,
+        "day": day,
+        "records": len(records),
+        "last_hash": records[-1]["hash"] if records else GENESIS,
+        "hours": len(hourly),
+        "hourly_signatures": _signatures_hash(hourly),
+        "previous_signature": previous_signature,
+        "key_id": key_id,
+    }
+
+
+def _signatures_hash(hourly: list[dict[str, Any]]) -> str:
+    return hashlib.sha256("\n".join(str(d.get("signature")) for d in hourly).encode()).hexdigest()
+
+
+def check_daily(
+    records: list[dict[str, Any]],
+    hourly: list[dict[str, Any]],
+    daily: dict[str, Any],
+    previous: dict[str, Any] | None,
+    signature_ok: Any,
+) -> list[str]:
+    """What is wrong with a whole day against its signed daily digest: its signature, its place after
+    the previous day's (when that one is given), the day's record count and last record, and the hourly
+    digests it covers (one replaced, dropped or added shows)."""
+    day = daily.get("day", "?")
+    problems: list[str] = []
+    if not signature_ok(canonical(daily), daily.get("signature", "")):
+        problems.append(f"daily digest {day}: its signature does not verify with the public key")
+    if previous is not None and daily.get("previous_signature") != previous.get("signature"):
+        problems.append(f"daily digest {day}: does not follow the previous day's (one is missing or replaced)")
+    if daily.get("records") != len(records):
+        problems.append(
+            f"daily digest {day}: {daily.get('records')} records signed, {len(records)} found "
+            "(a record was deleted or inserted)"
+        )
+    last = records[-1] if records else None
+    if (last.get("hash") if last else GENESIS) != daily.get("last_hash") or (last and last.get("hash") != digest(last)):
+        problems.append(f"daily digest {day}: the day's last record was changed (even if its hash was recomputed)")
+    if daily.get("hours") != len(hourly) or daily.get("hourly_signatures") != _signatures_hash(hourly):
+        problems.append(f"daily digest {day}: the hourly digests it signed were replaced, dropped or added")
+    return problems
+
+
 def canonical(document: dict[str, Any]) -> bytes:
     """The bytes a digest's signature covers: its canonical JSON without the signature."""
     body = {k: v for k, v in document.items() if k != "signature"}

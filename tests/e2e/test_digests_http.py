@@ -2,7 +2,7 @@
 are signed with the KMS key and kept under S3 Object Lock; ``healthcode audit verify`` checks the records
 against them with the public key alone. Editing the day's last record and recomputing its hash, deleting
 it, or slipping one in through the moto endpoint each fail, naming the period; the published digests
-verify with the published key and carry no personal data."""
+verify with the published key and carry no personal data; once the day is over it is signed as a whole."""
 
 from __future__ import annotations
 
@@ -81,6 +81,14 @@ def test_the_signed_digests_catch_an_edited_deleted_or_inserted_last_record(stac
     assert any(f"digest {DAY}T09" in p for p in json.loads(bad.stdout)["problems"]), bad.stdout
     put(original)
     assert verify(stack).returncode == 0
+
+    # the day over, it is signed as a whole too (its records, its hourly digests, the day before's)
+    stack.set_clock("2021-03-06T00:05:00+08:00")
+    whole = verify(stack, "--public-key", str(pinned))
+    report = json.loads(whole.stdout)
+    assert whole.returncode == 0 and report["day_signed"] and report["signed_to"] == f"{DAY}T23", whole.stdout
+    (daily,) = [d for d in stack.call("GET", f"/v1/audit/digests?from={DAY}").json()["daily"] if d["day"] == DAY]
+    assert daily["hours"] == 24 and daily["records"] == report["records"]
 
     # 2. the last record deleted
     db.delete_item(TableName=table, Key={"day": last["day"], "seq": last["seq"]})

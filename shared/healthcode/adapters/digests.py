@@ -47,6 +47,8 @@ class S3Digests:
         return resolve(self._s3_given)
 
     def _key(self, period: str) -> str:
+        if len(period) == len("YYYY-MM-DD"):  # a whole day's digest: beside, not among, its hours
+            return f"{self.PREFIX}daily/{period}.json"
         return f"{self.PREFIX}{period[:10]}/{period}.json"
 
     def put(self, document: dict[str, Any]) -> None:
@@ -66,7 +68,7 @@ class S3Digests:
         return dict(json.loads(out["Body"].read()))
 
     def of_day(self, day: str) -> list[dict[str, Any]]:
-        """The day's digests, in period order."""
+        """The day's hourly digests, in period order."""
         keys: list[str] = []
         kwargs: dict[str, Any] = {"Bucket": self._bucket, "Prefix": f"{self.PREFIX}{day}/"}
         while True:

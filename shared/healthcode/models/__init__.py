@@ -122,6 +122,7 @@ _WHERE: dict[str, str] = {
     "AuditDayView": "accountability",
     "AuditRecordView": "accountability",
     "AuditView": "accountability",
+    "AuditDailyDigestView": "accountability",
     "AuditDigestView": "accountability",
     "ColourCheckView": "accountability",
     "ColourCheckRequest": "accountability",

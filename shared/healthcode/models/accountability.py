@@ -87,11 +87,24 @@ class AuditDigestView(_Response):
     signature: str = Field(description="ECDSA P-256 SHA-256 (DER, base64) over the canonical JSON without it")
 
 
+class AuditDailyDigestView(_Response):
+    period: str = Field(description="the day it covers, YYYY-MM-DD (Asia/Shanghai), signed once its last hour is")
+    day: str
+    records: int = Field(description="how many records the day's chain has in all")
+    last_hash: str = Field(description="the hash of the day's last record (the genesis value when none)")
+    hours: int = Field(description="how many hourly digests of the day it covers")
+    hourly_signatures: str = Field(description="SHA-256 (hex) of those digests' signatures, one per line, in order")
+    previous_signature: str | None = Field(description="the signature of the previous day's daily digest")
+    key_id: str
+    signature: str = Field(description="ECDSA P-256 SHA-256 (DER, base64) over the canonical JSON without it")
+
+
 class AuditDigestsView(_Response):
     public_key_pem: str = Field(description="the key that verifies every signature (SubjectPublicKeyInfo, PEM)")
     key_id: str
     algorithm: Literal["ECDSA_SHA_256"]
-    digests: list[AuditDigestView]
+    digests: list[AuditDigestView] = Field(description="the hourly digests")
+    daily: list[AuditDailyDigestView] = Field(description="the daily digests, a chain of days")
 
 
 class AuditView(_Response):

@@ -11,9 +11,16 @@ from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
 
-from healthcode.auditchain import digest_document, verify
+from healthcode.auditchain import daily_document, digest_document, verify
 from healthcode.errors import FieldError, InvalidInput
-from healthcode.models import AuditDayView, AuditDigestsView, AuditDigestView, AuditRecordView, AuditView
+from healthcode.models import (
+    AuditDailyDigestView,
+    AuditDayView,
+    AuditDigestsView,
+    AuditDigestView,
+    AuditRecordView,
+    AuditView,
+)
 
 if TYPE_CHECKING:
     from healthcode.adapters.base import AuditLog, DigestSigner, DigestStore
@@ -31,7 +38,7 @@ class Actor:
 
 class AuditTrail:
     def __init__(self, log: AuditLog, digests: DigestStore | None = None, signer: DigestSigner | None = None) -> None:
-        """``digests`` and ``signer``: where the signed hourly digests are kept and what signs them
+        """``digests`` and ``signer``: where the signed hourly and daily digests are kept and what signs them
         (None: this environment neither writes nor publishes digests)."""
         self._log = log
         self._digests = digests
@@ -116,7 +123,29 @@ class AuditTrail:
             self._digests.put(doc)
             previous = doc
             signed.append(doc["period"])
+        yesterday = (now.astimezone(ZONE) - timedelta(days=1)).date().isoformat()
+        for day in sorted({p[:10] for p in signed if p.endswith("T23")} | {yesterday}):
+            if self._sign_day(day, days.get(day)):
+                signed.append(day)
         return signed
+
+    def _sign_day(self, day: str, records: list[dict[str, Any]] | None) -> bool:
+        """The daily digest of ``day`` once its last hour is signed (and not before, nor twice)."""
+        assert self._digests is not None and self._signer is not None
+        if self._digests.get(f"{day}T23") is None or self._digests.get(day) is not None:
+            return False
+        before = (date.fromisoformat(day) - timedelta(days=1)).isoformat()
+        previous = self._digests.get(before)
+        doc = daily_document(
+            day,
+            records if records is not None else self._log.day(day),
+            self._digests.of_day(day),
+            previous["signature"] if previous else None,
+            self._signer.key_id,
+        )
+        doc["signature"] = self._signer.sign(doc)
+        self._digests.put(doc)
+        return True
 
     def published_digests(self, first: date, last: date) -> AuditDigestsView:
         """The signed digests of the days (no personal data: counts, hashes, signatures) and the key
@@ -126,14 +155,22 @@ class AuditTrail:
                 "The period cannot be read.", [FieldError("to", f"on or after from, at most {MAX_DAYS} days")]
             )
         if self._digests is None or self._signer is None:
-            return AuditDigestsView(public_key_pem="", key_id="", algorithm="ECDSA_SHA_256", digests=[])
+            return AuditDigestsView(public_key_pem="", key_id="", algorithm="ECDSA_SHA_256", digests=[], daily=[])
         out: list[AuditDigestView] = []
+        daily: list[AuditDailyDigestView] = []
         day = first
         while day <= last:
             out += [AuditDigestView.model_validate(d) for d in self._digests.of_day(day.isoformat())]
+            whole = self._digests.get(day.isoformat())
+            if whole is not None:
+                daily.append(AuditDailyDigestView.model_validate(whole))
             day += timedelta(days=1)
         return AuditDigestsView(
-            public_key_pem=self._signer.public_key_pem(), key_id=self._signer.key_id, algorithm="ECDSA_SHA_256", digests=out
+            public_key_pem=self._signer.public_key_pem(),
+            key_id=self._signer.key_id,
+            algorithm="ECDSA_SHA_256",
+            digests=out,
+            daily=daily,
         )
 
 
