@@ -394,6 +394,7 @@ class FakeInbox:
 class FakeTasks:
     items: dict[str, Any] = field(default_factory=dict)
     times: dict[tuple[str, date], dict[int, int]] = field(default_factory=dict)
+    counters: dict[str, int] = field(default_factory=dict)
 
     def add(self, task: Any) -> bool:
         if task.task_id in self.items:
@@ -413,12 +414,21 @@ class FakeTasks:
         ]
         return sorted(found, key=lambda t: t.changed_at, reverse=True)[:limit], None
 
-    def acknowledge(self, task: Any, by: str, at: datetime) -> Any:
+    def add_counted(self, task: Any, counter: str, limit: int) -> str:
+        if task.task_id in self.items:
+            return "exists"
+        if self.counters.get(counter, 0) >= limit:
+            return "limited"
+        self.counters[counter] = self.counters.get(counter, 0) + 1
+        self.items[task.task_id] = task
+        return "added"
+
+    def acknowledge(self, task: Any, by: str, at: datetime, outcome: str | None = None) -> Any:
         from dataclasses import replace
 
         if self.items[task.task_id].status != "open":
             return None
-        done = replace(task, status="acknowledged", acknowledged_by=by, acknowledged_at=at)
+        done = replace(task, status="acknowledged", acknowledged_by=by, acknowledged_at=at, outcome=outcome)
         self.items[task.task_id] = done
         day = self.times.setdefault((task.office, task.changed_at.date()), {})
         minute = int((at - task.changed_at).total_seconds() // 60)

@@ -277,13 +277,22 @@ def get_tasks(
 
 @app.post(
     "/admin/v1/tasks/<task_id>/ack",
-    summary="Acknowledge a task (community_worker of the task's area, or of the county it escalated to)",
+    summary="Acknowledge a task (community_worker of the task's area, or of the county it escalated to);"
+    " a guardianship task with the outcome found in person",
     responses=documented(200, TaskView, 401, 403, 404, 413, 415, 422),
 )
-def ack_task(task_id: Annotated[str, Path(max_length=128)]):
+def ack_task(
+    task_id: Annotated[str, Path(max_length=128)],
+    outcome: Annotated[
+        str | None,
+        Query(pattern=r"^(confirmed|refused)$", description="a guardianship task: what you found in person (required)"),
+    ] = None,
+):
     who = check(claims_of(app.current_event.raw_event), WORKER)
-    view = services().offices.acknowledge(task_id, who.sub, who.areas, i18n.current.get(), clock.now())
-    audit(who, "task acknowledged", task_id, {"status": "open"}, {"status": view.status}, holders=[view.holder_id])
+    person = services().official(who).person
+    view = services().offices.acknowledge(task_id, who.sub, who.areas, i18n.current.get(), clock.now(), outcome, person)
+    after = {"status": view.status} | ({"outcome": view.outcome} if view.kind == "guardianship" else {})
+    audit(who, "task acknowledged", task_id, {"status": "open"}, after, holders=[view.holder_id])
     return json_response(view)
 
 

@@ -23,6 +23,8 @@ from healthcode.models import (
     CheckinRequest,
     CodeView,
     DependantsView,
+    GuardianshipRequest,
+    GuardianshipView,
     HistoryView,
     NotificationsView,
     RulesetsView,
@@ -54,6 +56,22 @@ def post_application(
         held = svc.residents.holder_of(body)
         svc.record_act(who, app.current_event.request_context.request_id, "application for a dependant", held, holders=[held])
     return json_response(view)
+
+
+@app.post(
+    "/v1/guardianships",
+    summary="Ask the community office to confirm in person that I care for someone (then I may apply for them)",
+    responses=documented(202, GuardianshipView, 400, 401, 403, 413, 415, 422, 429),
+)
+def post_guardianship(body: GuardianshipRequest):
+    svc = services()
+    who = caller(app, svc.settings.identity_claim)
+    view, new = svc.guardianships.request(who.sub, who.identity, body, clock.now())
+    request = app.current_event.request_context.request_id
+    held = svc.guardianships.holder_of(body)
+    after = {"task_id": view.task_id, "office": view.office, "status": view.status}
+    svc.record_act(who, request, "guardianship requested", held, None, after, not new, [held])
+    return json_response(view, status=202 if new else 200)
 
 
 @app.get(

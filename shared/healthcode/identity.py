@@ -92,6 +92,15 @@ def mask_name(name: str) -> str:
     return name[0] + "*" * (len(name) - 2) + name[-1]
 
 
+def mask_id_number(number: str) -> str:
+    """330102199001011234 -> 3***************34: enough for a community worker to match the card in
+    front of them, not enough to reconstruct the number (the 2020 apps showed about as much)."""
+    n = normalize_id_number(number)
+    if len(n) <= 4:
+        return "*" * len(n)
+    return n[0] + "*" * (len(n) - 3) + n[-2:]
+
+
 def mask_phone(phone: str) -> str:
     digits = phone.strip()
     return "*" * max(len(digits) - 4, 0) + digits[-4:]

@@ -47,6 +47,7 @@ if TYPE_CHECKING:
     from healthcode.usecases.codecheck import CodeCheck
     from healthcode.usecases.colourcheck import ColourChecks
     from healthcode.usecases.consequences import Consequences
+    from healthcode.usecases.guardianship import Guardianships
     from healthcode.usecases.notify import DeliveryLogView, Inboxes, Notifier, Offices
     from healthcode.usecases.overrides import Overrides
     from healthcode.usecases.partners import PartnerAdmin, PartnerCities
@@ -350,7 +351,14 @@ class Services:
             self.phones,
             self.history,
             self.areas if self.settings.table("areas") else None,
+            (lambda sub, hid: self.guardianships.confirmed(sub, hid)) if self.settings.table("tasks") else None,
         )
+
+    @cached_property
+    def guardianships(self) -> Guardianships:
+        from healthcode.usecases.guardianship import Guardianships
+
+        return Guardianships(self.tasks, self.keys, self.rulesets, self.areas)
 
     @cached_property
     def checkpoints(self) -> Checkpoints:
@@ -440,7 +448,7 @@ class Services:
     def offices(self) -> Offices:
         from healthcode.usecases.notify import Offices
 
-        return Offices(self.tasks)
+        return Offices(self.tasks, self.holders)
 
     @cached_property
     def delivery_log(self) -> DeliveryLogView:

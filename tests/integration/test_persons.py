@@ -78,7 +78,9 @@ def test_an_appellant_cannot_decide_their_own_appeal_with_an_admin_account_nor_a
         "/v1/appeals",
         {"factor": "fever", "reason": "the thermometer was broken that day", "dependant_id": kids[0]["dependant_id"]},
     ).json()
-    theirs = system.http("POST", f"/admin/v1/appeals/{filed['appeal_id']}/decision", decision, claims=official("li-work", LI))
+    theirs = system.http(
+        "POST", f"/admin/v1/appeals/{filed['appeal_id']}/decision", decision, claims=official("li-work", LI)
+    )
     assert theirs.status == 403
     # other people decide (lowering a colour: one proposes, a second confirms)
     first = system.http("POST", path, decision, claims=official("zhang", resident_id(seq="803")))
@@ -117,8 +119,11 @@ def test_a_stranger_cannot_claim_a_person_as_a_dependant_and_the_refusal_reveals
     )
     stranger = system.resident("stranger", identity=("resident_id", resident_id(seq="809")))
     answers = [
-        stranger("POST", "/v1/applications", application(n, contact={"kind": "close_contact", "on": "2020-02-16"})
-                 | {"dependant": True})
+        stranger(
+            "POST",
+            "/v1/applications",
+            application(n, contact={"kind": "close_contact", "on": "2020-02-16"}) | {"dependant": True},
+        )
         for n in (registered, unregistered)
     ]
     assert [a.status for a in answers] == [403, 403]
@@ -193,9 +198,86 @@ def test_an_announced_ruleset_is_withdrawn_before_it_applies_by_two_people_on_th
     }
     assert "v5" not in [v["version"] for v in system.http("GET", "/v1/rulesets").json()["items"]]
     assert system.admin("POST", "/admin/v1/rulesets", {"document": doc}).status == 409  # its number stays used
-    assert system.http("DELETE", "/admin/v1/rulesets/v1", claims=official("zhang", resident_id(seq="803"))).status == 409
+    assert (
+        system.http("DELETE", "/admin/v1/rulesets/v1", claims=official("zhang", resident_id(seq="803"))).status == 409
+    )
     day = system.now.date().isoformat()
     trail = system.http("GET", f"/admin/v1/audit?from={day}", claims={"sub": "a", "scope": "auditor"}).json()
     acts = [(r["action"], r["actor"]) for r in trail["records"] if r["target"] == "v5"]
     assert ("ruleset withdrawn", "zhang") in acts
     assert ("ruleset withdrawal asked (a second person confirms)", "li-work") in acts
+
+
+def test_a_community_worker_confirms_a_guardian_in_person_and_only_then_may_they_apply(system):
+    """The second way to a dependant: no household link at the identity provider (a neighbour living
+    alone), a community worker of the person's village meets both and confirms. The request and its
+    refusal read the same whether or not the person has a code; nobody confirms a request about
+    themselves; a refused request lets nobody apply."""
+    assert system.admin("PUT", "/admin/v1/areas/330102001", {"name": "清波街道"}).status == 200
+    elder = resident_id(born="19380101", seq="821")
+    coded = resident_id(born="19400101", seq="822")
+    system.resident("coded-self")("POST", "/v1/applications", application(coded))
+    neighbour = system.resident("neighbour", identity=("resident_id", resident_id(seq="823")))
+    ask = {"name": "赵老太", "id_type": "resident_id", "residence_area": "330102001"}
+
+    before = neighbour("POST", "/v1/applications", application(elder) | {"dependant": True})
+    assert before.status == 403
+    first = neighbour("POST", "/v1/guardianships", ask | {"id_number": elder})
+    other = neighbour("POST", "/v1/guardianships", ask | {"id_number": coded})
+    assert (first.status, other.status) == (202, 202), first.body
+    assert first.json()["status"] == other.json()["status"] == "open"  # nothing says who has a code
+    again = neighbour("POST", "/v1/guardianships", ask | {"id_number": elder})
+    assert again.status == 200 and again.json()["task_id"] == first.json()["task_id"]
+    still = neighbour("POST", "/v1/applications", application(elder) | {"dependant": True})
+    assert still.status == 403, "an open request is not a confirmation"
+
+    worker = {"sub": "worker-qb", "scope": "community_worker", "areas": "330102001"}
+    worker[IDENTITY_CLAIM] = f"resident_id:{resident_id(seq='824')}"
+    tasks = system.http("GET", "/admin/v1/tasks?area=330102001&status=open", claims=worker).json()["items"]
+    mine = next(t for t in tasks if t["task_id"] == first.json()["task_id"])
+    assert mine["kind"] == "guardianship" and mine["holder"] == "赵*太" and mine["color"] is None
+    assert mine["masked_id"].endswith(elder[-2:]) and elder not in json.dumps(tasks)
+    task_path = f"/admin/v1/tasks/{mine['task_id']}/ack"
+
+    no_outcome = system.http("POST", task_path, claims=worker)
+    assert no_outcome.status == 422 and "outcome" in no_outcome.body
+    # the neighbour's own work account (the same person) cannot confirm their own request
+    own = {"sub": "neighbour-work", "scope": "community_worker", "areas": "330102"}
+    own[IDENTITY_CLAIM] = f"resident_id:{resident_id(seq='823')}"
+    assert system.http("POST", task_path + "?outcome=confirmed", claims=own).status == 403
+    nameless = {"sub": "temp-worker", "scope": "community_worker", "areas": "330102001", IDENTITY_CLAIM: None}
+    assert system.http("POST", task_path + "?outcome=confirmed", claims=nameless).status == 403
+    done = system.http("POST", task_path + "?outcome=confirmed", claims=worker)
+    assert done.status == 200 and done.json()["outcome"] == "confirmed", done.body
+    refused = next(t for t in tasks if t["task_id"] == other.json()["task_id"])
+    assert system.http("POST", f"/admin/v1/tasks/{refused['task_id']}/ack?outcome=refused", claims=worker).status == 200
+
+    assert neighbour("POST", "/v1/guardianships", ask | {"id_number": elder}).json()["status"] == "confirmed"
+    applied = neighbour("POST", "/v1/applications", application(elder) | {"dependant": True})
+    assert applied.status == 200 and applied.json()["color"] == "green", applied.body
+    assert neighbour("POST", "/v1/applications", application(coded) | {"dependant": True}).status == 403
+    stranger = system.resident("stranger-g", identity=("resident_id", resident_id(seq="825")))
+    assert stranger("POST", "/v1/applications", application(elder) | {"dependant": True}).status == 403
+
+    day = system.now.date().isoformat()
+    trail = system.http("GET", f"/admin/v1/audit?from={day}", claims={"sub": "a", "scope": "auditor"}).json()
+    acts = {(r["action"], r["actor"]) for r in trail["records"]}
+    assert {("guardianship requested", "neighbour"), ("task acknowledged", "worker-qb")} <= acts, acts
+    assert elder not in json.dumps(trail)
+
+
+def test_guardianship_requests_are_checked_and_limited_per_day(system):
+    assert system.admin("PUT", "/admin/v1/areas/330102002", {"name": "湖滨街道"}).status == 200
+    me = resident_id(seq="826")
+    asker = system.resident("asker", identity=("resident_id", me))
+    ask = {"name": "钱某某", "id_type": "resident_id", "residence_area": "330102002"}
+    bad = asker("POST", "/v1/guardianships", ask | {"id_number": "330102199001011230", "residence_area": "330102999"})
+    problems = {p["field"] for p in bad.json()["errors"]}
+    assert bad.status == 422 and {"id_number", "residence_area"} <= problems, bad.body
+    assert asker("POST", "/v1/guardianships", ask | {"id_number": me}).status == 422  # oneself
+    answers = [
+        asker("POST", "/v1/guardianships", ask | {"id_number": resident_id(born="19400101", seq=f"{900 + n}")})
+        for n in range(6)
+    ]
+    assert [a.status for a in answers] == [202] * 5 + [429]
+    assert "Retry-After" in answers[-1].headers or "retry-after" in answers[-1].headers

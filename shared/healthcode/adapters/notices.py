@@ -20,7 +20,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from healthcode.adapters.base import NOT_A_CURSOR
-from healthcode.adapters.transactions import transact
+from healthcode.adapters.transactions import reasons, transact
 from healthcode.errors import MalformedRequest
 from healthcode.models import Delivery, Notice, Task
 
@@ -156,6 +156,11 @@ def _task(item: dict[str, Any]) -> Task:
         escalated_to=item.get("escalated_to", {}).get("S"),
         acknowledged_by=item.get("acknowledged_by", {}).get("S"),
         acknowledged_at=datetime.fromisoformat(acked_at) if acked_at else None,
+        kind=doc.get("kind", "colour"),
+        guardian=doc.get("guardian"),
+        guardian_person=doc.get("guardian_person"),
+        masked_id=doc.get("masked_id"),
+        outcome=item.get("outcome", {}).get("S"),
     )
 
 
@@ -164,8 +169,8 @@ class DynamoTasks:
         self._db = db
         self._table = table
 
-    def add(self, task: Task) -> bool:
-        """Open ``task``; False when it was already there (a redelivered event)."""
+    @staticmethod
+    def _item(task: Task) -> dict[str, Any]:
         doc = {
             "holder_id": task.holder_id,
             "masked_name": task.masked_name,
@@ -173,25 +178,63 @@ class DynamoTasks:
             "old_color": task.old_color,
             "escalate_at": _iso(task.escalate_at),
         }
+        if task.kind != "colour":
+            doc |= {
+                "kind": task.kind,
+                "guardian": task.guardian,
+                "guardian_person": task.guardian_person,
+                "masked_id": task.masked_id,
+            }
+        return {
+            "task_id": _s(task.task_id),
+            "office": _s(task.office),
+            "office_lane": _s(_lane(task.office, task.task_id)),
+            "open_office": _s(_lane(task.office, task.task_id)),
+            "created_at": _s(_iso(task.changed_at)),
+            "status": _s("open"),
+            "due_shard": _s(_shard(task.task_id)),
+            "escalate_at": _s(_iso(task.escalate_at)),
+            "doc": _s(json.dumps(doc, ensure_ascii=False)),
+        }
+
+    def add(self, task: Task) -> bool:
+        """Open ``task``; False when it was already there (a redelivered event)."""
         try:
             self._db.put_item(
-                TableName=self._table,
-                Item={
-                    "task_id": _s(task.task_id),
-                    "office": _s(task.office),
-                    "office_lane": _s(_lane(task.office, task.task_id)),
-                    "open_office": _s(_lane(task.office, task.task_id)),
-                    "created_at": _s(_iso(task.changed_at)),
-                    "status": _s("open"),
-                    "due_shard": _s(_shard(task.task_id)),
-                    "escalate_at": _s(_iso(task.escalate_at)),
-                    "doc": _s(json.dumps(doc, ensure_ascii=False)),
-                },
-                ConditionExpression="attribute_not_exists(task_id)",
+                TableName=self._table, Item=self._item(task), ConditionExpression="attribute_not_exists(task_id)"
             )
         except self._db.exceptions.ConditionalCheckFailedException:
             return False
         return True
+
+    def add_counted(self, task: Task, counter: str, limit: int) -> str:
+        """Open ``task`` and count it against ``counter`` (at most ``limit``), in one transaction: "added",
+        "exists" (the same task was opened before: not counted again) or "limited"."""
+        try:
+            transact(
+                self._db,
+                [
+                    {
+                        "Put": {
+                            "TableName": self._table,
+                            "Item": self._item(task),
+                            "ConditionExpression": "attribute_not_exists(task_id)",
+                        }
+                    },
+                    {
+                        "Update": {
+                            "TableName": self._table,
+                            "Key": {"task_id": _s(counter)},
+                            "UpdateExpression": "ADD opened :one",
+                            "ConditionExpression": "attribute_not_exists(opened) OR opened < :limit",
+                            "ExpressionAttributeValues": {":one": {"N": "1"}, ":limit": {"N": str(limit)}},
+                        }
+                    },
+                ],
+            )
+        except self._db.exceptions.TransactionCanceledException as exc:
+            return "exists" if reasons(exc)[0] == "ConditionalCheckFailed" else "limited"
+        return "added"
 
     def get(self, task_id: str) -> Task | None:
         item = self._db.get_item(TableName=self._table, Key={"task_id": _s(task_id)}, ConsistentRead=True).get("Item")
@@ -239,7 +282,7 @@ class DynamoTasks:
         found.sort(key=lambda t: t.changed_at, reverse=True)
         return found, (nxt or None)
 
-    def acknowledge(self, task: Task, by: str, at: datetime) -> Task | None:
+    def acknowledge(self, task: Task, by: str, at: datetime, outcome: str | None = None) -> Task | None:
         """Acknowledge an open task and count its time in the office's histogram, in one transaction;
         None when it was no longer open (acknowledged meanwhile)."""
         minutes = max(0, int((at - task.changed_at).total_seconds() // 60))
@@ -252,8 +295,9 @@ class DynamoTasks:
                         "Update": {
                             "TableName": self._table,
                             "Key": {"task_id": _s(task.task_id)},
-                            "UpdateExpression": "SET #st = :ack, acknowledged_by = :by, acknowledged_at = :at "
-                            "REMOVE open_office, open_escalated, due_shard, escalate_at",
+                            "UpdateExpression": "SET #st = :ack, acknowledged_by = :by, acknowledged_at = :at"
+                            + (", outcome = :outcome" if outcome else "")
+                            + " REMOVE open_office, open_escalated, due_shard, escalate_at",
                             "ConditionExpression": "#st = :open",
                             "ExpressionAttributeNames": {"#st": "status"},
                             "ExpressionAttributeValues": {
@@ -261,7 +305,8 @@ class DynamoTasks:
                                 ":open": _s("open"),
                                 ":by": _s(by),
                                 ":at": _s(_iso(at)),
-                            },
+                            }
+                            | ({":outcome": _s(outcome)} if outcome else {}),
                         }
                     },
                     {

@@ -5,7 +5,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from healthcode.models._base import WebhookEvent, _Response, _Stored
+from healthcode.models._base import WebhookEvent, _Request, _Response, _Stored
 from healthcode.models.holder import ReasonView
 from healthcode.scoring.rules import Color
 
@@ -31,14 +31,18 @@ class NotificationsView(_Response):
 
 
 class TaskView(_Response):
-    """A community office's task: a holder of its area turned yellow or red."""
+    """A community office's task: a holder of its area turned yellow or red (kind colour), or a resident
+    asks to be confirmed in person as someone's guardian (kind guardianship)."""
 
     task_id: str
+    kind: Literal["colour", "guardianship"] = "colour"
     office: str = Field(description="the area (or county) whose office handles it")
     holder: str = Field(description="the holder's masked name")
     holder_id: str
-    color: Color
+    masked_id: str | None = Field(default=None, description="guardianship: the person's ID number, partly masked")
+    color: Color | None = Field(description="colour: the new colour (null for guardianship)")
     old_color: Color | None
+    outcome: Literal["confirmed", "refused"] | None = Field(default=None, description="guardianship: the decision")
     changed_at: datetime
     instruction: str
     status: Literal["open", "acknowledged"]
@@ -46,6 +50,13 @@ class TaskView(_Response):
     acknowledged_by: str | None = None
     acknowledged_at: datetime | None = None
     minutes_to_ack: float | None = None
+
+
+class TaskAckRequest(_Request):
+    outcome: Literal["confirmed", "refused"] | None = Field(
+        default=None,
+        description="guardianship tasks: what the worker found in person (required there); colour tasks: absent",
+    )
 
 
 class AckTimes(_Response):

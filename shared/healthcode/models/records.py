@@ -60,7 +60,7 @@ class Notice:
 
 @dataclass(frozen=True, slots=True)
 class Task:
-    """A community office's task for a holder who turned yellow or red."""
+    """A community office's task for a holder who turned yellow or red, or to confirm a guardian in person."""
 
     task_id: str
     office: str
@@ -74,6 +74,11 @@ class Task:
     escalated_to: str | None = None
     acknowledged_by: str | None = None
     acknowledged_at: datetime | None = None
+    kind: str = "colour"  # or "guardianship": confirm in person that ``guardian`` cares for the holder
+    guardian: str | None = None  # guardianship: the account asking
+    guardian_person: str | None = None  # guardianship: the person asking (their verified identity's holder id)
+    masked_id: str | None = None  # guardianship: the person's ID number, partly masked
+    outcome: str | None = None  # guardianship: "confirmed" or "refused"
 
 
 @dataclass(frozen=True, slots=True)

@@ -52,6 +52,25 @@ class ApplicationRequest(_Request):
         return v
 
 
+class GuardianshipRequest(_Request):
+    """Ask a community worker to confirm in person that I care for someone the identity provider does not
+    list as in my care (a neighbour without family, a grandparent registered elsewhere)."""
+
+    name: Annotated[StrictStr, Field(min_length=1, max_length=64)]
+    id_type: IdType
+    id_number: Annotated[StrictStr, Field(min_length=1, max_length=32)]
+    residence_area: Annotated[StrictStr, Field(pattern=r"^\d{9}(\d{3})?$")] = Field(
+        description="the town or village where the person lives, as the authority registered it: its office confirms"
+    )
+
+
+class GuardianshipView(_Response):
+    task_id: str = Field(description="show it to the community worker: they find the request by it")
+    office: str = Field(description="the area whose community office confirms it")
+    status: Literal["open", "confirmed", "refused"]
+    note: str
+
+
 class CheckinRequest(_Request):
     temperature: Temperature
     symptoms: Annotated[list[Symptom], Field(max_length=7)]

@@ -27,7 +27,7 @@ from aws_lambda_powertools import Logger
 
 from healthcode import notices
 from healthcode.adapters.base import decode_cursor, encode_cursor
-from healthcode.errors import Forbidden, NotFound
+from healthcode.errors import FieldError, Forbidden, InvalidInput, NotFound
 from healthcode.models import (
     AckTimes,
     ColorChangedDetail,
@@ -46,6 +46,7 @@ from healthcode.models import (
 if TYPE_CHECKING:
     from healthcode.adapters.base import (
         DeliveryLog,
+        HolderRepository,
         Inbox,
         PhoneBook,
         Subscribers,
@@ -294,8 +295,10 @@ def _minutes(task: Task) -> float | None:
 class Offices:
     """Community offices' tasks: listed by area, acknowledged by a community worker of that area."""
 
-    def __init__(self, tasks: TaskBoard) -> None:
+    def __init__(self, tasks: TaskBoard, holders: HolderRepository | None = None) -> None:
+        """``holders``: to find a worker's own resident account (they decide nothing that concerns it)."""
         self._tasks = tasks
+        self._holders = holders
 
     @staticmethod
     def _may_see(areas: frozenset[str], is_admin: bool, office: str) -> bool:
@@ -304,13 +307,16 @@ class Offices:
     def _view(self, t: Task, lang: str) -> TaskView:
         return TaskView(
             task_id=t.task_id,
+            kind="guardianship" if t.kind == "guardianship" else "colour",
             office=t.office,
             holder=t.masked_name,
             holder_id=t.holder_id,
-            color=t.color,
+            masked_id=t.masked_id,
+            color=t.color or None,
             old_color=t.old_color,
+            outcome=t.outcome if t.outcome in ("confirmed", "refused") else None,
             changed_at=t.changed_at,
-            instruction=notices.instruction(t.color, lang),
+            instruction=notices.instruction(t.kind if t.kind == "guardianship" else t.color, lang),
             status=t.status,
             escalated_to=t.escalated_to,
             acknowledged_by=t.acknowledged_by,
@@ -342,16 +348,37 @@ class Offices:
         )
         return TasksView(items=[self._view(t, lang) for t in found], next=encode_cursor(nxt), ack_times=times)
 
-    def acknowledge(self, task_id: str, by: str, areas: frozenset[str], lang: str, now: datetime) -> TaskView:
+    def acknowledge(
+        self,
+        task_id: str,
+        by: str,
+        areas: frozenset[str],
+        lang: str,
+        now: datetime,
+        outcome: str | None = None,
+        person: str | None = None,
+    ) -> TaskView:
+        """Acknowledge a task; a guardianship task with what the worker found in person (``outcome``),
+        never by the worker it concerns (``person``: their own holder id, or their own request)."""
         task = self._tasks.get(task_id)
         if task is None or not (
             self._may_see(areas, False, task.office)
             or (task.escalated_to is not None and self._may_see(areas, False, task.escalated_to))
         ):
             raise NotFound(f"No task {task_id} in your areas.")
+        if (task.kind == "guardianship") != (outcome is not None):
+            problem = "required: confirmed or refused" if outcome is None else "only for a guardianship task"
+            raise InvalidInput("The acknowledgement has problems.", [FieldError("outcome", problem)])
+        if task.kind == "guardianship":
+            if person is None:
+                raise Forbidden("Your account has no verified identity: it can read tasks, not decide one.")
+            own = self._holders.get(person) if self._holders is not None else None
+            accounts = {by, own.sub if own else None}
+            if task.guardian in accounts or person in (task.holder_id, task.guardian_person):
+                raise Forbidden("You cannot decide a guardianship that concerns you: another community worker must.")
         if task.status != "open":
             return self._view(task, lang)  # a repeated acknowledgement: the first one stands
-        done = self._tasks.acknowledge(task, by, now)
+        done = self._tasks.acknowledge(task, by, now, outcome)
         current = done or self._tasks.get(task_id)
         assert current is not None
         return self._view(current, lang)

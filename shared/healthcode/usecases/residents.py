@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, cast
 
@@ -95,10 +96,14 @@ class Residents:
         phones: PhoneBook | None = None,
         history: HistoryLog | None = None,
         areas: AreaRegistry | None = None,
+        confirmed_guardian: Callable[[str, str], bool] | None = None,
     ) -> None:
         """``phones``: where a declared phone number is kept sealed, for SMS (None: not kept at all);
         ``history``: the holders' colour changes, for their history route; ``areas``: the registered
-        towns and villages a declared ``residence_area`` must be one of."""
+        towns and villages a declared ``residence_area`` must be one of; ``confirmed_guardian(sub,
+        holder_id)``: whether a community worker confirmed in person that the account cares for the person
+        (the other way to a dependant, beside the identity provider's ``wards``)."""
+        self._confirmed_guardian = confirmed_guardian
         self._recolor = recolor
         self._holders = holders
         self._stays = stays
@@ -202,9 +207,10 @@ class Residents:
             )
         if not own and not req.dependant:
             raise Forbidden(N_("You can apply for your own verified identity, or for a dependant with dependant: true."))
-        if not own and declared not in wards:  # before any look-up: the same answer whoever the person is
-            raise Forbidden(N_("You cannot apply for this person as your dependant."))
         hid = holder_id(self._keys.holder_key(), req.id_type, declared[1])
+        # before any look-up of the person: the same answer whoever they are and whether they have a code
+        if not own and declared not in wards and not self._confirmed_in_person(sub, hid):
+            raise Forbidden(N_("You cannot apply for this person as your dependant."))
         window = rules.stay_window
 
         took_over: list[bool] = []  # set by the change, read by the cause (after the change ran)
@@ -282,6 +288,9 @@ class Residents:
         if not own:
             logger.info("dependant applied for", extra={"guardian": sub, "holder_id": hid})
         return self.view(saved, now)
+
+    def _confirmed_in_person(self, sub: str, hid: str) -> bool:
+        return self._confirmed_guardian is not None and self._confirmed_guardian(sub, hid)
 
     def holder_of(self, req: ApplicationRequest) -> str:
         """The holder id a declaration is for (the keyed hash of its ID number): for the audit trail."""
