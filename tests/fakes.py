@@ -152,8 +152,9 @@ class FakeStays:
 class FakeScanLog:
     scans: list[tuple[str, str, str | None, str, str]] = field(default_factory=list)
 
-    def record(self, checkpoint_id: str, code_id: str, color: str | None, status: str, at: datetime, by: str) -> None:
+    def record(self, checkpoint_id: str, code_id: str, color: str | None, status: str, at: datetime, by: str) -> bool:
         self.scans.append((checkpoint_id, code_id, color, status, by))
+        return True
 
 
 @dataclass

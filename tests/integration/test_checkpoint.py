@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -220,3 +220,39 @@ def test_a_validly_signed_code_with_an_unpublished_kid_is_refused(system, holder
     claims = _claims(holder)
     forged = TokenSigner(rogue, claims["iss"]).issue(claims["cid"], "green", system.now).value
     assert scan(system, forged)["code_status"] == "invalid_signature"
+
+
+def scans_logged(system) -> list[dict]:
+    return system.p.clients["dynamodb"].scan(TableName=system.p.physical("ScansTable"))["Items"]
+
+
+def test_one_code_at_one_checkpoint_counts_once_a_minute(system, holder):
+    for _ in range(3):  # a code held in front of the camera, a retried request
+        assert scan(system, holder)["decision"] == "pass"
+    assert len(scans_logged(system)) == 1
+    scan(system, holder, "gate-8")  # another gate: its own scan
+    system.at(system.now + timedelta(minutes=1))
+    scan(system, holder)  # a minute later: the holder came back
+    assert len(scans_logged(system)) == 3
+
+
+def test_an_offline_scan_uploaded_later_is_judged_as_of_then_counted_once_and_a_change_since_is_caught(system):
+    me = system.resident("offline-traveller")
+    body = application(travel_history=[{"region": "330102", "arrived_on": "2020-02-13", "left_on": "2020-02-16"}])
+    shown = me("POST", "/v1/applications", body).json()["token"]["value"]
+    scanned_at = system.now.isoformat()
+    system.admin("PUT", "/admin/v1/regions/330102", {"name": "上城区", "level": 5})
+    system.deliver_queue()
+    system.at(system.now + timedelta(minutes=40))  # the network came back long after the code expired
+    upload = {"token": shown, "checkpoint_id": "gate-7", "scanned_at": scanned_at}
+    answers = [system.checkpoint(upload) for _ in range(2)]  # the queue sent twice (a lost answer)
+    assert [a.status for a in answers] == [200, 200]
+    v = answers[0].json()
+    assert (v["code_status"], v["color"]) == ("valid", "red") and "now red" in v["instruction"]
+    (item,) = scans_logged(system)
+    minute = datetime.fromisoformat(scanned_at).astimezone(UTC).replace(second=0, microsecond=0)
+    assert item["scanned_at"]["S"].startswith(minute.isoformat(timespec="milliseconds"))  # logged when it was checked
+    too_old = system.checkpoint(upload | {"scanned_at": (system.now - timedelta(hours=25)).isoformat()})
+    assert too_old.status == 422 and "scanned_at" in too_old.body
+    naive = system.checkpoint(upload | {"scanned_at": "2020-02-17T09:00:00"})
+    assert naive.status == 422

@@ -219,7 +219,7 @@ class StayIndex(Protocol):
 class ScanLog(Protocol):
     def record(
         self, checkpoint_id: str, code_id: str, color: str | None, status: str, at: datetime, by: str
-    ) -> None: ...
+    ) -> bool: ...
 
 
 class ScanCounts(Protocol):

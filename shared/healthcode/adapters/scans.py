@@ -22,9 +22,11 @@ class DynamoScanLog:
         self._db = client
         self._table = table
 
-    def record(self, checkpoint_id: str, code_id: str, color: str | None, status: str, at: datetime, by: str) -> None:
-        """``by``: who scanned (the checkpoint account, or ``partner:<id>``)."""
-        stamp = at.astimezone(UTC).isoformat(timespec="milliseconds")
+    def record(self, checkpoint_id: str, code_id: str, color: str | None, status: str, at: datetime, by: str) -> bool:
+        """``by``: who scanned (the checkpoint account, or ``partner:<id>``). One code at one checkpoint
+        counts once a minute: a code held in front of the camera, a retried request or an offline scan
+        uploaded twice is the same scan (False: it was counted already)."""
+        stamp = at.astimezone(UTC).replace(second=0, microsecond=0).isoformat(timespec="milliseconds")
         item = {
             "checkpoint_id": _s(checkpoint_id),
             "scanned_at": _s(f"{stamp}#{code_id}"),
@@ -35,7 +37,11 @@ class DynamoScanLog:
         }
         if color:
             item["color"] = _s(color)
-        self._db.put_item(TableName=self._table, Item=item)
+        try:
+            self._db.put_item(TableName=self._table, Item=item, ConditionExpression="attribute_not_exists(scanned_at)")
+        except self._db.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
 
     def day(self, checkpoint_id: str, start: datetime, end: datetime) -> list[tuple[str | None, str]]:
         """(colour, status) of each scan at ``checkpoint_id`` in [start, end): one query on its key,

@@ -3,7 +3,7 @@
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import Field, StrictStr
+from pydantic import AwareDatetime, Field, StrictStr
 
 from healthcode.models._base import _Request, _Response
 from healthcode.scoring.rules import Color
@@ -14,6 +14,11 @@ from healthcode.scoring.rules import Color
 class VerificationRequest(_Request):
     token: Annotated[StrictStr, Field(min_length=1, max_length=4096)]
     checkpoint_id: Annotated[StrictStr, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
+    scanned_at: AwareDatetime | None = Field(
+        default=None,
+        description="a scan the gate checked offline, uploaded later: when it was checked (within the last 24 hours);"
+        " the code is judged as of then, the colour now is answered, and the scan is counted once",
+    )
 
 
 CodeStatus = Literal[

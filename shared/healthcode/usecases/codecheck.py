@@ -4,6 +4,7 @@ checkpoint and partner-city use cases."""
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -53,15 +54,20 @@ class CodeCheck:
         self._keys = keys
         self._partners = partners
 
-    def __call__(self, token: str, checkpoint_id: str, now: datetime, by: str) -> VerificationView:
-        """Read ``token`` at ``checkpoint_id``; ``by`` (who scanned) goes into the scan log.
+    def __call__(
+        self, token: str, checkpoint_id: str, now: datetime, by: str, scanned_at: datetime | None = None
+    ) -> VerificationView:
+        """Read ``token`` at ``checkpoint_id``; ``by`` (who scanned) goes into the scan log. ``scanned_at``:
+        a scan the gate checked offline, uploaded now: the code is judged (expiry) as of then and logged
+        then; the colour answered is the holder's now (a change since is caught, late but kept).
 
         Nothing here scans a table or fetches a URL: the partner trust list is a cached snapshot (a
         partner registered a moment ago is recognised within its max age)."""
         partners = self._partners.trusted_issuers() if self._partners is not None else {}
-        check = self._keys.verifier(partners).check(token, now)
+        at = scanned_at or now
+        check = self._keys.verifier(partners).check(token, at)
         if check.unknown_kid:
-            check = self._keys.verifier(partners, refresh=True).check(token, now)
+            check = self._keys.verifier(partners, refresh=True).check(token, at)
         color: Color | None = None
         masked: str | None = None
         degraded = False
@@ -88,7 +94,9 @@ class CodeCheck:
                 else:
                     color, masked = Color(record.color), record.masked_name
         try:
-            self._scans.record(checkpoint_id, check.code_id or "-", color.value if color else None, status, now, by)
+            # an unusable code has no id: a digest of what was scanned tells two of them apart in the log
+            code = check.code_id or "-" + hashlib.sha256(token.encode()).hexdigest()[:16]
+            self._scans.record(checkpoint_id, code, color.value if color else None, status, at, by)
         except Exception as exc:
             if not (degraded and is_throttling(exc)):
                 raise
