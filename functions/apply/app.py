@@ -13,7 +13,7 @@ from healthcode import clock, i18n, qr
 from healthcode.api.callers import caller
 from healthcode.api.params import Cursor
 from healthcode.api.problems import documented, problem_page
-from healthcode.api.resolver import build_resolver, json_response
+from healthcode.api.resolver import build_resolver, etag, json_response, not_modified
 from healthcode.errors import NotFound
 from healthcode.models import (
     AppealRequest,
@@ -76,11 +76,18 @@ def post_guardianship(body: GuardianshipRequest):
 
 @app.get(
     "/v1/codes/me",
-    summary="My code: colour, reasons, quarantine, a fresh token",
-    responses=documented(200, CodeView, 401, 404, 503),
+    summary="My code: colour, reasons, quarantine, a fresh token; with If-None-Match, 304 while nothing it says changed",
+    responses=documented(200, CodeView, 401, 404, 422, 503),
 )
-def get_my_code():
-    return json_response(services().residents.code(caller(app).sub, clock.now()))
+def get_my_code(
+    if_none_match: Annotated[str | None, Header(alias="if-none-match", max_length=128)] = None,
+):
+    view = services().residents.code(caller(app).sub, clock.now())
+    tag = etag(view, exclude={"token"})  # the token is new on every answer; the page refreshes it on its own clock
+    private = {"Cache-Control": "private, no-cache", "ETag": tag}
+    if if_none_match == tag:
+        return not_modified(tag, private)
+    return json_response(view, headers=private)
 
 
 _A_PICTURE = "The code as a picture: the QR of a fresh token, framed in its colour, named in words"

@@ -12,7 +12,7 @@ from typing import Any
 WEB = Path(__file__).resolve().parents[2] / "web"
 NOT_SERVED = {"package.json", "package-lock.json", "vendor.json"}
 TYPES = {".js": "text/javascript; charset=utf-8", ".json": "application/json", ".css": "text/css; charset=utf-8",
-         ".html": "text/html; charset=utf-8"}
+         ".html": "text/html; charset=utf-8", ".webmanifest": "application/manifest+json", ".svg": "image/svg+xml"}
 
 
 def media_type(path: Path) -> str:

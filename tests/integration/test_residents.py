@@ -186,3 +186,18 @@ def test_bad_check_ins_are_refused(system):
     assert me("POST", "/v1/checkins", {"temperature": "hot", "symptoms": []}).status == 422
     assert me("POST", "/v1/checkins", {"temperature": 36.5}).status == 422
     assert system.resident("stranger")("POST", "/v1/checkins", {"temperature": 36.5, "symptoms": []}).status == 404
+
+
+def test_an_open_page_is_told_304_until_something_it_shows_changes(system):
+    me = system.resident("watcher")
+    me("POST", "/v1/applications", application())
+    first = me("GET", "/v1/codes/me")
+    tag = first.headers["etag"]
+    assert first.status == 200 and tag.startswith('W/"') and "private" in first.headers["cache-control"]
+    same = me("GET", "/v1/codes/me", headers={"if-none-match": tag})
+    assert same.status == 304 and same.body == "" and same.headers["etag"] == tag  # a new token is no change
+    chinese = me("GET", "/v1/codes/me", headers={"if-none-match": tag, "accept-language": "zh-CN"})
+    assert chinese.status == 200  # the reasons in other words
+    me("POST", "/v1/checkins", {"temperature": 38.6, "symptoms": ["cough"]})
+    changed = me("GET", "/v1/codes/me", headers={"if-none-match": tag})
+    assert changed.status == 200 and changed.json()["color"] != "green" and changed.headers["etag"] != tag

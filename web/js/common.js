@@ -27,6 +27,8 @@ export async function start() {
     });
   }
   if (config.oidc) await finishOidc();
+  // after one online visit the page opens with no network (web/sw.js keeps the pages' own files)
+  if ("serviceWorker" in navigator) navigator.serviceWorker.register("sw.js").catch(() => {});
   return config;
 }
 
@@ -158,23 +160,47 @@ export class Problem extends Error {
   }
 }
 
+// The network failed or took too long (not an answer of the API): the page says 网络异常, never the
+// browser's English "Failed to fetch", and decides what it can do without the API.
+export class NetworkError extends Error {
+  constructor() {
+    super(t("network_error"));
+  }
+}
+
+export const API_TIMEOUT_MS = 8000;
+
 // ``fresh``: ask the server, not the browser's cache (the public map is cacheable for a minute; a
-// dashboard watching it wants the level set a moment ago)
-export async function api(role, method, path, body, extra = {}, fresh = false) {
-  const headers = { "Accept-Language": lang, ...extra };
-  const bearer = token(role);
-  if (bearer) headers.Authorization = `Bearer ${bearer}`;
-  if (body !== undefined) headers["Content-Type"] = "application/json";
-  const r = await fetch(`${config.api}${path}`, {
-    method,
-    headers,
-    body: body === undefined ? undefined : JSON.stringify(body),
-    cache: fresh ? "no-cache" : "default",
-  });
+// dashboard watching it wants the level set a moment ago). ``timeoutMs``: then a NetworkError.
+export async function api(role, method, path, body, extra = {}, fresh = false, timeoutMs = API_TIMEOUT_MS) {
+  const r = await request(role, method, path, body, extra, fresh ? "no-cache" : "default", timeoutMs);
   const type = r.headers.get("content-type") || "";
   if (!r.ok) throw new Problem(r.status, type.includes("json") ? await r.json() : null);
   if (type.startsWith("image/")) return { blob: await r.blob(), headers: r.headers };
   return type.includes("json") ? r.json() : r.text();
+}
+
+// The raw answer (a 304 included) or a NetworkError.
+export async function request(role, method, path, body, extra = {}, cache = "default", timeoutMs = API_TIMEOUT_MS) {
+  const headers = { "Accept-Language": lang, ...extra };
+  const bearer = token(role);
+  if (bearer) headers.Authorization = `Bearer ${bearer}`;
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  const stop = new AbortController();
+  const timer = setTimeout(() => stop.abort(), timeoutMs);
+  try {
+    return await fetch(`${config.api}${path}`, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+      cache,
+      signal: stop.signal,
+    });
+  } catch {
+    throw new NetworkError();
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 // ------------------------------------------------------------------ small helpers

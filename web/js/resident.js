@@ -1,6 +1,6 @@
 // The resident's page: sign in, declare, and the code card (colour, QR, live clock, refresh countdown,
 // reasons, quarantine progress, daily check-in).
-import { api, COLOR_WORD, el, lang, Problem, showFieldErrors, start, t, token, wireSignIn } from "./common.js";
+import { api, COLOR_WORD, el, lang, NetworkError, Problem, request, showFieldErrors, start, t, token, wireSignIn } from "./common.js";
 
 const ROLE = "resident";
 const SYMPTOMS = ["fever", "cough", "sore_throat", "fatigue", "shortness_of_breath", "diarrhoea", "loss_of_taste_or_smell"];
@@ -10,6 +10,16 @@ const $ = (id) => document.getElementById(id);
 let refreshAt = null;
 let qrUrl = null;
 let refreshing = false;
+// Never stale without saying so: offline, the last code stays with the live clock under a 网络异常
+// banner, and once it has expired the QR is greyed and marked 已过期 until a fresh one arrives. Online,
+// an open page asks every few seconds whether anything it shows changed (a conditional GET: 304 while
+// nothing did), and nothing while it is hidden.
+const WATCH_MS = 10_000;
+const LAST = "hc.lastcode";
+let etag = null;
+let offline = false;
+let retryMs = 2000;
+let retryTimer = null;
 
 function show(section) {
   for (const id of ["sign-in", "declare", "code"]) $(id).hidden = id !== section;
@@ -67,10 +77,59 @@ function tick() {
   const now = new Date();
   $("clock").textContent = `${now.toLocaleDateString(lang)} ${fmtTime(now)}`;
   $("clock").dateTime = now.toISOString();
+  const expiresAt = Date.parse($("qr").dataset.expiresAt || "");
+  const expired = Number.isFinite(expiresAt) && now.getTime() > expiresAt;
+  $("qr").classList.toggle("expired", expired);
+  $("expired-mark").hidden = !expired;
   if (!refreshAt) return;
   const left = Math.max(0, Math.round((refreshAt - now) / 1000));
-  $("countdown").textContent = t("refresh_in", { seconds: left });
-  if (left === 0 && !refreshing) refresh();
+  $("countdown").textContent = offline ? t("refresh_when_online") : t("refresh_in", { seconds: left });
+  if (left === 0 && !refreshing && !offline) refresh();
+}
+
+function setOffline(isOffline) {
+  offline = isOffline;
+  $("stale").hidden = !isOffline;
+  $("stale").textContent = isOffline ? t("code_offline") : "";
+  clearTimeout(retryTimer);
+  if (isOffline) {
+    retryTimer = setTimeout(() => refresh(), retryMs + Math.random() * 1000); // backing off, with jitter
+    retryMs = Math.min(retryMs * 2, 30_000);
+  } else retryMs = 2000;
+}
+
+function showQr(svgText, expiresAt, color) {
+  if (qrUrl) URL.revokeObjectURL(qrUrl);
+  qrUrl = URL.createObjectURL(new Blob([svgText], { type: "image/svg+xml" }));
+  $("qr").src = qrUrl;
+  $("qr").alt = t("qr_alt", { color: t(COLOR_WORD[color]) });
+  $("qr").dataset.expiresAt = expiresAt;
+}
+
+// the last code this phone had, shown when it cannot get a new one (a reload with no network)
+function restore() {
+  const kept = JSON.parse(localStorage.getItem(LAST) || "null");
+  if (!kept) return false;
+  render(kept.view);
+  showQr(kept.svg, kept.expiresAt, kept.view.color);
+  show("code");
+  return true;
+}
+
+// while the page is visible: has anything it shows changed? (304: no)
+async function watch() {
+  if (document.visibilityState !== "visible" || refreshing || offline || !etag || $("code").hidden) return;
+  try {
+    const r = await request(ROLE, "GET", "/v1/codes/me", undefined, { "If-None-Match": etag }, "no-store");
+    if (r.status === 304 || !r.ok) return;
+    etag = r.headers.get("ETag");
+    const view = await r.json();
+    const before = $("code").dataset.color;
+    render(view);
+    if (view.color !== before) await refresh(); // the QR carries the colour too: a new one at once
+  } catch (e) {
+    if (e instanceof NetworkError) setOffline(true);
+  }
 }
 
 function render(view) {
@@ -94,21 +153,28 @@ function render(view) {
 }
 
 async function refresh() {
+  if (refreshing) return;
   refreshing = true;
   try {
-    const view = await api(ROLE, "GET", "/v1/codes/me");
+    const r = await request(ROLE, "GET", "/v1/codes/me", undefined, {}, "no-store");
+    if (!r.ok) throw new Problem(r.status, (r.headers.get("content-type") || "").includes("json") ? await r.json() : null);
+    etag = r.headers.get("ETag");
+    const view = await r.json();
     render(view);
     const pic = await api(ROLE, "GET", "/v1/codes/me/qr.svg");
-    if (qrUrl) URL.revokeObjectURL(qrUrl);
-    qrUrl = URL.createObjectURL(pic.blob);
-    $("qr").src = qrUrl;
-    $("qr").alt = t("qr_alt", { color: t(COLOR_WORD[view.color]) });
+    const svg = await pic.blob.text();
+    const expiresAt = pic.headers.get("X-Token-Expires-At");
+    showQr(svg, expiresAt, view.color);
     const lifetime = Number(pic.headers.get("X-Token-Lifetime")) * 1000;
     refreshAt = Date.now() + lifetime - Math.min(60_000, lifetime / 4);
-    $("qr").dataset.expiresAt = pic.headers.get("X-Token-Expires-At");
+    localStorage.setItem(LAST, JSON.stringify({ view, svg, expiresAt }));
+    setOffline(false);
     show("code");
   } catch (e) {
-    if (e instanceof Problem && e.status === 404) show("declare");
+    if (e instanceof NetworkError || (e instanceof Problem && e.status >= 502)) {
+      if ($("code").hidden && !restore()) show("sign-in");
+      setOffline(true);
+    } else if (e instanceof Problem && e.status === 404) show("declare");
     else if (e instanceof Problem && e.status === 401) show("sign-in");
     else throw e;
   } finally {
@@ -153,6 +219,10 @@ async function main() {
     }
   });
   setInterval(tick, 1000);
+  setInterval(watch, WATCH_MS);
+  window.addEventListener("online", () => refresh()); // a fresh code as soon as the network is back
+  window.addEventListener("offline", () => setOffline(true));
+  document.addEventListener("visibilitychange", () => watch());
   tick();
   if (token(ROLE)) await refresh();
   else show("sign-in");

@@ -212,3 +212,19 @@ def build_resolver(
         return problem_response(None, app.current_event.raw_event)
 
     return app
+
+
+def etag(model: BaseModel, exclude: set[str]) -> str:
+    """A weak entity tag of what ``model`` says, leaving out ``exclude`` (a part that changes on every
+    answer, such as a freshly signed token), in the request's language: an open page asks with
+    If-None-Match and is told 304 until something it shows has changed."""
+    import hashlib
+
+    body = model.model_dump_json(exclude=exclude) + i18n.current.get()
+    return f'W/"{hashlib.sha256(body.encode()).hexdigest()[:24]}"'
+
+
+def not_modified(tag: str, headers: dict[str, str]) -> Response[str]:
+    """A 304 for ``tag`` (no body: the page keeps what it shows)."""
+    return Response(status_code=304, content_type=None, body="", headers={**headers, "ETag": tag})
+
