@@ -263,7 +263,7 @@ def bench_fresh(b: Bench, repeats: int) -> dict[str, Any]:
     b.call("POST", "/v1/applications", body, sub="fresh-1")
     claims = {"sub": "fresh-1", "scope": "", "verified_id": ":".join(declared_identity(body) or ())}
     first = b.system.http("GET", "/v1/codes/me", claims=claims)
-    tag = first.headers["ETag"]
+    tag = first.headers["etag"]
 
     def poll() -> int:
         return b.system.http("GET", "/v1/codes/me", claims=claims, headers={"if-none-match": tag}).status
