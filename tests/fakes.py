@@ -47,7 +47,7 @@ class FakeHolders:
 
     def code_status(self, code_id: str) -> CodeRecord | None:
         h = next((h for h in self.items.values() if h.code_id == code_id), None)
-        return CodeRecord(h.color.value, h.masked_name) if h else None
+        return CodeRecord(h.color.value, h.masked_name, h.holder_id) if h else None
 
     def save(self, holder: Holder, previous: Holder | None = None) -> Holder:
         stored = self.items.get(holder.holder_id)

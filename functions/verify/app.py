@@ -40,6 +40,18 @@ def get_jwks() -> Response[dict[str, Any]]:
     return Response(200, "application/json", services().keys.jwks(), headers={"Cache-Control": "public, max-age=300"})
 
 
+@app.get(
+    "/.well-known/trust-list.json",
+    summary="The partner cities whose codes this service recognises, issuer -> JWKS (public): what an offline"
+    " checkpoint keeps to check their codes itself",
+    responses=documented(200, None),
+)
+def get_trust_list() -> Response[dict[str, Any]]:
+    svc = services()
+    issuers = svc.partners.trusted_issuers() if svc.settings.partners_table else {}
+    return Response(200, "application/json", {"issuers": issuers}, headers={"Cache-Control": "public, max-age=300"})
+
+
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:

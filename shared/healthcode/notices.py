@@ -18,6 +18,10 @@ _TEXTS = {
     "body.red": N_("Your health code turned red: go to a central quarantine site within 2 hours, or wait for your community office to contact you."),
     "task.yellow": N_("Home quarantine: visit or call today, make sure home quarantine and daily check-ins happen."),
     "task.red": N_("Central quarantine: contact within 2 hours and arrange transfer to a quarantine site."),
+    "task.late_scan": N_(
+        "Let through a checkpoint offline on an older colour: contact within 2 hours, find out where they went,"
+        " and arrange quarantine."
+    ),
     "task.guardianship": N_(
         "Guardianship: meet the resident and the person in person, check both ID cards and that the resident"
         " really cares for them, then confirm or refuse."

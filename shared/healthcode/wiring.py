@@ -327,7 +327,8 @@ class Services:
         from healthcode.usecases.codecheck import CodeCheck
 
         scans = DynamoScanLog(self.clients.get("dynamodb"), self.settings.scans_table)
-        return CodeCheck(self.holders, scans, self.keys, self.partners if self.settings.partners_table else None)
+        partners = self.partners if self.settings.partners_table else None
+        return CodeCheck(self.holders, scans, self.keys, partners, self.tasks if self.settings.table("tasks") else None)
 
     # ------------------------------------------------------------------ use cases
     @cached_property

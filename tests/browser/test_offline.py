@@ -207,3 +207,46 @@ def test_no_camera_is_said_in_words(browser, stack):
     page.wait_for_function("() => document.getElementById('camera-state').dataset.error !== undefined")
     said = page.locator("#camera-state").inner_text()
     assert "摄像头" in said and "Requested device" not in said
+
+
+def test_an_offline_gate_checks_a_partner_citys_code_against_the_trust_list_it_kept(browser, stack):
+    from healthcode.tokens import TokenSigner, generate_signing_key, public_jwks
+
+    issuer = "https://code.wenzhou.example"
+    key = generate_signing_key()
+    admin = stack.token("partner-officer", ["health_admin"])
+    partner = {
+        "name": "温州市",
+        "jurisdiction": "3303",
+        "scopes": ["verify"],
+        "rate_limit_per_minute": 50,
+        "issuer": issuer,
+        "jwks": public_jwks([key]),
+    }
+    assert stack.call("PUT", "/admin/v1/partners/wenzhou", admin, partner).status_code == 200
+    theirs = TokenSigner(key, issuer).issue("wz-1", "green", datetime.now(ZoneInfo("Asia/Shanghai"))).value
+    gate = stack.token("gate-officer", ["checkpoint"], checkpoints=["gate-partner"])
+    deadline = time.monotonic() + 30
+    while stack.call("POST", "/v1/verifications", gate, {"token": theirs, "checkpoint_id": "gate-partner"}).json()[
+        "code_status"
+    ] != "valid":  # an unknown issuer makes the service read its trust list again
+        assert time.monotonic() < deadline
+        time.sleep(1)
+    published = stack.http.get(f"{stack.base}/.well-known/trust-list.json", timeout=10).json()
+    assert published["issuers"][issuer]["keys"][0]["kid"]
+
+    page = new_page(browser)
+    _sign_in_gate(page, stack, "gate-partner")
+    page.wait_for_function(f"() => (JSON.parse(localStorage.getItem('hc.jwks')).partners || {{}})['{issuer}']")
+    page.context.set_offline(True)
+    _paste(page, theirs)
+    page.locator("#answer").wait_for(state="visible")
+    assert page.locator("#answer").get_attribute("data-decision") == "offline_pass"
+    assert "互认城市签发" in page.locator("#answer-note").inner_text()
+    page.locator("#next").click()
+    other = TokenSigner(generate_signing_key(), issuer).issue("wz-2", "green", datetime.now(ZoneInfo("Asia/Shanghai")))
+    _paste(page, other.value)  # the partner's name with a key it never published
+    page.locator("#answer").wait_for(state="visible")
+    assert page.locator("#answer").get_attribute("data-decision") == "stop"
+    page.context.set_offline(False)
+    assert page.errors == []

@@ -13,6 +13,7 @@ from healthcode_local.openapi import OUTPUT, document, render
 REPO = Path(__file__).resolve().parents[2]
 PUBLIC = (
     "/.well-known/jwks.json",
+    "/.well-known/trust-list.json",
     "/v1/rulesets",
     "/v1/rulesets/current",
     "/v1/rulesets/schema",

@@ -252,6 +252,12 @@ def test_an_offline_scan_uploaded_later_is_judged_as_of_then_counted_once_and_a_
     (item,) = scans_logged(system)
     minute = datetime.fromisoformat(scanned_at).astimezone(UTC).replace(second=0, microsecond=0)
     assert item["scanned_at"]["S"].startswith(minute.isoformat(timespec="milliseconds"))  # logged when it was checked
+    # the gate let a holder through on green who had turned red: late, but the office of their county is told
+    worker = {"sub": "w-late", "scope": "community_worker", "areas": "330102"}
+    tasks = system.http("GET", "/admin/v1/tasks?area=330102&status=open", claims=worker).json()["items"]
+    late = [t for t in tasks if t["kind"] == "late_scan"]
+    assert len(late) == 1 and (late[0]["old_color"], late[0]["color"]) == ("green", "red"), tasks
+    assert "2 hours" in late[0]["instruction"] and late[0]["holder"] == "王*波"
     too_old = system.checkpoint(upload | {"scanned_at": (system.now - timedelta(hours=25)).isoformat()})
     assert too_old.status == 422 and "scanned_at" in too_old.body
     naive = system.checkpoint(upload | {"scanned_at": "2020-02-17T09:00:00"})

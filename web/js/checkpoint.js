@@ -55,10 +55,13 @@ function keys() {
   return JSON.parse(localStorage.getItem("hc.jwks") || "null");
 }
 
+// ours, and the partner cities' (the trust list): both public documents, kept until the next refresh
 async function refreshKeys() {
   try {
     const jwks = await api(ROLE, "GET", "/.well-known/jwks.json", undefined, {}, true, ONLINE_TIMEOUT_MS);
-    localStorage.setItem("hc.jwks", JSON.stringify({ jwks, fetched_at: Date.now(), issuer: keys()?.issuer || null }));
+    const trust = await api(ROLE, "GET", "/.well-known/trust-list.json", undefined, {}, true, ONLINE_TIMEOUT_MS);
+    const kept = { jwks, partners: trust.issuers || {}, fetched_at: Date.now(), issuer: keys()?.issuer || null };
+    localStorage.setItem("hc.jwks", JSON.stringify(kept));
   } catch {
     /* offline: the kept keys stay */
   }
@@ -160,7 +163,7 @@ async function answerOffline(value, retry) {
     count(null);
     return showAnswer("offline none", "offline_unknown", t("network_error"), "", t("offline_no_keys"), "", retry);
   }
-  const found = await checkOffline(value, kept.jwks, kept.issuer);
+  const found = await checkOffline(value, { jwks: kept.jwks, issuer: kept.issuer }, kept.partners || {});
   if (found.status !== "valid") {
     count(null);
     return showAnswer("stop none", "stop", t(`status_${found.status}`), "", t(`offline_refused_${found.status}`), t("offline_checked"), retry);
@@ -168,7 +171,10 @@ async function answerOffline(value, retry) {
   count(found.color);
   const minutes = Math.max(0, Math.round((Date.now() / 1000 - found.iat) / 60));
   const old = Date.now() - kept.fetched_at > KEYS_MAX_AGE_MS;
-  const notes = [minutes ? t("offline_signed", { minutes }) : t("offline_signed_now"), old ? t("offline_keys_old", { minutes: Math.round((Date.now() - kept.fetched_at) / 60_000) }) : ""];
+  const notes = [
+    found.partner ? t("offline_partner", { issuer: found.issuer }) : "",
+    minutes ? t("offline_signed", { minutes }) : t("offline_signed_now"),
+    old ? t("offline_keys_old", { minutes: Math.round((Date.now() - kept.fetched_at) / 60_000) }) : ""];
   const pass = found.color === "green";
   showAnswer(
     `offline ${found.color}`,

@@ -13,8 +13,10 @@ function json(part) {
   return JSON.parse(new TextDecoder().decode(bytes(part)));
 }
 
-// -> { status: valid | expired | invalid_signature | unknown_issuer | malformed, color, iat, exp, issuer }
-export async function checkOffline(token, jwks, issuer, nowMs = Date.now()) {
+// ``ours``: our JWKS and our issuer (null until learned: then a key of ours is enough); ``partners``:
+// issuer -> JWKS of the partner cities this service recognises (its trust list).
+// -> { status: valid | expired | invalid_signature | unknown_issuer | malformed, color, iat, exp, issuer, partner }
+export async function checkOffline(token, ours, partners = {}, nowMs = Date.now()) {
   const parts = String(token).trim().split(".");
   if (parts.length !== 3 || parts.some((p) => !/^[A-Za-z0-9_-]*$/.test(p))) return { status: "malformed" };
   let header, claims, signature;
@@ -29,8 +31,10 @@ export async function checkOffline(token, jwks, issuer, nowMs = Date.now()) {
     return { status: "malformed" };
   }
   if (header.alg !== "ES256") return { status: "invalid_signature" };
-  const jwk = (jwks?.keys || []).find((k) => k.kid === header.kid);
-  if (!jwk || (issuer && claims.iss !== issuer)) return { status: "unknown_issuer", issuer: claims.iss };
+  const partner = Object.hasOwn(partners, claims.iss) && claims.iss !== ours.issuer;
+  const keys = partner ? partners[claims.iss] : !ours.issuer || claims.iss === ours.issuer ? ours.jwks : null;
+  const jwk = (keys?.keys || []).find((k) => k.kid === header.kid);
+  if (!jwk) return { status: "unknown_issuer", issuer: claims.iss };
   let ok = false;
   try {
     const key = await crypto.subtle.importKey(
@@ -47,7 +51,7 @@ export async function checkOffline(token, jwks, issuer, nowMs = Date.now()) {
   }
   if (!ok) return { status: "invalid_signature" };
   const now = nowMs / 1000;
-  const found = { color: claims.col, iat: claims.iat, exp: claims.exp, issuer: claims.iss };
+  const found = { color: claims.col, iat: claims.iat, exp: claims.exp, issuer: claims.iss, partner };
   if (claims.iat > now + SKEW_S) return { ...found, status: "malformed" };
   if (claims.exp < now - SKEW_S) return { ...found, status: "expired" };
   if (!["green", "yellow", "red"].includes(claims.col)) return { ...found, status: "malformed" };

@@ -98,7 +98,8 @@ class DynamoHolders:
         items = out.get("Items", [])
         if not items:
             return None
-        return CodeRecord(items[0]["color"]["S"], items[0].get("masked_name", {}).get("S", ""))
+        item = items[0]
+        return CodeRecord(item["color"]["S"], item.get("masked_name", {}).get("S", ""), item["holder_id"]["S"])
 
     def item(self, holder: Holder) -> dict[str, Any]:
         """The stored form of ``holder``: indexed attributes plus one compact JSON document."""

@@ -35,7 +35,11 @@ class TaskView(_Response):
     asks to be confirmed in person as someone's guardian (kind guardianship)."""
 
     task_id: str
-    kind: Literal["colour", "guardianship"] = "colour"
+    kind: Literal["colour", "guardianship", "late_scan"] = Field(
+        default="colour",
+        description="colour: turned yellow or red; guardianship: confirm a guardian in person; late_scan: let"
+        " through a gate offline on a colour that had already turned",
+    )
     office: str = Field(description="the area (or county) whose office handles it")
     holder: str = Field(description="the holder's masked name")
     holder_id: str

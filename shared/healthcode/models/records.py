@@ -12,6 +12,7 @@ class CodeRecord:
 
     color: str
     masked_name: str
+    holder_id: str = ""  # the table's key, in every index
 
 
 @dataclass(frozen=True, slots=True)

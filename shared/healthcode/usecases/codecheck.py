@@ -5,20 +5,21 @@ checkpoint and partner-city use cases."""
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from aws_lambda_powertools import Logger
 
 from healthcode.adapters.base import is_throttling
 from healthcode.i18n import N_
-from healthcode.models import VerificationView
-from healthcode.scoring.rules import Color
+from healthcode.models import Task, VerificationView
+from healthcode.scoring.rules import Color, rank
 
 logger = Logger(child=True)
 
 if TYPE_CHECKING:
-    from healthcode.adapters.base import HolderRepository, Keys, PartnerDirectory, ScanLog
+    from healthcode.adapters.base import HolderRepository, Keys, PartnerDirectory, ScanLog, TaskBoard
+    from healthcode.models import CodeRecord
 
 # What the person at the gate reads: English templates, answered in the checkpoint's language (healthcode.i18n)
 INSTRUCTIONS = {
@@ -43,16 +44,26 @@ UNUSABLE = {
 }
 
 
+LATE_ACK_WITHIN = timedelta(hours=2)  # as a red holder's task: the county sees it after that
+
+
 class CodeCheck:
     """Scan a code: pass or stop, from the holder's colour now."""
 
     def __init__(
-        self, holders: HolderRepository, scans: ScanLog, keys: Keys, partners: PartnerDirectory | None
+        self,
+        holders: HolderRepository,
+        scans: ScanLog,
+        keys: Keys,
+        partners: PartnerDirectory | None,
+        tasks: TaskBoard | None = None,
     ) -> None:
+        """``tasks``: where a late catch goes (a holder let through offline whose colour had turned since)."""
         self._holders = holders
         self._scans = scans
         self._keys = keys
         self._partners = partners
+        self._tasks = tasks
 
     def __call__(
         self, token: str, checkpoint_id: str, now: datetime, by: str, scanned_at: datetime | None = None
@@ -93,6 +104,8 @@ class CodeCheck:
                     status = "unknown_code"
                 else:
                     color, masked = Color(record.color), record.masked_name
+                    if scanned_at is not None and check.color in {c.value for c in Color}:
+                        self._caught_late(record, Color(str(check.color)), color, checkpoint_id, scanned_at, now)
         try:
             # an unusable code has no id: a digest of what was scanned tells two of them apart in the log
             code = check.code_id or "-" + hashlib.sha256(token.encode()).hexdigest()[:16]
@@ -125,3 +138,30 @@ class CodeCheck:
                 "degraded": degraded,
             }
         )
+
+    def _caught_late(
+        self, record: CodeRecord, shown: Color, now_color: Color, checkpoint_id: str, scanned_at: datetime, now: datetime
+    ) -> None:
+        """A gate let a holder through offline on the colour the code was signed with, and the holder's
+        colour had turned worse since: the checkpoint's promise to catch changes, kept late — the
+        community office of the holder's county gets a task (once per code, gate and minute)."""
+        if self._tasks is None or rank(now_color) <= rank(shown):
+            return
+        holder = self._holders.get(record.holder_id)
+        if holder is None or not holder.residence_region:
+            return
+        minute = scanned_at.astimezone(UTC).strftime("%Y%m%dT%H%M")
+        self._tasks.add(
+            Task(
+                task_id=f"late-scan.{holder.code_id}.{checkpoint_id}.{minute}",
+                office=holder.residence_region,
+                holder_id=holder.holder_id,
+                masked_name=record.masked_name,
+                color=now_color.value,
+                old_color=shown.value,
+                changed_at=now,
+                escalate_at=now + LATE_ACK_WITHIN,
+                kind="late_scan",
+            )
+        )
+

@@ -307,7 +307,7 @@ class Offices:
     def _view(self, t: Task, lang: str) -> TaskView:
         return TaskView(
             task_id=t.task_id,
-            kind="guardianship" if t.kind == "guardianship" else "colour",
+            kind=t.kind if t.kind in ("guardianship", "late_scan") else "colour",
             office=t.office,
             holder=t.masked_name,
             holder_id=t.holder_id,
@@ -316,7 +316,7 @@ class Offices:
             old_color=t.old_color,
             outcome=t.outcome if t.outcome in ("confirmed", "refused") else None,
             changed_at=t.changed_at,
-            instruction=notices.instruction(t.kind if t.kind == "guardianship" else t.color, lang),
+            instruction=notices.instruction(t.kind if t.kind in ("guardianship", "late_scan") else t.color, lang),
             status=t.status,
             escalated_to=t.escalated_to,
             acknowledged_by=t.acknowledged_by,
