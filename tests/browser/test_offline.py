@@ -60,6 +60,9 @@ def test_an_offline_gate_answers_from_the_signature_refuses_a_forgery_and_upload
     forged = f"{head}.{body}.{sig[:-6]}{'A' * 6 if not sig.endswith('AAAAAA') else 'B' * 6}"
     page = new_page(browser)
     _sign_in_gate(page, stack, gate)
+    page.wait_for_function("async () => Boolean(await navigator.serviceWorker.ready)")
+    page.reload()  # now under the service worker
+    page.locator("#scanner").wait_for()
     before = _server_scans(stack, gate)
 
     page.context.set_offline(True)
@@ -89,6 +92,10 @@ def test_an_offline_gate_answers_from_the_signature_refuses_a_forgery_and_upload
     assert page.locator("#queue").get_attribute("data-count") == "2"
     assert page.locator("[data-count=green]").inner_text() == "1"
     assert page.locator("[data-count=invalid]").inner_text() == "1"
+    page.reload()  # with no network the page still opens, its queue and tally kept
+    page.locator("#scanner").wait_for()
+    assert page.locator("#queue").get_attribute("data-count") == "2"
+    assert "网络异常" in page.locator("#network").inner_text() and page.locator("#network").is_visible()
     shoot(page, "checkpoint-offline-scanner")
     assert _server_scans(stack, gate) == before
 

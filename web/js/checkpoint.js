@@ -62,8 +62,8 @@ async function refreshKeys() {
     const trust = await api(ROLE, "GET", "/.well-known/trust-list.json", undefined, {}, true, ONLINE_TIMEOUT_MS);
     const kept = { jwks, partners: trust.issuers || {}, fetched_at: Date.now(), issuer: keys()?.issuer || null };
     localStorage.setItem("hc.jwks", JSON.stringify(kept));
-  } catch {
-    /* offline: the kept keys stay */
+  } catch (e) {
+    if (e instanceof NetworkError) setNetwork(false); // the kept keys stay
   }
 }
 
@@ -96,9 +96,8 @@ async function drain() {
       try {
         await api(ROLE, "POST", "/v1/verifications", scan, {}, false, ONLINE_TIMEOUT_MS);
       } catch (e) {
-        if (e instanceof NetworkError || (e instanceof Problem && [401, 408, 429].includes(e.status)) || (e instanceof Problem && e.status >= 500)) {
-          return; // still offline (or signed out): the rest waits for the next try
-        }
+        if (e instanceof NetworkError) return setNetwork(false); // still offline: the rest waits for the next try
+        if (e instanceof Problem && ([401, 408, 429].includes(e.status) || e.status >= 500)) return; // signed out, or busy
         // any other answer is final (the server has judged it): the scan leaves the queue
       }
       saveQueue(queue().filter((q) => !(q.token === scan.token && q.scanned_at === scan.scanned_at)));
@@ -284,6 +283,7 @@ function show(signedIn) {
   $("checkpoint-id").textContent = checkpointId();
   showTally();
   saveQueue(queue());
+  setNetwork(navigator.onLine);
   if (signedIn) {
     refreshKeys();
     drain();
@@ -313,7 +313,11 @@ async function main() {
   });
   $("next").addEventListener("click", next);
   $("network-retry").addEventListener("click", () => drain());
-  window.addEventListener("online", () => drain());
+  window.addEventListener("online", () => {
+    setNetwork(true);
+    drain();
+  });
+  window.addEventListener("offline", () => setNetwork(false));
   document.addEventListener("visibilitychange", () => wakeLock === null || keepAwake());
   setInterval(() => token(ROLE) && drain(), DRAIN_EVERY_MS);
   setInterval(() => token(ROLE) && refreshKeys(), KEYS_MAX_AGE_MS);
