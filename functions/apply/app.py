@@ -4,7 +4,7 @@ from typing import Annotated, Any
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.openapi.params import Header, Path
+from aws_lambda_powertools.event_handler.openapi.params import Header, Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -28,6 +28,7 @@ from healthcode.models import (
     HistoryView,
     NotificationsView,
     RulesetsView,
+    ScansSeenView,
 )
 from healthcode.scoring.ruleset import ruleset_schema
 from healthcode.wiring import services
@@ -56,6 +57,19 @@ def post_application(
         held = svc.residents.holder_of(body)
         svc.record_act(who, app.current_event.request_context.request_id, "application for a dependant", held, holders=[held])
     return json_response(view)
+
+
+@app.get(
+    "/v1/codes/me/scans",
+    summary="Who looked at my code (or a dependant's): every verification, when, which checkpoint or partner city, the answer",
+    responses=documented(200, ScansSeenView, 400, 401, 404, 422),
+)
+def get_my_scans(
+    dependant_id: Annotated[str | None, Query(pattern=r"^[0-9a-f]{32}$", description="a dependant's code instead of mine")] = None,
+    after: Cursor = None,
+):
+    svc = services()
+    return json_response(svc.seen.of(caller(app).sub, dependant_id, after, svc.pages.listing))
 
 
 @app.post(

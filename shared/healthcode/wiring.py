@@ -55,6 +55,7 @@ if TYPE_CHECKING:
     from healthcode.usecases.recompute import Recompute
     from healthcode.usecases.redrive import Redrive
     from healthcode.usecases.residents import Residents
+    from healthcode.usecases.seen import Seen
     from healthcode.usecases.statistics import Statistics
 
 
@@ -320,6 +321,14 @@ class Services:
         from healthcode.usecases.changes import Changes
 
         return Changes(self.regions, self.registry, self.recolor, self.keys)
+
+    @cached_property
+    def seen(self) -> Seen:
+        from healthcode.adapters.scans import DynamoScanLog
+        from healthcode.usecases.seen import Seen
+
+        scans = DynamoScanLog(self.clients.get("dynamodb"), self.settings.scans_table)
+        return Seen(self.holders, scans, self.areas.checkpoint if self.settings.table("areas") else None)
 
     @cached_property
     def codecheck(self) -> CodeCheck:

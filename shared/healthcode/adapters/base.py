@@ -30,6 +30,7 @@ if TYPE_CHECKING:
         Notice,
         OverrideRecord,
         Partner,
+        Scan,
         Task,
     )
     from healthcode.scoring.ruleset import Ruleset
@@ -220,6 +221,10 @@ class ScanLog(Protocol):
     def record(
         self, checkpoint_id: str, code_id: str, color: str | None, status: str, at: datetime, by: str
     ) -> bool: ...
+
+
+class ScanHistory(Protocol):
+    def of_code(self, code_id: str, limit: int, after: StartKey) -> tuple[list[Scan], StartKey]: ...
 
 
 class ScanCounts(Protocol):

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from healthcode.adapters.base import NOT_A_CURSOR
 from healthcode.adapters.paging import every_item
+from healthcode.errors import MalformedRequest
+from healthcode.models import Scan
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -42,6 +45,37 @@ class DynamoScanLog:
         except self._db.exceptions.ConditionalCheckFailedException:
             return False
         return True
+
+    def of_code(self, code_id: str, limit: int, after: dict[str, Any] | None) -> tuple[list[Scan], dict[str, Any] | None]:
+        """A code's scans, newest first (the by_code index: the scan log's 28 days)."""
+        kwargs: dict[str, Any] = {
+            "TableName": self._table,
+            "IndexName": "by_code",
+            "KeyConditionExpression": "code_id = :c",
+            "ExpressionAttributeValues": {":c": _s(code_id)},
+            "ScanIndexForward": False,
+            "Limit": limit,
+        }
+        if after:
+            kwargs["ExclusiveStartKey"] = {k: _s(str(after.get(k, ""))) for k in ("checkpoint_id", "scanned_at")} | {
+                "code_id": _s(code_id)  # never another code's: the cursor names only the position
+            }
+        try:
+            out = self._db.query(**kwargs)
+        except self._db.exceptions.ClientError as exc:
+            raise MalformedRequest(NOT_A_CURSOR) from exc
+        found = [
+            Scan(
+                checkpoint_id=i["checkpoint_id"]["S"],
+                at=datetime.fromisoformat(i["scanned_at"]["S"].split("#", 1)[0]),
+                color=i.get("color", {}).get("S"),
+                status=i["status"]["S"],
+                by=i.get("scanned_by", {}).get("S", ""),
+            )
+            for i in out.get("Items", [])
+        ]
+        last = out.get("LastEvaluatedKey")
+        return found, ({k: last[k]["S"] for k in ("checkpoint_id", "scanned_at")} if last else None)
 
     def day(self, checkpoint_id: str, start: datetime, end: datetime) -> list[tuple[str | None, str]]:
         """(colour, status) of each scan at ``checkpoint_id`` in [start, end): one query on its key,

@@ -16,6 +16,17 @@ class CodeRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class Scan:
+    """One verification of a code, as the scan log keeps it."""
+
+    checkpoint_id: str
+    at: datetime
+    color: str | None
+    status: str
+    by: str  # the checkpoint account, or partner:<id>
+
+
+@dataclass(frozen=True, slots=True)
 class LevelSnapshot:
     """Every level the authority (or a partner) set, as one versioned document: what scoring reads."""
 

@@ -96,6 +96,24 @@ class CodeView(_Response):
     token: TokenView
 
 
+class ScanSeenView(_Response):
+    """One verification of my code: when, where, by whom (a gate, never its staff member), the answer."""
+
+    at: datetime
+    by: Literal["checkpoint", "partner_city"]
+    checkpoint_id: str | None = Field(description="our checkpoint's id (null when a partner city checked)")
+    area: str | None = Field(description="the area the checkpoint is placed in (GB/T 2260, 6 to 12 digits)")
+    partner: str | None = Field(description="the partner city that checked it")
+    decision: Literal["pass", "stop"]
+    color: Color | None = Field(description="the colour answered (null: the code could not be used)")
+    code_status: str
+
+
+class ScansSeenView(_Response):
+    items: list[ScanSeenView] = Field(description="newest first, as long as the scan log keeps them (28 days)")
+    next: str | None = Field(default=None, description="pass as ?after= for the next page")
+
+
 class DependantCode(CodeView):
     dependant_id: str = Field(description="names this dependant in check-ins")
 
