@@ -23,6 +23,7 @@ from healthcode.models import (
     CheckinRequest,
     CodeView,
     DependantsView,
+    ExportView,
     GuardianshipRequest,
     GuardianshipView,
     HistoryView,
@@ -70,6 +71,22 @@ def get_my_scans(
 ):
     svc = services()
     return json_response(svc.seen.of(caller(app).sub, dependant_id, after, svc.pages.listing))
+
+
+@app.get(
+    "/v1/me/export",
+    summary="A copy of everything stored about me and my dependants (declarations, colours, history, scans,"
+    " notifications, appeals) as one JSON document",
+    responses=documented(200, ExportView, 401, 404),
+)
+def get_my_export():
+    svc = services()
+    who = caller(app, svc.settings.identity_claim)
+    view = svc.export.of(who.sub, who.identity, i18n.current.get(), clock.now())
+    held = [h.record["holder_id"] for h in ([view.me] if view.me else []) + view.dependants]
+    request = app.current_event.request_context.request_id
+    svc.record_act(who, request, "data exported", who.sub, holders=held)  # on the trail, as every copy made
+    return json_response(view, headers={"Cache-Control": "no-store"})
 
 
 @app.post(

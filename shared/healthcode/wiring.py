@@ -47,6 +47,7 @@ if TYPE_CHECKING:
     from healthcode.usecases.codecheck import CodeCheck
     from healthcode.usecases.colourcheck import ColourChecks
     from healthcode.usecases.consequences import Consequences
+    from healthcode.usecases.export import Export
     from healthcode.usecases.guardianship import Guardianships
     from healthcode.usecases.notify import DeliveryLogView, Inboxes, Notifier, Offices
     from healthcode.usecases.overrides import Overrides
@@ -321,6 +322,13 @@ class Services:
         from healthcode.usecases.changes import Changes
 
         return Changes(self.regions, self.registry, self.recolor, self.keys)
+
+    @cached_property
+    def export(self) -> Export:
+        from healthcode.usecases.export import Export
+
+        appeals = self.appeals if self.settings.table("appeals") else None
+        return Export(self.holders, self.residents, self.seen, self.inboxes, appeals)
 
     @cached_property
     def seen(self) -> Seen:

@@ -68,6 +68,19 @@ def browser(playwright: Any, stack: Stack) -> Iterator[Any]:  # closed before th
     b.close()
 
 
+def camera_browser(playwright: Any, video: Path) -> Any:
+    """A Chromium of its own whose camera is ``video`` (MJPEG frames), permission already granted."""
+    return playwright.chromium.launch(
+        executable_path=chromium(),
+        args=[
+            "--no-sandbox",
+            "--use-fake-device-for-media-stream",
+            "--use-fake-ui-for-media-stream",
+            f"--use-file-for-fake-video-capture={video}",
+        ],
+    )
+
+
 def new_page(browser: Any, locale: str = "zh-CN", phone: bool = True) -> Any:
     context = browser.new_context(
         viewport=PHONE if phone else DESKTOP,

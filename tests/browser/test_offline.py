@@ -8,7 +8,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from healthcode_local.demo_data import resident_id
-from tests.browser.conftest import TOKEN_TTL, Stack, axe_violations, chromium, new_page, shoot
+from tests.browser.conftest import TOKEN_TTL, Stack, axe_violations, camera_browser, new_page, shoot
 from tests.browser.test_pages import _camera_video, _declare, _sign_in_resident
 
 
@@ -181,15 +181,7 @@ def test_a_pass_returns_to_scanning_by_itself_and_a_code_held_before_the_camera_
     resident, _ = _applied(stack, "camera-holder", resident_id("330102", "19940404", "304"))
     shown = stack.call("GET", "/v1/codes/me/qr.png", resident)
     video = _camera_video(shown.content, tmp_path / "camera.mjpeg")
-    browser = playwright.chromium.launch(
-        executable_path=chromium(),
-        args=[
-            "--no-sandbox",
-            "--use-fake-device-for-media-stream",
-            "--use-fake-ui-for-media-stream",
-            f"--use-file-for-fake-video-capture={video}",
-        ],
-    )
+    browser = camera_browser(playwright, video)
     try:
         page = new_page(browser)
         page.context.grant_permissions(["camera"], origin=stack.base)

@@ -12,7 +12,16 @@ import pytest
 from PIL import Image
 
 from healthcode_local.demo_data import resident_id
-from tests.browser.conftest import DESKTOP, TOKEN_TTL, Stack, axe_violations, chromium, decode_qr, new_page, shoot
+from tests.browser.conftest import (
+    DESKTOP,
+    TOKEN_TTL,
+    Stack,
+    axe_violations,
+    camera_browser,
+    decode_qr,
+    new_page,
+    shoot,
+)
 from tests.stack import wait_until_settled
 
 
@@ -155,15 +164,7 @@ def test_the_checkpoint_scans_a_code_through_the_camera_and_stops_one_that_turne
         time.sleep(0.5)
 
     video = _camera_video(shown.content, tmp_path / "camera.mjpeg")
-    browser = playwright.chromium.launch(
-        executable_path=chromium(),
-        args=[
-            "--no-sandbox",
-            "--use-fake-device-for-media-stream",
-            "--use-fake-ui-for-media-stream",
-            f"--use-file-for-fake-video-capture={video}",
-        ],
-    )
+    browser = camera_browser(playwright, video)
     try:
         page = new_page(browser)
         page.context.grant_permissions(["camera"], origin=stack.base)

@@ -54,3 +54,37 @@ def test_a_guardian_sees_who_looked_at_a_dependants_code_and_nobody_else_can(sys
     stranger("POST", "/v1/applications", application(resident_id(seq="935")))
     assert stranger("GET", f"/v1/codes/me/scans?dependant_id={dependant_id}").status == 404
     assert parent("GET", "/v1/codes/me/scans?dependant_id=nope").status == 422
+
+
+def test_the_export_holds_what_i_declared_my_dependants_and_nothing_of_anyone_elses(system):
+    me_number = resident_id(seq="936")
+    kid = resident_id(born="20160101", seq="937")
+    me = system.resident("exporter", wards=(kid,), identity=("resident_id", me_number))
+    body = application(me_number, temperature=38.4, travel_history=[
+        {"region": "330106", "arrived_on": "2020-02-10", "left_on": "2020-02-12"}
+    ])
+    mine = me("POST", "/v1/applications", body)
+    assert mine.status == 200, mine.body
+    assert me("POST", "/v1/applications", application(kid) | {"dependant": True}).status == 200
+    system.checkpoint({"token": mine.json()["token"]["value"], "checkpoint_id": "export-gate"})
+    me("POST", "/v1/appeals", {"factor": "fever", "reason": "the thermometer was broken"})
+    other = resident_id(seq="938")
+    system.resident("not-me")("POST", "/v1/applications", application(other, temperature=39.0))
+
+    r = me("GET", "/v1/me/export")
+    assert r.status == 200, r.body
+    doc = r.json()
+    assert doc["id_number"] == me_number and doc["account"] == "exporter"
+    record = doc["me"]["record"]
+    assert record["stays"][0]["region"] == "330106" and record["reports"][0]["temperature"] == 38.4
+    assert doc["me"]["history"] and doc["me"]["scans"][0]["checkpoint_id"] == "export-gate"
+    assert doc["appeals"][0]["factor"] == "fever"
+    (dependant,) = doc["dependants"]
+    assert dependant["record"]["guardian"] == "exporter" and kid not in r.body  # a dependant's number is not stored
+    assert other not in r.body and "not-me" not in r.body
+    assert "no-store" in r.headers["cache-control"]
+    nobody = system.resident("empty-account", identity=("resident_id", resident_id(seq="939")))
+    assert nobody("GET", "/v1/me/export").status == 404
+    day = system.now.date().isoformat()
+    trail = system.http("GET", f"/admin/v1/audit?from={day}", claims={"sub": "a", "scope": "auditor"}).json()
+    assert any(x["action"] == "data exported" and x["actor"] == "exporter" for x in trail["records"])

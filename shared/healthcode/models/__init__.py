@@ -36,6 +36,8 @@ _WHERE: dict[str, str] = {
     "CodeRecord": "records",
     "Scan": "records",
     "ScanSeenView": "resident",
+    "HolderExport": "privacy",
+    "ExportView": "privacy",
     "ScansSeenView": "resident",
     "Delivery": "records",
     "LevelSnapshot": "records",
@@ -172,6 +174,7 @@ if TYPE_CHECKING:  # what a type checker and an editor see: every part's names, 
     from healthcode.models.holder import *  # noqa: F403
     from healthcode.models.notices import *  # noqa: F403
     from healthcode.models.partner import *  # noqa: F403
+    from healthcode.models.privacy import *  # noqa: F403
     from healthcode.models.problems import *  # noqa: F403
     from healthcode.models.records import *  # noqa: F403
     from healthcode.models.resident import *  # noqa: F403

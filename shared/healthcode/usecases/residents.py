@@ -301,7 +301,13 @@ class Residents:
         holder = self._holders.find_by_sub(sub)
         if holder is None or self._history is None:
             raise NotFound(N_("No code yet: apply first."))
-        changes, nxt = self._history.page(holder.holder_id, limit, decode_cursor(after))
+        return self.changes(holder.holder_id, after, limit)
+
+    def changes(self, holder_id: str, after: str | None, limit: int) -> HistoryView:
+        """A holder's colour changes, newest first (for one the caller may see: theirs, a dependant's)."""
+        if self._history is None:
+            return HistoryView(items=[], next=None)
+        changes, nxt = self._history.page(holder_id, limit, decode_cursor(after))
         items = [
             ColorChangeView(
                 at=c.at,

@@ -30,8 +30,12 @@ class Seen:
         self._where = where
 
     def of(self, sub: str, dependant_id: str | None, after: str | None, limit: int) -> ScansSeenView:
-        holder = self._holder(sub, dependant_id)
-        assert holder.code_id is not None
+        return self.of_holder(self._holder(sub, dependant_id), after, limit)
+
+    def of_holder(self, holder: Holder, after: str | None, limit: int) -> ScansSeenView:
+        """A holder's scans (one the caller may see: theirs, a dependant's), newest first."""
+        if holder.code_id is None:
+            return ScansSeenView(items=[], next=None)
         found, nxt = self._scans.of_code(holder.code_id, limit, decode_cursor(after))
         areas: dict[str, str | None] = {}
         return ScansSeenView(items=[self._view(s, areas) for s in found], next=encode_cursor(nxt))

@@ -1,0 +1,77 @@
+"""A copy of my data (PIPL art. 45): everything stored about the caller and their dependants — the
+declarations and facts as stored, the colour and its reasons, every colour change, the scans of their
+codes, their notifications and appeals, overrides in force (in the stored record's authority part) — as
+one JSON document. The holder's own ID number is in it (from their verified identity: it is stored
+nowhere in clear); a dependant's is not (only its keyed hash is stored)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from healthcode.errors import NotFound
+from healthcode.i18n import N_
+from healthcode.models import ExportView, HolderExport
+
+if TYPE_CHECKING:
+    from healthcode.adapters.base import HolderRepository
+    from healthcode.identity import IdType
+    from healthcode.models import Holder
+    from healthcode.usecases.appeals import Appeals
+    from healthcode.usecases.notify import Inboxes
+    from healthcode.usecases.residents import Residents
+    from healthcode.usecases.seen import Seen
+
+PAGE = 100
+MAX_PAGES = 100  # 10,000 items of a kind: far beyond what the retention periods let one person gather
+T = TypeVar("T")
+
+
+def every(page: Callable[[str | None], Any]) -> list[Any]:
+    """All items of a paged listing (``page(after) -> view with items and next``)."""
+    out: list[Any] = []
+    after: str | None = None
+    for _ in range(MAX_PAGES):
+        view = page(after)
+        out += view.items
+        after = view.next
+        if not after:
+            break
+    return out
+
+
+class Export:
+    def __init__(
+        self, holders: HolderRepository, residents: Residents, seen: Seen, inboxes: Inboxes, appeals: Appeals | None
+    ) -> None:
+        self._holders = holders
+        self._residents = residents
+        self._seen = seen
+        self._inboxes = inboxes
+        self._appeals = appeals
+
+    def of(self, sub: str, identity: tuple[IdType, str] | None, lang: str, now: datetime) -> ExportView:
+        mine = self._holders.find_by_sub(sub)
+        dependants = self._holders.dependants(sub)
+        if mine is None and not dependants:
+            raise NotFound(N_("Nothing is stored about this account: it has no code and no dependants."))
+        appeals = self._appeals
+        return ExportView(
+            exported_at=now,
+            account=sub,
+            id_type=identity[0].value if identity else None,
+            id_number=identity[1] if identity else None,
+            me=self._holder(mine) if mine is not None else None,
+            dependants=[self._holder(d) for d in dependants],
+            notifications=every(lambda after: self._inboxes.mine(sub, lang, after, PAGE)),
+            appeals=every(lambda after: appeals.mine(sub, after, PAGE, now)) if appeals is not None else [],
+        )
+
+    def _holder(self, h: Holder) -> HolderExport:
+        record: dict[str, Any] = h.model_dump(mode="json", exclude={"state"})  # (the scorer's bookkeeping)
+        return HolderExport(
+            record=record,
+            history=every(lambda after: self._residents.changes(h.holder_id, after, PAGE)),
+            scans=every(lambda after: self._seen.of_holder(h, after, PAGE)),
+        )
