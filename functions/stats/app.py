@@ -188,6 +188,19 @@ def get_index(
     return json_response(services().statistics.index(region, from_, to, clock.now()), headers=PUBLIC_CACHE)
 
 
+@app.get(
+    "/admin/v1/index",
+    summary="The smart control index with exact figures, small numbers included (health_admin)",
+    responses=documented(200, IndexView, 401, 403, 404, 422),
+)
+def get_exact_index(
+    region: Region = None,
+    from_: Annotated[Day | None, Query(alias="from", description="the first day; omitted: 6 days before to")] = None,
+    to: Annotated[Day | None, Query(description="the last day; omitted: yesterday")] = None,
+):
+    return json_response(services().statistics.index(region, from_, to, clock.now(), exact=True))
+
+
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:

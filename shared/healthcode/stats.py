@@ -184,13 +184,58 @@ def index_row(doc: dict[str, Any], flow: Mapping[str, int], end: Mapping[str, in
     index = round(
         (subs["control"] * w["control"] + subs["smoothness"] * w["smoothness"]) / (w["control"] + w["smoothness"]), 2
     )
+    new_red = flow.get("to_red", 0) + flow.get("new_red", 0)
+    new_yellow = flow.get("to_yellow", 0) + flow.get("new_yellow", 0)
+    green = end.get("green", 0)
     return {
         "holders": holders,
         "index": index,
         "control": subs["control"],
         "smoothness": subs["smoothness"],
         "indicators": indicators,
+        # the people behind each rate or share (a share's complement tells as much: 33 of 35 green is
+        # 2 of 35 not), for publishing small numbers suppressed (see ``suppress``)
+        "people": {
+            "new_red_per_100k": new_red,
+            "new_yellow_per_100k": new_yellow,
+            "non_green_share": min(holders - green, green),
+            "green_rate": min(holders - green, green),
+            "returned_green_per_100k": flow.get("to_green", 0),
+        },
     }
+
+
+SMALL = 10  # a figure about fewer people than this is published as "<10" (or not at all)
+
+
+def small(n: int) -> bool:
+    return 0 < n < SMALL
+
+
+def suppress(row: dict[str, Any]) -> dict[str, Any]:
+    """``row`` as published: a county with fewer than SMALL holders shows "<10" and no index; a rate or
+    share about 1..9 people shows no value; an index or sub-index any suppressed value feeds is not shown
+    either (its weights are published: it would give the value back). A row stored before the people were
+    kept counts everything as small. Officials with a role read the exact row."""
+    people: dict[str, int] = row.get("people") or {}
+    out = {k: v for k, v in row.items() if k != "people"}
+    few = small(int(row["holders"])) or int(row["holders"]) == 0
+    hidden = set()
+    indicators = []
+    for ind in row["indicators"]:
+        behind = people.get(ind["id"])
+        cut = ind["id"] != "risk_level" and (few or behind is None or small(behind))
+        if cut:
+            hidden.add(ind["sub_index"])
+        indicators.append(ind | {"value": None, "score": None, "suppressed": True} if cut else ind)
+    out["indicators"] = indicators
+    if few:
+        out["holders"] = f"<{SMALL}"
+    for part in hidden:
+        out[part] = None
+    if hidden:
+        out["index"] = None
+    return out
 
 
 def proposed_level(doc: dict[str, Any], new_red: int, holders: int) -> tuple[int, float] | None:

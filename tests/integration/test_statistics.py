@@ -188,7 +188,16 @@ def test_the_index_is_computed_once_a_day_from_the_counts_with_every_raw_value(s
     system.at(datetime(2020, 2, 19, 9, 0, tzinfo=SHANGHAI))
     aggregate(system)
 
-    r = system.http("GET", "/v1/index?region=330100&from=2020-02-17&to=2020-02-18")  # public
+    # in public a county of 4 holders is a small number: "<10", no index, no rate about 1..9 people
+    public = system.http("GET", "/v1/index?region=330100&from=2020-02-17&to=2020-02-18")
+    assert public.status == 200, public.body
+    shown = next(d for d in public.json()["days"] if d["county"] == "330106" and d["day"] == "2020-02-17")
+    assert (shown["holders"], shown["index"], shown["control"], shown["smoothness"]) == ("<10", None, None, None)
+    values = {i["id"]: (i["value"], i["suppressed"]) for i in shown["indicators"]}
+    assert values["risk_level"] == (3.0, False) and values["new_yellow_per_100k"] == (None, True)
+    assert "25000" not in public.body and "0.25" not in public.body
+    # an official reads the exact figures
+    r = system.admin("GET", "/admin/v1/index?region=330100&from=2020-02-17&to=2020-02-18")
     assert r.status == 200, r.body
     days = {d["day"]: d for d in r.json()["days"] if d["county"] == "330106"}
     first, second = days["2020-02-17"], days["2020-02-18"]
@@ -210,6 +219,7 @@ def test_the_index_is_computed_once_a_day_from_the_counts_with_every_raw_value(s
     assert second["formula"] == "index-v1"
     doc = system.http("GET", "/v1/index/formula").json()
     assert doc["version"] == "index-v1" and {i["id"] for i in doc["control"]} >= {"new_red_per_100k"}
+    assert doc["small_numbers"]["threshold"] == 10 and "<10" in doc["small_numbers"]["rule"]  # the rule, published
     bad = system.http("GET", "/v1/index?region=330100&from=2020-02-18&to=2020-02-17")
     assert bad.status == 422 and bad.json()["errors"][0]["field"] == "from"
 

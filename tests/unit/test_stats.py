@@ -104,3 +104,23 @@ def test_the_index_of_a_county_day_from_the_published_formula():
     assert (row["holders"], row["control"], row["smoothness"], row["index"]) == (4, 40.0, 20.0, 30.0)
     calm = index_row(doc, {}, {"green": 100_000}, level=1)
     assert (calm["control"], calm["smoothness"], calm["index"]) == (100.0, 80.0, 90.0)
+
+
+def test_small_numbers_are_suppressed_by_the_people_behind_a_rate_and_its_complement():
+    from healthcode.stats import formula, index_row, suppress
+
+    doc = formula("index-v1")
+    # 35 holders, 2 not green (one turned red today): "2 of 35" is a small number, and so is "33 of 35 green"
+    row = suppress(index_row(doc, {"to_red": 1}, {"green": 33, "yellow": 1, "red": 1}, 2))
+    values = {i["id"]: i["value"] for i in row["indicators"]}
+    assert row["holders"] == 35
+    assert values["non_green_share"] is None and values["green_rate"] is None and values["new_red_per_100k"] is None
+    assert values["new_yellow_per_100k"] == 0.0 and values["returned_green_per_100k"] == 0.0  # zero is published
+    assert values["risk_level"] == 2.0 and row["index"] is None and row["control"] is None
+    # 1,000 holders, 50 not green, none turned: every figure published
+    full = suppress(index_row(doc, {}, {"green": 950, "yellow": 50}, 1))
+    assert full["index"] is not None and all(i["value"] is not None for i in full["indicators"])
+    assert "people" not in full
+    # a county of 7 holders: "<10", nothing about its people
+    tiny = suppress(index_row(doc, {}, {"green": 7}, 1))
+    assert tiny["holders"] == "<10" and tiny["index"] is None

@@ -145,9 +145,10 @@ class MapView(_Response):
 class IndicatorView(_Response):
     id: str
     sub_index: Literal["control", "smoothness"]
-    value: float = Field(description="the raw value, as the formula document defines it")
-    score: float = Field(description="0..100: 100 at the formula's best value, 0 at its worst")
+    value: float | None = Field(description="the raw value, as the formula document defines it (null: suppressed)")
+    score: float | None = Field(description="0..100: 100 at the formula's best value, 0 at its worst")
     weight: float
+    suppressed: bool = Field(default=False, description="about fewer than 10 people: not published (small numbers)")
 
 
 class IndexDayView(_Response):
@@ -155,10 +156,10 @@ class IndexDayView(_Response):
     county: str
     name: str
     formula: str = Field(description="the formula document's version (GET /v1/index/formula)")
-    holders: int
-    index: float = Field(description="0..100, the weighted mean of the two sub-indices")
-    control: float
-    smoothness: float
+    holders: int | Literal["<10"] = Field(description='"<10" in public when fewer than 10 (small numbers)')
+    index: float | None = Field(description="0..100, the weighted mean of the two sub-indices (null: suppressed)")
+    control: float | None
+    smoothness: float | None
     indicators: list[IndicatorView]
 
 

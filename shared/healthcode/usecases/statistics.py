@@ -51,6 +51,7 @@ from healthcode.stats import (
     per_level,
     prefix_of,
     proposed_level,
+    suppress,
     turned_red,
     within,
 )
@@ -221,7 +222,10 @@ class Statistics:
         for city, rows in by_city.items():
             self._store.put_index(day, city, rows, doc["version"])
 
-    def index(self, region: str | None, first: date | None, last: date | None, now: datetime) -> IndexView:
+    def index(
+        self, region: str | None, first: date | None, last: date | None, now: datetime, exact: bool = False
+    ) -> IndexView:
+        """The index per county and day; in public (``exact`` False) small numbers suppressed."""
         region = region or self._map_region or None
         if not region or region not in self._registry:
             raise NotFound(f"Unknown region code {region} (GB/T 2260).")
@@ -239,9 +243,10 @@ class Statistics:
                 for county, row in sorted(rows.items()):
                     if county.startswith(prefix):
                         found = self._registry.get(county)
+                        shown = {k: v for k, v in row.items() if k != "people"} if exact else suppress(row)
                         days.append(
                             IndexDayView.model_validate(
-                                row
+                                shown
                                 | {
                                     "day": day,
                                     "county": county,
