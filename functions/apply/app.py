@@ -27,6 +27,7 @@ from healthcode.models import (
     GuardianshipRequest,
     GuardianshipView,
     HistoryView,
+    LeaveView,
     NotificationsView,
     RulesetsView,
     ScansSeenView,
@@ -87,6 +88,21 @@ def get_my_export():
     request = app.current_event.request_context.request_id
     svc.record_act(who, request, "data exported", who.sub, holders=held)  # on the trail, as every copy made
     return json_response(view, headers={"Cache-Control": "no-store"})
+
+
+@app.delete(
+    "/v1/me",
+    summary="Leave: erase my declarations, contact data, colour history and inbox, and my dependants' (while every"
+    " code is green and nothing the authority listed is in force)",
+    responses=documented(200, LeaveView, 401, 404, 409),
+)
+def delete_me():
+    svc = services()
+    who = caller(app, svc.settings.identity_claim)
+    view = svc.leaving.leave(who.sub)
+    request = app.current_event.request_context.request_id
+    svc.record_act(who, request, "account left: its data erased", who.sub, holders=view.erased)
+    return json_response(view)
 
 
 @app.post(

@@ -47,7 +47,7 @@ if TYPE_CHECKING:
     from healthcode.usecases.codecheck import CodeCheck
     from healthcode.usecases.colourcheck import ColourChecks
     from healthcode.usecases.consequences import Consequences
-    from healthcode.usecases.export import Export
+    from healthcode.usecases.export import Export, Leaving
     from healthcode.usecases.guardianship import Guardianships
     from healthcode.usecases.notify import DeliveryLogView, Inboxes, Notifier, Offices
     from healthcode.usecases.overrides import Overrides
@@ -329,6 +329,23 @@ class Services:
 
         appeals = self.appeals if self.settings.table("appeals") else None
         return Export(self.holders, self.residents, self.seen, self.inboxes, appeals)
+
+    @cached_property
+    def leaving(self) -> Leaving:
+        from healthcode.adapters.erasure import DynamoErasure
+        from healthcode.usecases.export import Leaving
+
+        s = self.settings
+        erasure = DynamoErasure(
+            self.clients.get("dynamodb"),
+            s.holders_table,
+            s.table("accounts"),
+            s.history_table,
+            s.stays_table,
+            s.table("inbox"),
+            s.table("contacts"),
+        )
+        return Leaving(self.holders, erasure)
 
     @cached_property
     def seen(self) -> Seen:

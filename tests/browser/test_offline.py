@@ -4,12 +4,24 @@
 from __future__ import annotations
 
 import time
-from datetime import datetime
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
+
+import pytest
 
 from healthcode_local.demo_data import resident_id
 from tests.browser.conftest import TOKEN_TTL, Stack, axe_violations, camera_browser, new_page, shoot
 from tests.browser.test_pages import _camera_video, _declare, _sign_in_resident
+from tests.stack import wait_until_settled
+
+
+@pytest.fixture(autouse=True)
+def _real_time(stack: Stack) -> None:
+    """The device checks codes and expiry on its own clock: the stack's clock (another test may have moved
+    it a day on) is set to real time first, as a deployment's and a phone's agree."""
+    now = datetime.now(UTC).isoformat()
+    assert stack.http.put(f"{stack.base}/dev/clock", json={"now": now}, timeout=30).ok
+    wait_until_settled(stack.http, stack.base)
 
 
 def _applied(stack: Stack, sub: str, number: str, name: str = "钱七") -> tuple[str, dict]:

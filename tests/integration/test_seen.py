@@ -88,3 +88,42 @@ def test_the_export_holds_what_i_declared_my_dependants_and_nothing_of_anyone_el
     day = system.now.date().isoformat()
     trail = system.http("GET", f"/admin/v1/audit?from={day}", claims={"sub": "a", "scope": "auditor"}).json()
     assert any(x["action"] == "data exported" and x["actor"] == "exporter" for x in trail["records"])
+
+
+def test_an_account_leaves_with_its_dependants_while_green_and_what_it_stored_is_gone(system):
+    number = resident_id(seq="940")
+    kid = resident_id(born="20170101", seq="941")
+    me = system.resident("leaver", wards=(kid,), identity=("resident_id", number))
+    body = application(number, travel_history=[{"region": "330106", "arrived_on": "2020-02-10", "left_on": "2020-02-11"}])
+    assert me("POST", "/v1/applications", body).status == 200
+    assert me("POST", "/v1/applications", application(kid) | {"dependant": True}).status == 200
+    stayer = system.resident("stayer")
+    stayer("POST", "/v1/applications", application(resident_id(seq="942")))
+
+    db = system.p.clients["dynamodb"]
+
+    def dump(table: str) -> str:
+        return json.dumps(db.scan(TableName=system.p.physical(table))["Items"], default=str)
+
+    mine = me("GET", "/v1/me/export").json()["me"]["record"]["holder_id"]
+    assert all(mine in dump(t) for t in ("HoldersTable", "StaysTable", "ContactsTable")), "stored before"
+    left = me("DELETE", "/v1/me")
+    assert left.status == 200, left.body
+    assert len(left.json()["erased"]) == 2 and mine in left.json()["erased"]
+    assert me("GET", "/v1/codes/me").status == 404 and me("GET", "/v1/dependants").json()["dependants"] == []
+    for table in ("HoldersTable", "HistoryTable", "StaysTable", "ContactsTable", "InboxTable"):
+        for erased in left.json()["erased"]:
+            assert erased not in dump(table), (table, erased)
+    assert stayer("GET", "/v1/codes/me").status == 200  # nobody else's
+    day = system.now.date().isoformat()
+    trail = system.http("GET", f"/admin/v1/audit?from={day}", claims={"sub": "a", "scope": "auditor"}).json()
+    assert any(r["action"].startswith("account left") and r["actor"] == "leaver" for r in trail["records"])
+    assert me("DELETE", "/v1/me").status == 404  # nothing left to erase
+
+
+def test_a_yellow_code_is_kept_until_it_is_green_again(system):
+    me = system.resident("quarantined")
+    assert me("POST", "/v1/applications", application(resident_id(seq="943"), temperature=38.6)).json()["color"] == "yellow"
+    refused = me("DELETE", "/v1/me")
+    assert refused.status == 409 and "green" in refused.json()["detail"], refused.body
+    assert me("GET", "/v1/codes/me").json()["color"] == "yellow"  # nothing erased

@@ -38,6 +38,7 @@ _WHERE: dict[str, str] = {
     "ScanSeenView": "resident",
     "HolderExport": "privacy",
     "ExportView": "privacy",
+    "LeaveView": "privacy",
     "ScansSeenView": "resident",
     "Delivery": "records",
     "LevelSnapshot": "records",

@@ -30,3 +30,7 @@ class ExportView(_Response):
     dependants: list[HolderExport] = Field(description="without ID numbers: only their keyed hashes are stored")
     notifications: list[NotificationView]
     appeals: list[AppealView]
+
+
+class LeaveView(_Response):
+    erased: list[str] = Field(description="the holders erased (keyed hashes): the account's own and its dependants'")

@@ -10,12 +10,13 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from healthcode.errors import NotFound
+from healthcode.errors import Conflict, NotFound
 from healthcode.i18n import N_
-from healthcode.models import ExportView, HolderExport
+from healthcode.models import ExportView, HolderExport, LeaveView
+from healthcode.scoring.rules import Color
 
 if TYPE_CHECKING:
-    from healthcode.adapters.base import HolderRepository
+    from healthcode.adapters.base import Erasure, HolderRepository
     from healthcode.identity import IdType
     from healthcode.models import Holder
     from healthcode.usecases.appeals import Appeals
@@ -75,3 +76,35 @@ class Export:
             history=every(lambda after: self._residents.changes(h.holder_id, after, PAGE)),
             scans=every(lambda after: self._seen.of_holder(h, after, PAGE)),
         )
+
+
+class Leaving:
+    """An account that wants to leave (PIPL art. 47): its declarations, contact data, colour history and
+    inbox go, with its dependants' — at once while every code is green and nothing the authority listed
+    is in force. A yellow or red code is the ground of a quarantine the authority enforces, and a case
+    listing or an override is the authority's record: those stay until the code is green again and the
+    listing is cleared (the answer says so), then the account can leave. Appeals stay with the authority
+    (its decisions); the scan log keeps only a code id that now leads to no one, for its 28 days."""
+
+    def __init__(self, holders: HolderRepository, erasure: Erasure) -> None:
+        self._holders = holders
+        self._erasure = erasure
+
+    def leave(self, sub: str) -> LeaveView:
+        mine = self._holders.find_by_sub(sub)
+        people = ([mine] if mine is not None else []) + self._holders.dependants(sub)
+        if not people:
+            raise NotFound(N_("Nothing is stored about this account: it has no code and no dependants."))
+        for h in people:
+            if h.color is not Color.GREEN or h.authority.case or h.authority.overrides:
+                until = h.green_eligible_on.isoformat() if h.green_eligible_on else None
+                raise Conflict(
+                    N_("A code of this account is not green or is on the health authority's lists; it is kept until"
+                       " it is green and cleared (at the earliest {until}), then the account can leave.").format(
+                        until=until or "—"
+                    )
+                )
+        for h in people:
+            self._erasure.erase(h, sub)
+        self._erasure.forget_inbox(sub)
+        return LeaveView(erased=[h.holder_id for h in people])
