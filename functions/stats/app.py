@@ -36,6 +36,8 @@ app = build_resolver(scopes={"/admin/": "health_admin"})
 Region = Annotated[
     str | None, Query(pattern=r"^\d{6}$", description="a province, city or county code (GB/T 2260), e.g. 330100")
 ]
+IndexFrom = Annotated[Day | None, Query(alias="from", description="the first day; omitted: 6 days before to")]
+IndexTo = Annotated[Day | None, Query(description="the last day; omitted: yesterday")]
 PUBLIC_CACHE = {"Cache-Control": "public, max-age=60"}  # levels change by a person's act, rarely
 
 
@@ -182,8 +184,8 @@ def get_index_formula() -> Response[str]:
 )
 def get_index(
     region: Region = None,
-    from_: Annotated[Day | None, Query(alias="from", description="the first day; omitted: 6 days before to")] = None,
-    to: Annotated[Day | None, Query(description="the last day; omitted: yesterday")] = None,
+    from_: IndexFrom = None,
+    to: IndexTo = None,
 ):
     return json_response(services().statistics.index(region, from_, to, clock.now()), headers=PUBLIC_CACHE)
 
@@ -195,8 +197,8 @@ def get_index(
 )
 def get_exact_index(
     region: Region = None,
-    from_: Annotated[Day | None, Query(alias="from", description="the first day; omitted: 6 days before to")] = None,
-    to: Annotated[Day | None, Query(description="the last day; omitted: yesterday")] = None,
+    from_: IndexFrom = None,
+    to: IndexTo = None,
 ):
     return json_response(services().statistics.index(region, from_, to, clock.now(), exact=True))
 
