@@ -526,7 +526,8 @@ def index(
     to: Annotated[str | None, typer.Option(help="The last day, YYYY-MM-DD; omitted: yesterday.")] = None,
     formula: Annotated[bool, typer.Option(help="Print the published formula document instead.")] = False,
 ) -> None:
-    """The smart control index per county and day, with its sub-indices (the raw values with --json)."""
+    """The smart control index per county and day, with its sub-indices (the raw values with --json); exact
+    figures, small numbers included (an official's: role health_admin)."""
     c = _ctx(ctx)
     if formula:
         c.answer(c.client.call("GET", "/v1/index/formula"))
@@ -541,13 +542,11 @@ def index(
             table.add_row(
                 d["day"],
                 f"{d['county']} {d['name']}",
-                f"{d['index']:.1f}",
-                f"{d['control']:.1f}",
-                f"{d['smoothness']:.1f}",
+                *("—" if d[k] is None else f"{d[k]:.1f}" for k in ("index", "control", "smoothness")),
             )
         return table
 
-    c.answer(c.client.call("GET", "/v1/index" + query), human)
+    c.answer(c.client.call("GET", "/admin/v1/index" + query), human)  # an official's: exact figures
 
 
 @app.command()

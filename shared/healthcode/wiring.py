@@ -327,8 +327,8 @@ class Services:
     def export(self) -> Export:
         from healthcode.usecases.export import Export
 
-        appeals = self.appeals if self.settings.table("appeals") else None
-        return Export(self.holders, self.residents, self.seen, self.inboxes, appeals)
+        appeals = self.appeals.mine if self.settings.table("appeals") else None
+        return Export(self.holders, self.residents.changes, self.seen.of_holder, self.inboxes.mine, appeals)
 
     @cached_property
     def leaving(self) -> Leaving:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 from healthcode.errors import Conflict, NotFound
 from healthcode.i18n import N_
@@ -18,15 +18,16 @@ from healthcode.scoring.rules import Color
 if TYPE_CHECKING:
     from healthcode.adapters.base import Erasure, HolderRepository
     from healthcode.identity import IdType
-    from healthcode.models import Holder
-    from healthcode.usecases.appeals import Appeals
-    from healthcode.usecases.notify import Inboxes
-    from healthcode.usecases.residents import Residents
-    from healthcode.usecases.seen import Seen
+    from healthcode.models import AppealsView, HistoryView, Holder, NotificationsView, ScansSeenView
+
+    # what the other listings give (injected: a use case does not import another)
+    Changes = Callable[[str, str | None, int], HistoryView]  # holder id, after, limit
+    Scans = Callable[[Holder, str | None, int], ScansSeenView]
+    Notifications = Callable[[str, str, str | None, int], NotificationsView]  # account, language, after, limit
+    Appealed = Callable[[str, str | None, int, datetime], AppealsView]  # account, after, limit, now
 
 PAGE = 100
 MAX_PAGES = 100  # 10,000 items of a kind: far beyond what the retention periods let one person gather
-T = TypeVar("T")
 
 
 def every(page: Callable[[str | None], Any]) -> list[Any]:
@@ -44,12 +45,17 @@ def every(page: Callable[[str | None], Any]) -> list[Any]:
 
 class Export:
     def __init__(
-        self, holders: HolderRepository, residents: Residents, seen: Seen, inboxes: Inboxes, appeals: Appeals | None
+        self,
+        holders: HolderRepository,
+        changes: Changes,
+        scans: Scans,
+        notifications: Notifications,
+        appeals: Appealed | None,
     ) -> None:
         self._holders = holders
-        self._residents = residents
-        self._seen = seen
-        self._inboxes = inboxes
+        self._changes = changes
+        self._scans = scans
+        self._notifications = notifications
         self._appeals = appeals
 
     def of(self, sub: str, identity: tuple[IdType, str] | None, lang: str, now: datetime) -> ExportView:
@@ -65,16 +71,16 @@ class Export:
             id_number=identity[1] if identity else None,
             me=self._holder(mine) if mine is not None else None,
             dependants=[self._holder(d) for d in dependants],
-            notifications=every(lambda after: self._inboxes.mine(sub, lang, after, PAGE)),
-            appeals=every(lambda after: appeals.mine(sub, after, PAGE, now)) if appeals is not None else [],
+            notifications=every(lambda after: self._notifications(sub, lang, after, PAGE)),
+            appeals=every(lambda after: appeals(sub, after, PAGE, now)) if appeals is not None else [],
         )
 
     def _holder(self, h: Holder) -> HolderExport:
         record: dict[str, Any] = h.model_dump(mode="json", exclude={"state"})  # (the scorer's bookkeeping)
         return HolderExport(
             record=record,
-            history=every(lambda after: self._residents.changes(h.holder_id, after, PAGE)),
-            scans=every(lambda after: self._seen.of_holder(h, after, PAGE)),
+            history=every(lambda after: self._changes(h.holder_id, after, PAGE)),
+            scans=every(lambda after: self._scans(h, after, PAGE)),
         )
 
 
