@@ -123,6 +123,7 @@ def test_an_offline_gate_answers_from_the_signature_refuses_a_forgery_and_upload
     assert page.errors == []
 
 
+@pytest.mark.heavy  # it waits out a real code's life: started first, so it never ends the run alone
 def test_the_resident_sees_network_trouble_then_an_expired_greyed_code_then_a_fresh_one(browser, stack):
     page = new_page(browser)
     _sign_in_resident(page, stack, "offline-resident-1", resident_id("330102", "19920202", "302"))
