@@ -127,3 +127,32 @@ def test_a_yellow_code_is_kept_until_it_is_green_again(system):
     refused = me("DELETE", "/v1/me")
     assert refused.status == 409 and "green" in refused.json()["detail"], refused.body
     assert me("GET", "/v1/codes/me").json()["color"] == "yellow"  # nothing erased
+
+
+def test_a_fault_in_the_middle_of_leaving_leaves_the_holder_to_finish_with_the_next_request(system, monkeypatch):
+    from moto.dynamodb.exceptions import ERROR_TYPE_PREFIX, DynamodbException
+    from moto.dynamodb.models import DynamoDBBackend
+
+    number = resident_id(seq="944")
+    me = system.resident("half-leaver", identity=("resident_id", number))
+    body = application(number, travel_history=[{"region": "330106", "arrived_on": "2020-02-10", "left_on": "2020-02-11"}])
+    assert me("POST", "/v1/applications", body).status == 200
+    mine = me("GET", "/v1/me/export").json()["me"]["record"]["holder_id"]
+
+    history = system.p.physical("HistoryTable")
+    original = DynamoDBBackend.delete_item
+
+    def broken(backend, table_name, *args, **kwargs):  # erasing the colour history fails past every retry
+        if table_name == history:
+            raise DynamodbException(ERROR_TYPE_PREFIX + "InternalServerError", "the service had a fault")
+        return original(backend, table_name, *args, **kwargs)
+
+    monkeypatch.setattr(DynamoDBBackend, "delete_item", broken)
+    failed = me("DELETE", "/v1/me")
+    assert failed.status >= 500, failed.body
+    monkeypatch.undo()
+    assert me("GET", "/v1/codes/me").status == 200  # still there: the request sent again finds it
+    again = me("DELETE", "/v1/me")
+    assert again.status == 200 and again.json()["erased"] == [mine], again.body
+    dump = json.dumps(system.p.clients["dynamodb"].scan(TableName=system.p.physical("StaysTable"))["Items"])
+    assert mine not in dump and me("GET", "/v1/codes/me").status == 404

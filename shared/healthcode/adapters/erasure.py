@@ -39,25 +39,9 @@ class DynamoErasure:
         self._parts = stay_parts
 
     def erase(self, holder: Holder, account: str) -> None:
-        """Erase ``holder`` (applied for by ``account``, for itself or as a dependant)."""
-        link = (
-            {"UpdateExpression": "REMOVE holder_id", "ExpressionAttributeValues": None}
-            if holder.sub == account
-            else {"UpdateExpression": "DELETE dependants :h", "ExpressionAttributeValues": {":h": {"SS": [holder.holder_id]}}}
-        )
-        update: dict[str, Any] = {"TableName": self._accounts, "Key": {"sub": _s(account)}, "UpdateExpression": link["UpdateExpression"]}
-        if link["ExpressionAttributeValues"]:
-            update["ExpressionAttributeValues"] = link["ExpressionAttributeValues"]
-        delete = {
-            "TableName": self._holders,
-            "Key": {"holder_id": _s(holder.holder_id)},
-            "ConditionExpression": "version = :v",
-            "ExpressionAttributeValues": {":v": {"N": str(holder.version)}},
-        }
-        try:
-            transact(self._db, [{"Delete": delete}, {"Update": update}])
-        except self._db.exceptions.TransactionCanceledException as exc:
-            raise VersionConflict(holder.holder_id) from exc
+        """Erase ``holder`` (applied for by ``account``, for itself or as a dependant). What hangs off the
+        holder goes first and the holder last: a fault in between leaves the holder in place, so the
+        request sent again finds it and finishes (the other way round would strand the rest)."""
         if self._contacts:
             self._db.delete_item(TableName=self._contacts, Key={"holder_id": _s(holder.holder_id)})
         for key in list(self._keys(self._history, "holder_id", holder.holder_id, "at")):  # one by one: no batch
@@ -73,6 +57,21 @@ class DynamoErasure:
                 for s in holder.stays
             ),
         )
+        if holder.sub == account:
+            link: dict[str, Any] = {"UpdateExpression": "REMOVE holder_id"}
+        else:
+            link = {"UpdateExpression": "DELETE dependants :h", "ExpressionAttributeValues": {":h": {"SS": [holder.holder_id]}}}
+        delete = {
+            "TableName": self._holders,
+            "Key": {"holder_id": _s(holder.holder_id)},
+            "ConditionExpression": "version = :v",
+            "ExpressionAttributeValues": {":v": {"N": str(holder.version)}},
+        }
+        update = {"TableName": self._accounts, "Key": {"sub": _s(account)}, **link}
+        try:
+            transact(self._db, [{"Delete": delete}, {"Update": update}])
+        except self._db.exceptions.TransactionCanceledException as exc:
+            raise VersionConflict(holder.holder_id) from exc
 
     def forget_inbox(self, account: str) -> None:
         self._delete(self._inbox, self._keys(self._inbox, "owner", account, "sk"))

@@ -80,23 +80,19 @@ class ColourCheckView(_Response):
 class AuditDigestView(_Response):
     period: str = Field(description="the hour it covers, YYYY-MM-DDTHH (Asia/Shanghai): the day's chain up to its end")
     day: str
-    records: int = Field(description="how many records the day's chain had at the end of the hour")
+    records: int = Field(description="how many records the day's chain had at the end of the period")
     last_hash: str = Field(description="the hash of the last of them (the genesis value when none)")
     previous_signature: str | None = Field(description="the signature of the digest before it")
     key_id: str
     signature: str = Field(description="ECDSA P-256 SHA-256 (DER, base64) over the canonical JSON without it")
 
 
-class AuditDailyDigestView(_Response):
+class AuditDailyDigestView(AuditDigestView):
+    """A whole day's digest: the hourly one's fields over the day, its hours, chained day to day."""
+
     period: str = Field(description="the day it covers, YYYY-MM-DD (Asia/Shanghai), signed once its last hour is")
-    day: str
-    records: int = Field(description="how many records the day's chain has in all")
-    last_hash: str = Field(description="the hash of the day's last record (the genesis value when none)")
     hours: int = Field(description="how many hourly digests of the day it covers")
     hourly_signatures: str = Field(description="SHA-256 (hex) of those digests' signatures, one per line, in order")
-    previous_signature: str | None = Field(description="the signature of the previous day's daily digest")
-    key_id: str
-    signature: str = Field(description="ECDSA P-256 SHA-256 (DER, base64) over the canonical JSON without it")
 
 
 class AuditDigestsView(_Response):

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from healthcode.errors import Conflict, NotFound
+from healthcode.errors import Conflict, NotFound, Unavailable, VersionConflict
 from healthcode.i18n import N_
 from healthcode.models import ExportView, HolderExport, LeaveView
 from healthcode.scoring.rules import Color
@@ -111,6 +111,9 @@ class Leaving:
                     )
                 )
         for h in people:
-            self._erasure.erase(h, sub)
+            try:
+                self._erasure.erase(h, sub)
+            except VersionConflict as exc:  # scored meanwhile: the request sent again reads it afresh
+                raise Unavailable("A code of this account changed while it was being erased; try again.") from exc
         self._erasure.forget_inbox(sub)
         return LeaveView(erased=[h.holder_id for h in people])
